@@ -1,0 +1,35 @@
+# Every target creates .venv when it is missing; re-running is cheap (a stamp file
+# remembers which pyproject.toml the environment was installed from).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.kit-installed
+
+.PHONY: report test lab stack-up stack-down clean-venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(PY) -m kit report
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(PY) -m kit stack up
+	$(VENV)/bin/jupyter lab notebooks/
+
+stack-up: $(STAMP)
+	$(PY) -m kit stack up
+
+stack-down: $(STAMP)
+	$(PY) -m kit stack down
+
+clean-venv:
+	rm -rf $(VENV)

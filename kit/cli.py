@@ -1,0 +1,138 @@
+"""``kit`` / ``python -m kit``: thin commands over the kit's functions.
+
+    kit stack up [--port N] [--data-dir DIR]   start (or reuse) the embedded stack
+    kit stack down | status [--json] | logs [-n N] | reset [--yes] | migrate FILE...
+    kit scan PATH... [--format text|json|sarif]
+    kit report [--profile NAME|FILE] ...
+
+Exit codes: 0 ok; 1 findings / failed checks; 2 failure to run; 3 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from kit.errors import KitError, StackNotRunning, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_USAGE = 0, 1, 2, 3
+
+# Sub-commands that live in their own modules register here: name -> "module:function".
+# Each function takes argv (list[str]) and returns an exit code; imported only when used.
+EXTERNAL_COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("kit.scan.cli", "find sync/async misuse of supabase-py in Python files and notebooks"),
+    "report": ("kit.report.cli", "run the scenario notebooks and write a regression report"),
+}
+
+
+def _stack_status_text(target: object) -> str:
+    t = target  # a kit.targets.Target; printed like `supabase status`
+    rows = [("API URL", t.url), ("REST URL", f"{t.url}/rest/v1"),  # type: ignore[attr-defined]
+            ("Storage URL", f"{t.url}/storage/v1"), ("DB URL", t.database_url),  # type: ignore[attr-defined]
+            ("JWT secret", t.jwt_secret), ("anon key", t.anon_key),  # type: ignore[attr-defined]
+            ("service_role key", t.service_role_key)]  # type: ignore[attr-defined]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:>{width}}: {value}" for name, value in rows)
+
+
+def _status_json(target: object) -> str:
+    t = target
+    return json.dumps({"API_URL": t.url, "REST_URL": f"{t.url}/rest/v1",  # type: ignore[attr-defined]
+                       "STORAGE_URL": f"{t.url}/storage/v1", "DB_URL": t.database_url,  # type: ignore[attr-defined]
+                       "JWT_SECRET": t.jwt_secret, "ANON_KEY": t.anon_key,  # type: ignore[attr-defined]
+                       "SERVICE_ROLE_KEY": t.service_role_key}, indent=2)  # type: ignore[attr-defined]
+
+
+def stack_command(args: argparse.Namespace) -> int:
+    from kit import stack
+
+    if args.action == "up":
+        target = stack.start(args.data_dir, port=args.port)
+        print(_status_json(target) if args.json else _stack_status_text(target))
+    elif args.action == "down":
+        print("stack stopped" if stack.stop(args.data_dir) else "no stack was running")
+    elif args.action == "status":
+        try:
+            target = stack.status(args.data_dir)
+        except StackNotRunning as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_FAILED
+        print(_status_json(target) if args.json else _stack_status_text(target))
+    elif args.action == "logs":
+        print(stack.logs(args.data_dir, lines=args.lines))
+    elif args.action == "reset":
+        planned = stack.reset_plan(args.data_dir)
+        if not planned:
+            print("nothing to delete")
+            return EXIT_OK
+        print("reset will stop the stack and delete:")
+        for path in planned:
+            print(f"  {path}")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError("reset needs confirmation", fix="pass --yes to delete without asking")
+            if input("delete? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("nothing deleted")
+                return EXIT_OK
+        for path in stack.reset(args.data_dir):
+            print(f"deleted {path}")
+    elif args.action == "migrate":
+        if not args.files:
+            raise UsageError("migrate needs at least one .sql file", fix="kit stack migrate FILE.sql ...")
+        for name, outcome in stack.migrate(*args.files, data_dir=args.data_dir):
+            print(f"{outcome:8} {name}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kit", description=__doc__.split("\n\n")[0],
+                                     epilog="exit codes: 0 ok, 1 findings or failed checks, "
+                                            "2 failed to run, 3 bad arguments",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    st = sub.add_parser("stack", help="the embedded Supabase-compatible stack")
+    st.add_argument("action", choices=["up", "down", "status", "logs", "reset", "migrate"])
+    st.add_argument("files", nargs="*", help="migration files (for migrate)")
+    st.add_argument("--data-dir", default=None, help="stack data directory (default .kit/stack)")
+    st.add_argument("--port", type=int, default=0, help="port for `up` (default: a free one)")
+    st.add_argument("--json", action="store_true", help="machine-readable status")
+    st.add_argument("-n", "--lines", type=int, default=50, help="log lines to show")
+    st.add_argument("--yes", action="store_true", help="reset without asking")
+    st.set_defaults(run=stack_command)
+    for name, (_, help_text) in EXTERNAL_COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _external(name: str) -> Callable[[Sequence[str]], int]:
+    import importlib
+
+    module = importlib.import_module(EXTERNAL_COMMANDS[name][0])
+    return module.main  # type: ignore[no-any-return]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in EXTERNAL_COMMANDS:
+            return _external(argv[0])(argv[1:])
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return EXIT_USAGE
+        return int(args.run(args))
+    except UsageError as exc:
+        print(f"kit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KitError as exc:
+        print(f"kit: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except SystemExit as exc:  # argparse: 2 means bad arguments
+        return EXIT_USAGE if exc.code == 2 else int(exc.code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The stack's PostgreSQL: start it (pgserver) or use ``KIT_DATABASE_URL``, bootstrap it,
+and run each API request in one transaction as the caller's role.
+
+    db = await Database.open(url)
+    async with db.transaction(auth) as conn:      # BEGIN; role + request.jwt.claims set
+        await conn.execute("select ...")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from kit.errors import MigrationError, StackStartFailed
+
+log = logging.getLogger("kit.stack")
+SQL_DIR = Path(__file__).with_name("sql")
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Who is calling: the database role to assume and the verified JWT claims."""
+
+    role: str
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_service_role(self) -> bool:
+        return self.role == "service_role"
+
+
+def start_embedded_postgres(pgdata: Path) -> str:
+    """Start (or find) the pgserver PostgreSQL for ``pgdata``; returns its URL.
+
+    The server stops when this process exits (pgserver's ``cleanup_mode='stop'``).
+    """
+    import pgserver  # lazy: heavy, and not needed with KIT_DATABASE_URL
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:  # pgserver raises bare exceptions with the initdb/pg_ctl output
+        raise StackStartFailed(f"PostgreSQL (pgserver) did not start in {pgdata}: {exc}",
+                               fix="run `python -m kit stack logs`; if the data directory is "
+                                   "damaged, `python -m kit stack reset`") from exc
+    # keep a reference so atexit cleanup runs at process exit, not at garbage collection
+    _KEEP_ALIVE.append(server)
+    return str(server.get_uri())
+
+
+_KEEP_ALIVE: list[Any] = []
+
+
+class Database:
+    """A connection pool plus the schema generation the gateway's caches key on."""
+
+    def __init__(self, url: str, pool: AsyncConnectionPool) -> None:
+        self.url = url
+        self.pool = pool
+        self.schema_generation = 0
+        self._listener: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, url: str, *, min_size: int = 4, max_size: int = 32) -> Database:
+        pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
+                                   kwargs={"autocommit": False}, timeout=30)
+        try:
+            await pool.open(wait=True, timeout=30)
+        except Exception as exc:
+            raise StackStartFailed(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}",
+                                   fix="check KIT_DATABASE_URL, or unset it to use the "
+                                       "embedded PostgreSQL") from exc
+        db = cls(url, pool)
+        await db.bootstrap()
+        db._listener = asyncio.create_task(db._listen_for_schema_changes())
+        return db
+
+    async def close(self) -> None:
+        if self._listener:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        await self.pool.close()
+
+    async def bootstrap(self, sql_files: Iterable[Path] | None = None) -> None:
+        """Apply the stack's own idempotent SQL (roles, auth, storage schema)."""
+        files = sorted(SQL_DIR.glob("*.sql")) if sql_files is None else list(sql_files)
+        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+            # one bootstrap at a time, even with several stacks on one KIT_DATABASE_URL
+            await conn.execute("SELECT pg_advisory_lock(4242)")
+            try:
+                for path in files:
+                    await conn.execute(path.read_text())  # type: ignore[arg-type]
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(4242)")
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, auth: Auth) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """One transaction as ``auth.role`` with ``request.jwt.claims`` set (RLS applies)."""
+        async with self.pool.connection() as conn:
+            async with conn.transaction():
+                await conn.execute(
+                    "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                    (auth.role, json.dumps(auth.claims)),
+                )
+                yield conn
+
+    async def _listen_for_schema_changes(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                    await conn.execute("LISTEN kit_schema")
+                    async for _ in conn.notifies():
+                        self.schema_generation += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the server restarted: reconnect, and assume a change
+                log.warning("schema listener lost its connection: %s", exc)
+                self.schema_generation += 1
+                await asyncio.sleep(0.5)
+
+
+def apply_migrations(database_url: str, files: Iterable[Path]) -> list[tuple[str, str]]:
+    """Apply migration files, each in its own transaction; return ``(file, "applied"|"skipped")``.
+
+    A file already applied (same sha256) is skipped. A failing file is rolled back whole
+    and stops the run with a ``MigrationError`` naming the file; earlier files stay applied.
+    Nothing is ever dropped or reset by the kit itself.
+    """
+    results: list[tuple[str, str]] = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for path in files:
+            if not path.is_file():
+                raise MigrationError(f"migration file {path} does not exist",
+                                     fix="pass the path of a .sql file")
+            sql = path.read_text()
+            digest = hashlib.sha256(sql.encode()).hexdigest()
+            if conn.execute("SELECT 1 FROM kit_meta.migrations WHERE sha256 = %s",
+                            (digest,)).fetchone():
+                results.append((str(path), "skipped"))
+                continue
+            try:
+                with conn.transaction():
+                    conn.execute(sql)  # type: ignore[arg-type]
+                    conn.execute("INSERT INTO kit_meta.migrations (name, sha256) VALUES (%s, %s)",
+                                 (path.name, digest))
+            except psycopg.Error as exc:
+                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise MigrationError(f"migration {path} failed and was rolled back: {first_line}",
+                                     fix="correct the SQL (use IF NOT EXISTS for a re-runnable "
+                                         "migration) and run it again") from exc
+            results.append((str(path), "applied"))
+    return results
+
+
+def redact_url(url: str) -> str:
+    """A database URL with its password replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

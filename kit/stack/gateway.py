@@ -1,0 +1,67 @@
+"""The stack's HTTP gateway: one Starlette app mounting each service under its Supabase path.
+
+    /rest/v1      PostgREST subset        (kit.stack.rest)
+    /storage/v1   Supabase Storage subset (kit.stack.storage)
+    /auth/v1      health and settings
+    /_kit         admin: health, ping (the benchmark floor)
+
+Middleware, outermost first: faults (when rules are set), then apikey/JWT authentication.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from kit.stack.apikey import ApiKeyMiddleware
+from kit.stack.context import StackContext
+
+_PONG = json.dumps({"ok": True}).encode()
+
+
+async def ping(request: Request) -> Response:
+    """A constant answer: the floor the stack's latency benchmark compares against."""
+    return Response(_PONG, media_type="application/json")
+
+
+async def health(request: Request) -> Response:
+    ctx: StackContext = request.app.state.ctx
+    async with ctx.db.pool.connection() as conn:
+        await conn.execute("SELECT 1")
+    return JSONResponse({"ok": True, "schema_generation": ctx.db.schema_generation})
+
+
+async def auth_health(request: Request) -> Response:
+    return JSONResponse({"version": "kit", "name": "GoTrue", "description": "kit embedded stack"})
+
+
+async def auth_settings(request: Request) -> Response:
+    return JSONResponse({"external": {"email": True}, "disable_signup": False,
+                         "mailer_autoconfirm": True, "phone_autoconfirm": False})
+
+
+def service_routes(ctx: StackContext) -> list[BaseRoute]:
+    from kit.stack import rest, storage
+
+    return [
+        Mount("/rest/v1", app=rest.build_app(ctx)),
+        Mount("/storage/v1", app=storage.build_app(ctx)),
+        Mount("/auth/v1", routes=[Route("/health", auth_health), Route("/settings", auth_settings)]),
+    ]
+
+
+def build_app(ctx: StackContext, *, extra_middleware: Sequence[Middleware] = ()) -> Starlette:
+    routes: list[BaseRoute] = [
+        Mount("/_kit", routes=[Route("/ping", ping), Route("/health", health)]),
+        *service_routes(ctx),
+    ]
+    middleware = [*extra_middleware, Middleware(ApiKeyMiddleware, keys=ctx.keys)]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.ctx = ctx
+    return app

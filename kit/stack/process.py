@@ -1,0 +1,171 @@
+"""Start, find, stop and reset the stack process.
+
+    target = start()          # reuses a running stack for the data directory
+    status()                  # the running stack's target, or StackNotRunning
+    stop()
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from kit.errors import StackNotRunning, StackStartFailed, UsageError
+from kit.stack import keys as stack_keys
+from kit.stack.state import StackState, log_path, resolve_data_dir, state_path
+from kit.targets import Target
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        return httpx.get(f"{url}/_kit/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _target(state: StackState, data_dir: Path) -> Target:
+    keys = stack_keys.load_or_create(data_dir)
+    return Target("embedded", state.url, keys.anon_key, keys.service_role_key,
+                  database_url=state.database_url, jwt_secret=keys.jwt_secret,
+                  key_source=f"{data_dir / 'keys.json'}")
+
+
+def running_state(data_dir: Path) -> StackState | None:
+    state = StackState.read(state_path(data_dir))
+    if state and _alive(state.pid) and _healthy(state.url):
+        return state
+    return None
+
+
+def status(data_dir: str | os.PathLike[str] | None = None) -> Target:
+    """The running stack as a target: ``kit.stack.status().url``."""
+    folder = resolve_data_dir(data_dir)
+    state = running_state(folder)
+    if state is None:
+        raise StackNotRunning(f"no embedded stack is running for {folder}",
+                              fix="run `python -m kit stack up` (or `kit.stack.start()`)")
+    return _target(state, folder)
+
+
+def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
+          timeout: float = 60.0) -> Target:
+    """Start the stack in its own process, or reuse the one already running.
+
+    >>> t = start()            # doctest: +SKIP
+    >>> t.url                  # doctest: +SKIP
+    'http://127.0.0.1:40123'
+    """
+    folder = resolve_data_dir(data_dir)
+    state = running_state(folder)
+    if state is not None:
+        if port and state.port != port:
+            raise UsageError(f"a stack is already running for {folder} on port {state.port}",
+                             fix=f"stop it first (`python -m kit stack down`) to move it to {port}")
+        return _target(state, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stack_keys.load_or_create(folder)
+    stale = StackState.read(state_path(folder))
+    if stale and _alive(stale.pid):  # alive but not answering: a hung stack from before
+        _terminate(stale.pid, grace=5.0)
+    state_path(folder).unlink(missing_ok=True)
+    with open(log_path(folder), "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kit.stack.server", "--data-dir", str(folder), "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=str(folder),
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackStartFailed(f"the stack process exited with code {proc.returncode}: "
+                                   f"{_last_line(log_path(folder))}",
+                                   fix="read `python -m kit stack logs`; a busy --port or a bad "
+                                       "KIT_DATABASE_URL are the usual causes")
+        state = StackState.read(state_path(folder))
+        if state and state.pid == proc.pid and _healthy(state.url, timeout=1.0):
+            return _target(state, folder)
+        time.sleep(0.05)
+    _terminate(proc.pid, grace=2.0)
+    raise StackStartFailed(f"the stack did not answer within {timeout:.0f} s",
+                           fix="read `python -m kit stack logs`")
+
+
+def stop(data_dir: str | os.PathLike[str] | None = None, *, timeout: float = 20.0) -> bool:
+    """Stop the stack; True when one was running. Data is kept."""
+    folder = resolve_data_dir(data_dir)
+    state = StackState.read(state_path(folder))
+    if state is None or not _alive(state.pid):
+        state_path(folder).unlink(missing_ok=True)
+        return False
+    _terminate(state.pid, grace=timeout)
+    state_path(folder).unlink(missing_ok=True)
+    return True
+
+
+def reset_plan(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """What ``reset`` would delete: only the stack's own data directory."""
+    folder = resolve_data_dir(data_dir)
+    return [folder] if folder.exists() else []
+
+
+def reset(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Stop the stack and delete its data directory (and nothing else); returns what was deleted."""
+    folder = resolve_data_dir(data_dir)
+    if folder.exists() and not (folder / "keys.json").exists() and any(folder.iterdir()):
+        raise UsageError(f"{folder} does not look like a kit stack directory (no keys.json)",
+                         fix="pass the stack's own --data-dir; the kit deletes only what it created")
+    stop(folder)
+    planned = reset_plan(folder)
+    for path in planned:
+        shutil.rmtree(path)
+    return planned
+
+
+def logs(data_dir: str | os.PathLike[str] | None = None, lines: int = 50) -> str:
+    path = log_path(resolve_data_dir(data_dir))
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _last_line(path: Path) -> str:
+    text = path.read_text(errors="replace").strip() if path.exists() else ""
+    return text.splitlines()[-1] if text else "(no log output)"
+
+
+def _terminate(pid: int, grace: float) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            finished, _ = os.waitpid(pid, os.WNOHANG)
+            if finished:
+                return
+        except ChildProcessError:
+            if not _alive(pid):
+                return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

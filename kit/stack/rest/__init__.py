@@ -1,0 +1,5 @@
+"""Placeholder: replaced by the rest service."""
+from starlette.applications import Starlette
+
+def build_app(ctx):
+    return Starlette()

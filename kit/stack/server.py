@@ -1,0 +1,74 @@
+"""The stack process: ``python -m kit.stack.server --data-dir DIR [--port N]``.
+
+Started by ``kit stack up`` (kit.stack.process); runs PostgreSQL (pgserver, or the
+database at ``KIT_DATABASE_URL``) and the gateway on 127.0.0.1 until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from kit.stack import keys as stack_keys
+from kit.stack.context import StackContext
+from kit.stack.database import Database, redact_url, start_embedded_postgres
+from kit.stack.gateway import build_app
+from kit.stack.state import StackState, state_path
+
+log = logging.getLogger("kit.stack")
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve(data_dir: Path, port: int, database_url: str | None) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = not database_url
+    url = database_url or start_embedded_postgres(data_dir / "pg")
+    db = await Database.open(url)
+    ctx = StackContext(db=db, keys=stack_keys.load_or_create(data_dir), data_dir=data_dir)
+    sock = _bind(port)
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False,
+                            timeout_keep_alive=30, lifespan="off")
+    server = uvicorn.Server(config)
+    state = StackState(pid=os.getpid(), port=bound_port, url=f"http://127.0.0.1:{bound_port}",
+                       database_url=url, data_dir=str(data_dir), embedded_postgres=embedded)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.01)
+    if server.started:
+        state.write(state_path(data_dir))
+        log.warning("stack up at %s (database %s)", state.url, redact_url(url))
+    try:
+        await task
+    finally:
+        if (current := StackState.read(state_path(data_dir))) and current.pid == os.getpid():
+            state_path(data_dir).unlink(missing_ok=True)
+        await db.close()
+        log.warning("stack stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m kit.stack.server")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve(Path(args.data_dir), args.port, os.environ.get("KIT_DATABASE_URL") or None))
+
+
+if __name__ == "__main__":
+    main()
