@@ -1,0 +1,175 @@
+"""The stack process: up/status/down/reset/logs/migrate, through the CLI and the Python API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+import kit
+from kit.errors import MigrationError, StackNotRunning, UsageError
+from kit.stack.state import resolve_data_dir
+
+
+def run_kit(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "KIT_STACK_DIR"}
+    return subprocess.run([sys.executable, "-m", "kit", *args], cwd=cwd, env=env, text=True,
+                          capture_output=True, input=stdin, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory):
+    """A second stack, owned by this module, so lifecycle tests can stop and restart it."""
+    project = tmp_path_factory.mktemp("project")
+    up = run_kit("stack", "up", "--json", cwd=project)
+    assert up.returncode == 0, up.stderr
+    yield project, json.loads(up.stdout)
+    run_kit("stack", "down", cwd=project)
+
+
+def test_status_prints_url_keys_and_database_like_supabase_status(own_stack):
+    project, info = own_stack
+    text = run_kit("stack", "status", cwd=project)
+    assert text.returncode == 0
+    for label in ("API URL", "DB URL", "anon key", "service_role key", "JWT secret"):
+        assert f"{label}: " in text.stdout
+    assert info["ANON_KEY"] in text.stdout and info["API_URL"] in text.stdout
+    assert httpx.get(info["API_URL"] + "/_kit/health").json()["ok"] is True
+
+
+def test_up_reuses_the_running_stack(own_stack):
+    project, info = own_stack
+    again = run_kit("stack", "up", "--json", cwd=project)
+    assert again.returncode == 0
+    assert json.loads(again.stdout)["API_URL"] == info["API_URL"]
+
+
+def test_a_notebook_folder_below_the_project_finds_the_same_stack(own_stack):
+    project, info = own_stack
+    (project / "notebooks").mkdir(exist_ok=True)
+    assert resolve_data_dir(env={}, cwd=project / "notebooks") == project / ".kit" / "stack"
+    found = run_kit("stack", "status", "--json", cwd=project / "notebooks")
+    assert json.loads(found.stdout)["API_URL"] == info["API_URL"]
+
+
+def test_data_and_keys_survive_down_and_up(own_stack):
+    project, info = own_stack
+    with psycopg.connect(info["DB_URL"], autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS public.survivor (id int primary key)")
+        conn.execute("INSERT INTO public.survivor VALUES (7) ON CONFLICT DO NOTHING")
+    assert run_kit("stack", "down", cwd=project).stdout.strip() == "stack stopped"
+    assert run_kit("stack", "status", cwd=project).returncode == 1
+    up = run_kit("stack", "up", "--json", cwd=project)
+    assert up.returncode == 0, up.stderr
+    after = json.loads(up.stdout)
+    assert after["ANON_KEY"] == info["ANON_KEY"]
+    assert after["SERVICE_ROLE_KEY"] == info["SERVICE_ROLE_KEY"]
+    with psycopg.connect(after["DB_URL"]) as conn:
+        assert conn.execute("SELECT id FROM public.survivor").fetchall() == [(7,)]
+
+
+def test_logs_show_the_stack_log(own_stack):
+    project, _ = own_stack
+    out = run_kit("stack", "logs", "-n", "5", cwd=project)
+    assert "stack up at http://127.0.0.1:" in out.stdout
+
+
+def test_migrate_applies_once_and_rolls_back_a_failing_file(own_stack, tmp_path):
+    project, info = own_stack
+    good = tmp_path / "001_memory.sql"
+    good.write_text("CREATE TABLE IF NOT EXISTS public.conversations (id text primary key);\n"
+                    "INSERT INTO public.conversations VALUES ('chat-1') ON CONFLICT DO NOTHING;\n")
+    first = run_kit("stack", "migrate", str(good), cwd=project)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split()[0] == "applied"
+    second = run_kit("stack", "migrate", str(good), cwd=project)
+    assert second.stdout.split()[0] == "skipped"
+
+    bad = tmp_path / "002_bad.sql"
+    bad.write_text("CREATE TABLE public.half_done (id int);\nSELECT * FROM no_such_table;\n")
+    failed = run_kit("stack", "migrate", str(bad), cwd=project)
+    assert failed.returncode == 2
+    assert "002_bad.sql failed and was rolled back" in failed.stderr
+    assert failed.stderr.count("\n") == 1  # one line
+    with psycopg.connect(info["DB_URL"]) as conn:
+        assert conn.execute("SELECT to_regclass('public.half_done')").fetchone() == (None,)
+        assert conn.execute("SELECT count(*) FROM public.conversations").fetchone() == (1,)
+
+
+def test_migrate_missing_file_is_one_clear_error(own_stack, tmp_path):
+    project, _ = own_stack
+    out = run_kit("stack", "migrate", str(tmp_path / "nope.sql"), cwd=project)
+    assert out.returncode == 2
+    assert "nope.sql does not exist" in out.stderr
+
+
+def test_bootstrap_is_idempotent_and_creates_supabase_roles_and_auth_functions(stack, sql):
+    from kit.stack.database import SQL_DIR
+
+    for path in sorted(SQL_DIR.glob("*.sql")):  # applying twice more changes nothing and fails nothing
+        sql(path.read_text())
+        sql(path.read_text())
+    roles = {r[0]: r[1] for r in sql("SELECT rolname, rolbypassrls FROM pg_roles WHERE rolname IN "
+                                     "('anon','authenticated','service_role','authenticator')")}
+    assert roles == {"anon": False, "authenticated": False, "service_role": True, "authenticator": False}
+    row = sql("SELECT set_config('request.jwt.claims', %s, false), auth.uid()::text, auth.role(), "
+              "auth.jwt() ->> 'email'",
+              ('{"sub": "6f1c1a7e-2f7e-4d0e-9a43-3d1b6f1d2a11", "role": "authenticated", '
+               '"email": "a@example.com"}',)).fetchone()
+    assert row[1:] == ("6f1c1a7e-2f7e-4d0e-9a43-3d1b6f1d2a11", "authenticated", "a@example.com")
+
+
+def test_python_api_start_reuses_and_status_raises_when_stopped(tmp_path):
+    folder = tmp_path / ".kit" / "stack"
+    with pytest.raises(StackNotRunning, match="python -m kit stack up"):
+        kit.stack.status(folder)
+    target = kit.stack.start(folder)
+    try:
+        assert "eyJ" not in repr(target) and target.url in repr(target)
+        assert kit.stack.start(folder).url == target.url
+        with pytest.raises(UsageError, match="already running"):
+            kit.stack.start(folder, port=1)
+    finally:
+        assert kit.stack.stop(folder) is True
+    assert kit.stack.stop(folder) is False
+
+
+def test_reset_says_what_it_deletes_and_deletes_only_the_data_dir(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "keep.txt").write_text("user file")
+    assert run_kit("stack", "up", cwd=project).returncode == 0
+    refused = run_kit("stack", "reset", cwd=project, stdin="n\n")
+    assert refused.returncode == 3 and "--yes" in refused.stderr
+    assert "reset will stop the stack and delete:" in refused.stdout
+    assert (project / ".kit" / "stack").exists()
+    done = run_kit("stack", "reset", "--yes", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert f"deleted {project / '.kit' / 'stack'}" in done.stdout
+    assert not (project / ".kit" / "stack").exists()
+    assert (project / "keep.txt").read_text() == "user file"
+
+
+def test_reset_refuses_a_directory_that_is_not_a_stack(tmp_path):
+    foreign = tmp_path / "important"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("x")
+    with pytest.raises(UsageError, match="does not look like a kit stack directory"):
+        kit.stack.reset(foreign)
+    assert (foreign / "thesis.tex").exists()
+
+
+def test_migration_error_is_a_kit_error_with_a_fix():
+    err = MigrationError("migration x failed", fix="correct it")
+    assert isinstance(err, kit.KitError) and str(err) == "migration x failed. Fix: correct it"
+
+
+def test_cli_usage_errors_exit_3(tmp_path):
+    assert run_kit("stack", "frobnicate", cwd=tmp_path).returncode == 3
+    assert run_kit(cwd=tmp_path).returncode == 3
