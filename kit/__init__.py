@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from kit import stack
+from kit import report, stack
 from kit.errors import (
     KitError,
     MigrationError,
@@ -16,6 +16,7 @@ from kit.errors import (
     TargetError,
     UsageError,
 )
+from kit.report import record
 from kit.targets import Target
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "Target",
     "TargetError",
     "UsageError",
+    "record",
+    "report",
     "stack",
 ]
 __version__ = "0.1.0"

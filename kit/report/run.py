@@ -1,0 +1,169 @@
+"""``run_report``: run a profile's notebooks against its target and write the report.
+
+    outcome = run_report(load_profile("embedded"), out="reports")
+    outcome.directory            # reports/2026-11-22T13-29-22
+    outcome.summary.exit_code    # 0, 1 or 2
+
+Writes each executed ``.ipynb`` and its HTML page, ``index.html``, ``summary.json`` and
+``junit.xml`` into ``out/<timestamp>/`` and points ``out/latest`` at it. Keys reach the
+kernels only through the environment variables the profile names; every file written
+is scrubbed of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+from kit.errors import TargetError
+from kit.report.baseline import Comparison, compare, load_summary
+from kit.report.junit import render_junit
+from kit.report.profiles import Profile, ProfileError, select_notebooks
+from kit.report.render import render_index
+from kit.report.results import ReportSummary
+from kit.report.runner import NotebookJob, ensure_kernelspec, run_notebooks
+from kit.report.scrub import scrub_parameters, scrub_text
+
+
+@dataclass
+class ReportRun:
+    """A finished report: where it is, what it found, and how it compares."""
+
+    directory: Path
+    summary: ReportSummary
+    comparison: Comparison | None = None
+
+    @property
+    def index(self) -> Path:
+        return self.directory / "index.html"
+
+    def __repr__(self) -> str:
+        return f"<ReportRun {self.directory} exit {self.summary.exit_code}>"
+
+
+@dataclass(frozen=True)
+class KernelEnvironment:
+    """What the kernels get (env) and what must never appear in the report (secrets)."""
+
+    env: dict[str, str]
+    secret_envs: list[str]
+    secrets: list[str]
+    target: dict[str, Any]
+
+
+def kernel_environment(profile: Profile, *, base_env: dict[str, str] | None = None,
+                       stack_dir: str | Path | None = None) -> KernelEnvironment:
+    """Start or reuse the embedded stack, or read a local/remote target from the environment."""
+    env = dict(os.environ if base_env is None else base_env)
+    key_envs = [profile.key_env] + ([profile.anon_key_env] if profile.anon_key_env else [])
+    if profile.target == "embedded":
+        from kit import stack
+
+        target = stack.start(stack_dir)
+        env[profile.url_env] = target.url
+        env[profile.key_env] = target.service_role_key or target.anon_key
+        if profile.anon_key_env:
+            env[profile.anon_key_env] = target.anon_key
+        if stack_dir is not None:
+            env["KIT_STACK_DIR"] = str(Path(stack_dir).resolve())
+        secrets = [target.anon_key, target.service_role_key or "", target.jwt_secret or ""]
+        return KernelEnvironment(env, key_envs, [s for s in secrets if s],
+                                 {"kind": "embedded", "url": target.url})
+    for name in [profile.url_env, *key_envs]:
+        if not env.get(name):
+            raise TargetError(f"environment variable {name} is not set (profile {profile.name} "
+                              f"reads the {profile.target} target from it)",
+                              fix=f"export {name}=... before running the report")
+    secrets = [env[name] for name in key_envs]
+    return KernelEnvironment(env, key_envs, secrets,
+                             {"kind": profile.target, "url": scrub_text(env[profile.url_env], secrets)})
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for dist, label in (("supabase", "supabase-py"), ("kit", "kit"), ("papermill", "papermill")):
+        try:
+            found[label] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[label] = "not installed"
+    return found
+
+
+def _report_dir(out: Path, now: datetime) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = now.strftime("%Y-%m-%dT%H-%M-%S")
+    for suffix in ["", *(f"-{i}" for i in range(1, 1000))]:
+        candidate = out / f"{stamp}{suffix}"
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise ProfileError(f"too many reports named {stamp} in {out}", fix="pass another --out")
+
+
+def _point_latest(out: Path, directory: Path) -> None:
+    link = out / "latest"
+    tmp = out / f".latest-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(directory.name, target_is_directory=True)
+    os.replace(tmp, link)
+
+
+def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | None = None,
+               timeout: float | None = None, baseline: str | Path | None = None,
+               out: str | Path = "reports", stack_dir: str | Path | None = None,
+               progress: Any = None, stream: IO[str] | None = None,
+               base_env: dict[str, str] | None = None) -> ReportRun:
+    """Run the profile's notebooks and write the report; see the module docstring.
+
+    >>> run_report(load_profile("embedded"), only=["00_start_here"])   # doctest: +SKIP
+    <ReportRun reports/2026-11-22T13-29-22 exit 0>
+    """
+    from kit.report.progress import choose_progress
+
+    specs = select_notebooks(profile, only)
+    if not specs:
+        raise ProfileError(f"profile {profile.name} found no notebooks",
+                           fix="add notebooks or set notebook_dir / notebooks in the profile")
+    missing = [str(s.path) for s in specs if not s.path.is_file()]
+    if missing:
+        raise ProfileError(f"notebook {missing[0]} does not exist", fix="fix the profile's notebooks")
+    old = load_summary(baseline) if baseline else None
+    started_at, started = datetime.now(timezone.utc), time.monotonic()
+    kernel = kernel_environment(profile, base_env=base_env, stack_dir=stack_dir)
+    kernel_name = ensure_kernelspec()
+    out = Path(out)
+    directory = _report_dir(out, started_at)
+    base_params = profile.target_parameters()
+    jobs_list = [NotebookJob(name=s.name, source=s.path, parameters={**base_params, **s.parameters},
+                             ipynb=directory / s.path.name, html=directory / f"{s.name}.html",
+                             shown_parameters=scrub_parameters({**base_params, **s.parameters}))
+                 for s in specs]
+    progress = progress or choose_progress(stream or sys.stderr, len(jobs_list))
+    try:
+        results = run_notebooks(jobs_list, parallel=jobs or profile.jobs,
+                                timeout=timeout or profile.timeout, env=kernel.env,
+                                secret_envs=kernel.secret_envs, progress=progress,
+                                kernel_name=kernel_name)
+    finally:
+        progress.close()
+    summary = ReportSummary(profile=profile.name, target=kernel.target, versions=versions(),
+                            started=started_at.isoformat(timespec="seconds"),
+                            duration_s=time.monotonic() - started, notebooks=results)
+    comparison = compare(old, summary, baseline=str(baseline)) if old else None
+    files = {"summary.json": json.dumps(summary.to_dict(), indent=2),
+             "junit.xml": render_junit(summary), "index.html": render_index(summary, comparison)}
+    for name, text in files.items():
+        (directory / name).write_text(scrub_text(text, kernel.secrets), encoding="utf-8")
+    _point_latest(out, directory)
+    return ReportRun(directory, summary, comparison)

@@ -1,0 +1,217 @@
+"""Execute notebooks with papermill, several at once, each in its own worker process.
+
+    results = run_notebooks(jobs, parallel=2, timeout=600, env=kernel_env,
+                            secret_envs=["SUPABASE_SERVICE_ROLE_KEY"], progress=progress)
+
+Each worker runs one kernel. A notebook gets ``timeout`` seconds in all (nbclient stops
+the cell that crosses it); a worker that still has not answered ``watchdog_grace``
+seconds later is killed with its kernel and reported as timed out, never left hanging.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.report.results import RUNNER_CRASHED, TIMED_OUT, NotebookResult
+
+KERNEL_NAME = "kit"
+WORKER = (sys.executable, "-m", "kit.report.worker")
+
+
+@dataclass(frozen=True)
+class NotebookJob:
+    """A notebook to execute, its parameters, and where its scrubbed files go."""
+
+    name: str
+    source: Path
+    parameters: dict[str, Any]
+    ipynb: Path
+    html: Path
+    shown_parameters: dict[str, Any] = field(default_factory=dict)  # secrets stripped
+
+
+def ensure_kernelspec(name: str = KERNEL_NAME, prefix: str = sys.prefix) -> str:
+    """Install (once) a kernelspec ``name`` that runs this interpreter; return its name.
+
+    >>> ensure_kernelspec()      # doctest: +SKIP
+    'kit'
+    """
+    folder = Path(prefix) / "share" / "jupyter" / "kernels" / name
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"Python ({name})", "language": "python",
+            "metadata": {"debugger": True}}
+    current = folder / "kernel.json"
+    try:
+        if json.loads(current.read_text()).get("argv") == spec["argv"]:
+            return name
+    except (FileNotFoundError, ValueError):
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = current.with_suffix(".tmp")
+    tmp.write_text(json.dumps(spec, indent=1))
+    os.replace(tmp, current)
+    return name
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    todo, seen = [pid], []
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in seen:
+                seen.append(child)
+                todo.append(child)
+    return seen
+
+
+def _kill_tree(proc: subprocess.Popen[str], grace: float = 3.0) -> None:
+    """Stop a worker and everything it started (its kernel runs in its own session)."""
+    family = _descendants(proc.pid)
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    for pid in [proc.pid, *family, *_descendants(proc.pid)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    proc.wait()
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except FileNotFoundError:
+        return ""
+    return " | ".join(text[-lines:])
+
+
+class _Worker:
+    """One notebook in one worker process, watched by a wall-clock deadline."""
+
+    def __init__(self, job: NotebookJob, workdir: Path, *, timeout: float, grace: float,
+                 env: Mapping[str, str], secret_envs: Sequence[str], kernel_name: str,
+                 progress: Any, worker_argv: Sequence[str]) -> None:
+        self.job, self.workdir, self.timeout, self.grace = job, workdir, timeout, grace
+        self.env, self.progress, self.worker_argv = env, progress, worker_argv
+        self.last_cell = (0, 0)
+        self.spec = {"input": str(job.source), "raw_output": str(workdir / "raw.ipynb"),
+                     "ipynb": str(job.ipynb), "html": str(job.html),
+                     "parameters": job.parameters, "kernel_name": kernel_name,
+                     "timeout": timeout, "cwd": str(job.source.parent),
+                     "secret_envs": list(secret_envs), "result": str(workdir / "result.json")}
+
+    def _read_progress(self, stream: Any) -> None:
+        for line in stream:
+            try:
+                event = json.loads(line)
+                cell, cells = int(event["cell"]), int(event["cells"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a kernel's stray output; not ours
+            self.last_cell = (cell, cells)
+            self.progress.advanced(self.job.name, cell, cells)
+
+    def run(self) -> NotebookResult:
+        spec_path = self.workdir / "spec.json"
+        spec_path.write_text(json.dumps(self.spec))
+        started = time.monotonic()
+        self.progress.started(self.job.name)
+        with open(self.workdir / "stderr.log", "w") as stderr:
+            proc = subprocess.Popen([*self.worker_argv, str(spec_path)], stdout=subprocess.PIPE,
+                                    stderr=stderr, stdin=subprocess.DEVNULL, text=True,
+                                    env=dict(self.env), start_new_session=True)
+            reader = threading.Thread(target=self._read_progress, args=(proc.stdout,), daemon=True)
+            reader.start()
+            killed = False
+            try:
+                proc.wait(self.timeout + self.grace)
+            except subprocess.TimeoutExpired:
+                killed = True
+                _kill_tree(proc)
+            reader.join(5)
+        result = self._result(proc.returncode, killed, time.monotonic() - started)
+        self.progress.finished(result)
+        return result
+
+    def _result(self, returncode: int, killed: bool, duration: float) -> NotebookResult:
+        from kit.checks import Check
+
+        base = {"name": self.job.name, "duration_s": duration,
+                "parameters": self.job.shown_parameters}
+        answer = self.workdir / "result.json"
+        if not killed and answer.exists():
+            data = json.loads(answer.read_text())
+            return NotebookResult(status=data["status"], error=data["error"],
+                                  scenario=data["scenario"],
+                                  checks=[Check.from_dict(c) for c in data["checks"]],
+                                  files=self._files(), **base)
+        scenario, checks = self._salvage()
+        cell, cells = self.last_cell
+        where = f" (at cell {cell}/{cells})" if cells else ""
+        if killed:
+            return NotebookResult(status=TIMED_OUT, error=f"no answer {self.timeout + self.grace:g} s"
+                                  f" after start{where}; the runner killed it and its kernel",
+                                  scenario=scenario, checks=checks, files=self._files(), **base)
+        detail = _tail(self.workdir / "stderr.log")
+        return NotebookResult(status=RUNNER_CRASHED, error=f"the worker exited with code "
+                              f"{returncode}{where}" + (f": {detail}" if detail else ""),
+                              scenario=scenario, checks=checks, files=self._files(), **base)
+
+    def _salvage(self) -> tuple[str, list[Any]]:
+        """Keep what a killed run had saved (papermill saves the notebook as it goes)."""
+        from kit.report.notebook_files import write_notebook_files
+
+        raw = Path(self.spec["raw_output"])
+        if not raw.exists():
+            return "", []
+        known = [self.env.get(name, "") for name in self.spec["secret_envs"]]
+        try:
+            return write_notebook_files(raw, self.job.ipynb, self.job.html, known)
+        except Exception:  # noqa: BLE001 - a half-written notebook: report without it
+            return "", []
+
+    def _files(self) -> dict[str, str]:
+        return {kind: path.name for kind, path in (("ipynb", self.job.ipynb), ("html", self.job.html))
+                if path.exists()}
+
+
+def run_notebooks(jobs: Sequence[NotebookJob], *, parallel: int, timeout: float,
+                  env: Mapping[str, str], secret_envs: Sequence[str], progress: Any,
+                  kernel_name: str = KERNEL_NAME, watchdog_grace: float = 60.0,
+                  worker_argv: Sequence[str] = WORKER) -> list[NotebookResult]:
+    """Run every job, ``parallel`` at a time; results in the order of ``jobs``."""
+    with tempfile.TemporaryDirectory(prefix="kit-report-") as tmp:
+        def run_one(index: int) -> NotebookResult:
+            workdir = Path(tmp) / f"{index:03d}"
+            workdir.mkdir()
+            return _Worker(jobs[index], workdir, timeout=timeout, grace=watchdog_grace, env=env,
+                           secret_envs=secret_envs, kernel_name=kernel_name, progress=progress,
+                           worker_argv=worker_argv).run()
+
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            return list(pool.map(run_one, range(len(jobs))))

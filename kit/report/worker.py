@@ -1,0 +1,109 @@
+"""One notebook, executed in its own process: ``python -m kit.report.worker SPEC.json``.
+
+The runner starts one worker per notebook so a dead or hung kernel can be told apart
+from a slow one and killed without touching the others. The worker prints progress as
+JSON lines on stdout (``{"cell": 3, "cells": 12}``) and writes its result to
+``spec["result"]``. Secrets come from the environment variables named in
+``spec["secret_envs"]``; the spec file holds none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kit.report.results import CELL_ERROR, EXECUTED, KERNEL_DIED, RUNNER_CRASHED, TIMED_OUT
+
+
+def _emit(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def _progress_engine() -> type:
+    from papermill.engines import NBClientEngine
+
+    class ProgressEngine(NBClientEngine):  # type: ignore[misc]
+        """papermill's nbclient engine that also reports each cell as it starts."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            total = len(nb_man.nb.cells)
+            cell_start = nb_man.cell_start
+
+            def reporting_cell_start(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
+                _emit({"cell": (cell_index or 0) + 1, "cells": total})
+                return cell_start(cell, cell_index, **kw)
+
+            nb_man.cell_start = reporting_cell_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    return ProgressEngine
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def execute(spec: dict[str, Any]) -> tuple[str, str]:
+    """Run papermill; return (status, one-line error)."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.engines import papermill_engines
+    from papermill.exceptions import PapermillExecutionError
+
+    papermill_engines.register("kit-progress", _progress_engine())
+    deadline = time.monotonic() + float(spec["timeout"])
+
+    def remaining(cell: Any) -> int:  # the timeout is for the whole notebook, not each cell
+        return max(1, round(deadline - time.monotonic()))
+
+    try:
+        papermill.execute_notebook(
+            spec["input"], spec["raw_output"], parameters=spec["parameters"],
+            kernel_name=spec["kernel_name"], engine_name="kit-progress", progress_bar=False,
+            execution_timeout=spec["timeout"], start_timeout=min(120, spec["timeout"]),
+            cwd=spec.get("cwd"), log_output=False, timeout_func=remaining)
+    except PapermillExecutionError as exc:
+        return CELL_ERROR, _one_line(f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
+    except CellTimeoutError:
+        return TIMED_OUT, f"still running when its {spec['timeout']:g} s timeout ran out"
+    except DeadKernelError as exc:
+        return KERNEL_DIED, _one_line(f"the kernel died: {exc}")
+    except Exception as exc:  # noqa: BLE001 - anything else is reported, never hidden
+        return RUNNER_CRASHED, _one_line(f"{type(exc).__name__}: {exc}")
+    return EXECUTED, ""
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    from kit.report.notebook_files import write_notebook_files
+
+    started = time.monotonic()
+    status, error = execute(spec)
+    duration = time.monotonic() - started
+    known = [os.environ.get(name, "") for name in spec.get("secret_envs", [])]
+    result: dict[str, Any] = {"status": status, "error": error, "duration_s": duration,
+                              "scenario": "", "checks": []}
+    if Path(spec["raw_output"]).exists():
+        scenario, checks = write_notebook_files(Path(spec["raw_output"]), Path(spec["ipynb"]),
+                                                Path(spec["html"]), known)
+        result.update(scenario=scenario, checks=[c.to_dict() for c in checks])
+    return result
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[0]).read_text())
+    result = run(spec)
+    tmp = Path(spec["result"]).with_suffix(".tmp")
+    tmp.write_text(json.dumps(result))
+    os.replace(tmp, spec["result"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
