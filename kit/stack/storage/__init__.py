@@ -1,5 +1,73 @@
-"""Placeholder: replaced by the storage service."""
-from starlette.applications import Starlette
+"""The embedded stack's Supabase Storage API, mounted by the gateway at ``/storage/v1``.
 
-def build_app(ctx):
-    return Starlette()
+Routes are data (``ROUTES``: path, methods, handler), compiled once by Starlette; fixed
+paths come before the catch-all ``/object/{bucket}/{key}`` as in the real service.
+Metadata lives in ``storage.buckets`` / ``storage.objects`` (kit/stack/sql/10_storage.sql),
+bytes under ``ctx.storage_dir`` (``blobs``); errors use the real format (``problems``).
+
+    app = build_app(ctx)        # → Starlette app, used by kit.stack.gateway
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import psycopg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from kit.stack.context import StackContext
+from kit.stack.storage import buckets, objects, problems, signing
+from kit.stack.storage.blobs import BlobStore
+
+__all__ = ["ROUTES", "build_app"]
+
+Handler = Callable[[Request], Awaitable[Response]]
+_GET = ("GET", "HEAD")
+_OBJECT = "/object/{bucket}/{key:path}"
+
+ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
+    ("/bucket", ("GET",), buckets.list_buckets),
+    ("/bucket", ("POST",), buckets.create_bucket),
+    ("/bucket/", ("GET",), buckets.list_buckets),
+    ("/bucket/", ("POST",), buckets.create_bucket),
+    ("/bucket/{bucket}/empty", ("POST",), buckets.empty_bucket),
+    ("/bucket/{bucket}", ("GET",), buckets.get_bucket),
+    ("/bucket/{bucket}", ("PUT",), buckets.update_bucket),
+    ("/bucket/{bucket}", ("DELETE",), buckets.delete_bucket),
+    ("/object/move", ("POST",), objects.move),
+    ("/object/copy", ("POST",), objects.copy),
+    ("/object/list/{bucket}", ("POST",), objects.list_objects),
+    ("/object/info/public/{bucket}/{key:path}", ("GET",), objects.info_public),
+    ("/object/info/authenticated/{bucket}/{key:path}", ("GET",), objects.info),
+    ("/object/info/{bucket}/{key:path}", ("GET",), objects.info),
+    ("/object/public/{bucket}/{key:path}", _GET, objects.download_public),
+    ("/object/authenticated/{bucket}/{key:path}", _GET, objects.download),
+    ("/object/sign/{bucket}/{key:path}", _GET, signing.get_signed),
+    ("/object/sign/{bucket}/{key:path}", ("POST",), signing.create_signed_url),
+    ("/object/sign/{bucket}", ("POST",), signing.create_signed_urls),
+    ("/object/{bucket}", ("DELETE",), objects.remove),
+    (_OBJECT, _GET, objects.download),
+    (_OBJECT, ("POST", "PUT"), objects.upload),
+    (_OBJECT, ("DELETE",), objects.remove_one),
+]
+
+
+def build_app(ctx: StackContext) -> Starlette:
+    """The storage service as an ASGI app over the stack's database and data directory."""
+    app = Starlette(
+        routes=[Route(path, handler, methods=list(methods)) for path, methods, handler in ROUTES],
+        exception_handlers={problems.StorageProblem: problems.problem_handler,
+                            psycopg.Error: problems.database_error_handler,
+                            404: _route_not_found, 405: _route_not_found},
+    )
+    app.state.ctx = ctx
+    app.state.blobs = BlobStore(ctx.storage_dir)
+    return app
+
+
+async def _route_not_found(request: Request, exc: Exception) -> Response:
+    return problems.StorageProblem(
+        404, "Not Found", f"Route {request.method}:{request.url.path} not found").response()
