@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.kit-installed
 
-.PHONY: report test lab stack-up stack-down clean-venv
+.PHONY: report test lab stack-up stack-down clean-venv browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ stack-down: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Headless Chromium for the report's browser test (Debian package); a no-op when present.
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
