@@ -1,0 +1,265 @@
+"""What every scenario shares: names that are safe on a user's project, a ledger of what the
+kit created (so it removes only that), schema application, and loading a user's implementation.
+
+On the embedded stack a scenario uses the checkpoint's own names (``chats``,
+``reference-ads``). On a local or remote project every table, bucket and object it
+creates is named with a ``kit_`` prefix, and ``cleanup()`` removes exactly those.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.errors import TargetError, UsageError
+from kit.targets import Target
+
+ASSETS = Path(__file__).with_name("assets")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Checkpoint names on the embedded stack, ``kit_``-prefixed everywhere else."""
+
+    prefix: str = ""
+
+    @classmethod
+    def for_target(cls, target: Target) -> Names:
+        return cls("" if target.is_embedded else "kit_")
+
+    def table(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def bucket(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def function(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def sql(self, template: str) -> str:
+        """Replace ``{t:name}`` / ``{f:name}`` in SQL with the prefixed, quoted table / function name."""
+        text = re.sub(r"\{t:([a-z_]+)\}", lambda m: f'public."{self.table(m.group(1))}"', template)
+        return re.sub(r"\{f:([a-z_]+)\}", lambda m: f'"{self.function(m.group(1))}"', text)
+
+
+@dataclass
+class Ledger:
+    """Everything a scenario created on a target, in creation order."""
+
+    tables: list[str] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)
+    buckets: list[str] = field(default_factory=list)
+    objects: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tables": list(self.tables), "functions": list(self.functions),
+                "buckets": list(self.buckets), "objects": [f"{b}/{p}" for b, p in self.objects]}
+
+
+def existing_tables(database_url: str, names: list[str]) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE "
+                            "table_schema = 'public' AND table_name = ANY(%s)", (names,)).fetchall()
+    return {r[0] for r in rows}
+
+
+def apply_schema(target: Target, sql_text: str, *, tables: list[str], functions: list[str],
+                 ledger: Ledger) -> None:
+    """Apply a scenario's idempotent schema SQL; record tables and functions that did not exist."""
+    if not target.database_url:
+        raise TargetError(
+            f"the scenario needs to create tables ({', '.join(tables)}) but the {target.kind} target "
+            "has no database URL",
+            fix="set the database URL env var named by the notebook's db_url_env parameter (the "
+                "kit creates only kit_-prefixed tables there), or create the tables yourself with "
+                "the SQL shown by scenario.schema_sql()")
+    import psycopg
+
+    before = existing_tables(target.database_url, tables)
+    with psycopg.connect(target.database_url, autocommit=True) as conn, conn.transaction():
+        before_functions = {r[0] for r in conn.execute(
+            "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace "
+            "AND proname = ANY(%s)", (functions,)).fetchall()}
+        conn.execute(sql_text)  # type: ignore[arg-type]
+        conn.execute("NOTIFY pgrst, 'reload schema'")  # a real PostgREST reloads its cache
+    ledger.tables += [t for t in tables if t not in before]
+    ledger.functions += [f for f in functions if f not in before_functions]
+
+
+def drop_created(target: Target, ledger: Ledger) -> list[str]:
+    """Drop only the tables and functions the ledger says the kit created."""
+    if not target.database_url or not (ledger.tables or ledger.functions):
+        return []
+    import psycopg
+    from psycopg import sql
+
+    removed: list[str] = []
+    with psycopg.connect(target.database_url, autocommit=True) as conn:
+        for fn in reversed(ledger.functions):
+            assert fn.startswith("kit_") or target.is_embedded
+            conn.execute(sql.SQL("DROP FUNCTION IF EXISTS public.{}").format(sql.Identifier(fn)))
+            removed.append(f"function {fn}")
+        for table in reversed(ledger.tables):
+            assert table.startswith("kit_") or target.is_embedded
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS public.{}").format(sql.Identifier(table)))
+            removed.append(f"table {table}")
+    ledger.tables.clear()
+    ledger.functions.clear()
+    return removed
+
+
+def load_implementation(spec: str | type | None, default: type) -> type:
+    """``"myapp.services.ad_creation_service:AdCreationService"`` → the class (or ``default``)."""
+    if spec is None or spec == "":
+        return default
+    if isinstance(spec, type):
+        return spec
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise UsageError(f"implementation {spec!r} is not of the form 'package.module:ClassName'",
+                         fix="pass e.g. implementation='myapp.services.ad_creation_service:AdCreationService'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"cannot import {module_name!r} for implementation {spec!r}: {exc}",
+                         fix="run the notebook from your project's folder or add it to PYTHONPATH") from exc
+    try:
+        found = getattr(module, attr)
+    except AttributeError as exc:
+        public = ", ".join(n for n in dir(module) if not n.startswith("_") and
+                           inspect.isclass(getattr(module, n))) or "(no classes)"
+        raise UsageError(f"{module_name} has no {attr!r}; classes there: {public}",
+                         fix="check the name after the colon") from exc
+    if not inspect.isclass(found):
+        raise UsageError(f"implementation {spec!r} is a {type(found).__name__}, not a class",
+                         fix="point at the service class the scenario should construct")
+    return found  # type: ignore[no-any-return]
+
+
+def wants_async_client(cls: type) -> bool:
+    """Does the class's constructor ask for an ``AsyncClient`` (by annotation or by its name)?"""
+    try:
+        hints = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    first = next(iter(hints), None)
+    annotation = "" if first is None else str(first.annotation)
+    return "AsyncClient" in annotation or getattr(cls, "client_kind", "") == "async"
+
+
+def asset_bytes(name: str) -> bytes:
+    return (ASSETS / name).read_bytes()
+
+
+def construct(cls: type, clients: Any, **options: Any) -> Any:
+    """Build a service with the client it asks for, passing only the options it accepts."""
+    client = clients.async_ if wants_async_client(cls) else clients.sync
+    try:
+        accepted = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        accepted = {}  # type: ignore[assignment]
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    return cls(client, **{k: v for k, v in options.items() if takes_all or k in accepted})
+
+
+class Scenario:
+    """What the three scenarios share. Subclasses set the class attributes and checks."""
+
+    name: str = ""
+    title: str = ""
+    seed: str = ""  # the checkpoint file in shared/seeds/
+    notebook: str = ""
+    implementations: dict[str, type] = {}
+    broken: str = "broken"
+
+    def __init__(self, target: Target, *, clients: Any = None) -> None:
+        from kit.capture import Capture
+
+        self.target = target
+        self.names = Names.for_target(target)
+        self.ledger = Ledger()
+        self.capture = clients.capture if clients is not None else Capture()
+        self._setup_done = False
+        self._admin: Any = None
+
+    @property
+    def admin(self) -> Any:
+        """A sync client for setup and bookkeeping, recording apart from the scenario's capture."""
+        if self._admin is None:
+            from kit.clients import clients
+
+            self._admin = clients(self.target).sync
+        return self._admin
+
+    def clients(self, faults: Any = None) -> Any:
+        """Fresh recording clients (all recording into this scenario's capture)."""
+        from kit.clients import clients
+
+        return clients(self.target, capture=self.capture, faults=faults)
+
+    def service_options(self) -> dict[str, Any]:
+        return {}
+
+    def implementation(self, which: str | type | None) -> type:
+        """A built-in variant by name, or a user's class / ``"module:Class"``."""
+        if isinstance(which, str) and which in self.implementations:
+            return self.implementations[which]
+        if which is None or which == "":
+            raise UsageError("no implementation given",
+                             fix=f"use one of {', '.join(self.implementations)} or 'module:Class'")
+        return load_implementation(which, self.implementations[self.broken])
+
+    def service_factory(self, which: str | type | None, faults: Any = None
+                        ) -> tuple[Any, Any]:
+        """``(make_service, close)`` for ``run_variant``: fresh clients inside the arena loop."""
+        cls = self.implementation(which)
+        holder: dict[str, Any] = {}
+
+        def make_service() -> Any:
+            holder["clients"] = self.clients(faults)
+            return construct(cls, holder["clients"], **self.service_options())
+
+        async def close() -> None:
+            if "clients" in holder:
+                holder["clients"].close()
+                await holder["clients"].aclose()
+
+        return make_service, close
+
+    def source_diff(self, before: str = "broken", after: str = "to_thread",
+                    member: str | None = None) -> Any:
+        """The broken and a fixed implementation side by side (a method, or the whole class)."""
+        from kit.scenarios.source import SourceDiff
+
+        old, new = self.implementation(before), self.implementation(after)
+        if member:
+            return SourceDiff.of(getattr(old, member), getattr(new, member),
+                                 f"{old.__name__}.{member}", f"{new.__name__}.{member}")
+        return SourceDiff.of(old, new)
+
+    def require_setup(self) -> None:
+        if not self._setup_done:
+            self.setup()
+
+    def setup(self) -> Any:  # pragma: no cover - every scenario defines it
+        raise NotImplementedError
+
+    def cleanup(self) -> list[str]:
+        """Remove what this scenario created on a user's project (nothing on the embedded stack)."""
+        if self.target.is_embedded:
+            return []
+        return drop_created(self.target, self.ledger)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} on {self.target.kind} {self.target.url}>"
+
+
+def label_of(which: str | type) -> str:
+    """A variant's name, or ``module:Class`` for a user's implementation."""
+    return which if isinstance(which, str) else f"{which.__module__}:{which.__qualname__}"

@@ -1,0 +1,229 @@
+"""Scenario ``memory_queue`` (seeds/001): ``MemoryService`` awaits a sync client; the worker dies.
+
+    s = kit.scenarios.memory_queue(kit.target("embedded"))
+    s.setup()                                  # tables + claim/complete RPCs, row chat-1 (IF NOT EXISTS)
+    s.end_to_end("to_thread")                  # POST memory update → worker → GET memory
+    s.process_queue("async_client", workers=4, items=12, fault_profile="flaky-rpc")
+    s.checks()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.arena import run_in_arena
+from kit.checks import Check, Checks
+from kit.scenarios import memory_service as ms
+from kit.scenarios.base import Scenario, apply_schema, label_of
+from kit.scenarios.fault_profiles import fault_rules
+
+SCHEMA = Path(__file__).with_name("memory_schema.sql")
+TABLES = ["conversations", "chat_metadata", "chat_context_queue"]
+FUNCTIONS = ["claim_context_items", "complete_context_item"]
+FIXED = ("to_thread", "async_client", "sync")
+
+
+@dataclass
+class QueueRun:
+    """One run of the queue: what was enqueued, what the workers did, what the database says."""
+
+    variant: str
+    workers: int
+    enqueued: list[int]
+    times_processed: dict[int, int]
+    stats: list[ms.WorkerStats]
+    wall_ms: float
+    fault_profile: str = "none"
+    enqueue_errors: list[str] = field(default_factory=list)
+
+    @property
+    def exactly_once(self) -> bool:
+        return bool(self.enqueued) and all(self.times_processed.get(i) == 1 for i in self.enqueued)
+
+    @property
+    def lost(self) -> list[int]:
+        return [i for i in self.enqueued if self.times_processed.get(i, 0) == 0]
+
+    @property
+    def duplicated(self) -> list[int]:
+        return [i for i in self.enqueued if self.times_processed.get(i, 0) > 1]
+
+    @property
+    def worker_errors(self) -> list[str]:
+        return [e for s in self.stats for e in s.errors]
+
+    def __repr__(self) -> str:
+        return (f"<QueueRun {self.variant}: {len(self.enqueued)} items, {self.workers} workers, "
+                f"lost {len(self.lost)}, duplicated {len(self.duplicated)}, "
+                f"{len(self.worker_errors)} worker errors>")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        rows = "".join(f"<tr><td>{html.escape(s.worker)}</td><td>{len(s.processed)}</td>"
+                       f"<td>{len(s.errors)}</td><td>{html.escape(s.errors[0] if s.errors else '')}</td></tr>"
+                       for s in self.stats)
+        verdict = ("every item processed exactly once" if self.exactly_once else
+                   f"lost {self.lost}, duplicated {self.duplicated}" if self.enqueued else
+                   f"nothing was enqueued: {html.escape('; '.join(self.enqueue_errors)[:300])}")
+        return {"text/plain": repr(self),
+                "text/html": f"<p><b>{html.escape(self.variant)}</b> with {self.workers} workers, faults "
+                             f"<code>{html.escape(self.fault_profile)}</code>: {verdict} "
+                             f"({self.wall_ms:.0f} ms)</p><table><tr><th>worker</th><th>processed</th>"
+                             f"<th>errors</th><th>first error</th></tr>{rows}</table>"}
+
+
+class MemoryQueueScenario(Scenario):
+    name = "memory_queue"
+    title = "Memory queue: async methods awaiting a sync client"
+    seed = "001_b94fccaa79f549a2.txt"
+    notebook = "02_memory_queue.ipynb"
+    implementations = ms.IMPLEMENTATIONS
+
+    def service_options(self) -> dict[str, Any]:
+        return {"queries": ms.MemoryQueries(self.names)}
+
+    def schema_sql(self) -> str:
+        return self.names.sql(SCHEMA.read_text())
+
+    def setup(self) -> list[str]:
+        """Apply the migration non-destructively (IF NOT EXISTS, ON CONFLICT DO NOTHING)."""
+        apply_schema(self.target, self.schema_sql(), tables=[self.names.table(t) for t in TABLES],
+                     functions=[self.names.function(f) for f in FUNCTIONS], ledger=self.ledger)
+        self._setup_done = True
+        return [self.names.table(t) for t in TABLES]
+
+    def process_queue(self, which: str | type = "to_thread", *, workers: int = 1, items: int = 8,
+                      fault_profile: str = "none", seed: int = 7, timeout_s: float = 60.0) -> QueueRun:
+        """Enqueue ``items`` updates, run ``workers`` workers until all are done (or the timeout)."""
+        self.require_setup()
+        prefix = f"kit-{uuid.uuid4().hex[:8]}-"
+        chat_ids = [f"{prefix}{n}" for n in range(max(1, items // 2))]
+        self._create_conversations(chat_ids)
+        rules = fault_rules(fault_profile, seed=seed)
+        make_service, close = self.service_factory(which, None)
+        make_faulty, close_faulty = self.service_factory(which, rules)
+
+        async def main() -> QueueRun:
+            producer = make_service()
+            consumer = make_faulty()
+            started = time.perf_counter()
+            enqueued: list[int] = []
+            errors: list[str] = []
+            try:
+                for n in range(items):
+                    messages = [{"role": "user", "content": f"message {n} for {chat_ids[n % len(chat_ids)]}"}]
+                    try:
+                        enqueued.append(await ms.call_service(producer.request_update,
+                                                              chat_ids[n % len(chat_ids)], messages))
+                    except Exception as exc:  # the broken service fails here: that is the finding
+                        errors.append(f"{type(exc).__name__}: {exc}")
+                        break
+                stop = asyncio.Event()
+                tasks = [asyncio.create_task(ms.run_worker(consumer, f"worker-{w}", chat_prefix=prefix,
+                                                           stop_when_idle=stop, lease_seconds=2))
+                         for w in range(workers)]
+                deadline = time.monotonic() + timeout_s
+                while enqueued and time.monotonic() < deadline:
+                    if all(v >= 1 for v in (await asyncio.to_thread(self._times_processed, enqueued)).values()):
+                        break
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.1)  # let in-flight completions land before stopping
+                stop.set()
+                stats = list(await asyncio.gather(*tasks))
+            finally:
+                await close()
+                await close_faulty()
+            counts = self._times_processed(enqueued) if enqueued else {}
+            return QueueRun(label_of(which), workers, enqueued, counts, stats,
+                            (time.perf_counter() - started) * 1000, fault_profile, errors)
+
+        return run_in_arena(main, name=f"kit-arena-queue-{label_of(which)}")
+
+    def end_to_end(self, which: str | type = "to_thread") -> dict[str, Any]:
+        """The checkpoint's E2E: POST memory update for chat-1 → worker → GET memory."""
+        self.require_setup()
+        make_service, close = self.service_factory(which, None)
+
+        async def main() -> dict[str, Any]:
+            service = make_service()
+            try:
+                item = await ms.call_service(service.request_update, "chat-1",
+                                             [{"role": "user", "content": "Remember: I prefer bar charts."}])
+                stop = asyncio.Event()
+                worker = asyncio.create_task(ms.run_worker(service, "e2e-worker", chat_prefix="chat-1",
+                                                           stop_when_idle=stop))
+                for _ in range(200):
+                    if (await asyncio.to_thread(self._times_processed, [item])).get(item):
+                        break
+                    await asyncio.sleep(0.05)
+                stop.set()
+                await worker
+                memory = await ms.call_service(service.get_memory, "chat-1")
+                return {"item": item, "memory": memory}
+            finally:
+                await close()
+
+        return run_in_arena(main, name="kit-arena-e2e")
+
+    def broken_worker_error(self) -> BaseException | None:
+        """What the checkpoint's worker hit: the first call of the broken service."""
+        make_service, close = self.service_factory("broken", None)
+
+        async def main() -> BaseException | None:
+            service = make_service()
+            try:
+                await service.claim("broken-worker", 1, 30, "nothing-")
+            except Exception as exc:  # the expected TypeError is the result
+                return exc
+            finally:
+                await close()
+            return None
+
+        return run_in_arena(main, name="kit-arena-broken-worker")
+
+    def checks(self, implementation: str | type | None = None, *, items: int = 8,
+               fault_profile: str = "flaky-rpc", seed: int = 7) -> Checks:
+        self.require_setup()
+        checks = Checks(scenario=self.name)
+        for which in ([implementation] if implementation else list(FIXED)):
+            label = label_of(which)
+            for workers in (1, 4):
+                run = self.process_queue(which, workers=workers, items=items)
+                checks.add(Check(f"{label}: every item processed exactly once with {workers} worker(s)",
+                                 run.exactly_once, _describe(run), figures={"wall_ms": round(run.wall_ms, 1)}))
+            faulty = self.process_queue(which, workers=4, items=items, fault_profile=fault_profile, seed=seed)
+            checks.add(Check(f"{label}: nothing lost or done twice with faults '{fault_profile}'",
+                             faulty.exactly_once, _describe(faulty) + f"; {len(faulty.worker_errors)} "
+                             "worker errors survived"))
+        if implementation is None:
+            e2e = self.end_to_end("to_thread")
+            memory = e2e["memory"] or {}
+            checks.add(Check("end to end: POST update → worker → GET memory returns the summary",
+                             "bar charts" in str(memory.get("summary", "")), str(memory)[:200]))
+            error = self.broken_worker_error()
+            checks.add(Check("broken: the worker fails with \"can't be used in 'await' expression\"",
+                             isinstance(error, TypeError) and "can't be used in 'await' expression" in str(error),
+                             f"{type(error).__name__}: {error}", expected_failure=True))
+        return checks
+
+    def _create_conversations(self, chat_ids: list[str]) -> None:
+        self.admin.table(self.names.table("conversations")).upsert(
+            [{"id": chat_id, "metadata": {}} for chat_id in chat_ids]).execute()
+
+    def _times_processed(self, item_ids: list[int]) -> dict[int, int]:
+        rows = self.admin.table(self.names.table("chat_context_queue")).select(
+            "id,times_processed").in_("id", item_ids).execute().data
+        return {int(r["id"]): int(r["times_processed"]) for r in rows}
+
+
+def _describe(run: QueueRun) -> str:
+    if not run.enqueued:
+        return "nothing enqueued: " + "; ".join(run.enqueue_errors)[:200]
+    return (f"{len(run.enqueued)} items, lost {len(run.lost)}, duplicated {len(run.duplicated)}, "
+            f"{run.wall_ms:.0f} ms")
+
