@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from kit.faults.client import FaultsClient
 from kit.stack.process import logs, reset, reset_plan, start, status, stop
 
-__all__ = ["logs", "migrate", "reset", "reset_plan", "start", "status", "stop"]
+__all__ = ["faults", "logs", "migrate", "reset", "reset_plan", "start", "status", "stop"]
+
+faults = FaultsClient()  # the default stack's fault rules: kit.stack.faults.add({...})
 
 
 def migrate(*files: str, data_dir: str | None = None) -> list[tuple[str, str]]:

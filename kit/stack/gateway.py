@@ -57,11 +57,19 @@ def service_routes(ctx: StackContext) -> list[BaseRoute]:
 
 
 def build_app(ctx: StackContext, *, extra_middleware: Sequence[Middleware] = ()) -> Starlette:
+    from kit.faults.admin import admin_routes
+    from kit.faults.engine import FaultSet
+    from kit.faults.middleware import FaultMiddleware
+
+    faults = FaultSet()  # in memory only: a restarted stack has no rules
     routes: list[BaseRoute] = [
-        Mount("/_kit", routes=[Route("/ping", ping), Route("/health", health)]),
+        Mount("/_kit", routes=[Route("/ping", ping), Route("/health", health),
+                               *admin_routes(faults, ctx.keys.service_role_key)]),
         *service_routes(ctx),
     ]
-    middleware = [*extra_middleware, Middleware(ApiKeyMiddleware, keys=ctx.keys)]
+    middleware = [Middleware(FaultMiddleware, faults=faults), *extra_middleware,
+                  Middleware(ApiKeyMiddleware, keys=ctx.keys)]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.ctx = ctx
+    app.state.faults = faults
     return app
