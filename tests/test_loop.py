@@ -1,0 +1,204 @@
+"""The loop monitor: stalls detected and traced to the right line, clean start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import threading
+import time
+
+import httpx
+import pytest
+
+import kit
+from kit.loop import LoopMonitor, classify, watch_loop
+from kit.loop.frames import FrameInfo, common_prefix, first_sdk_frame, last_user_frame
+
+BLOCK_S = 0.1  # far above the 20 ms threshold, so detection does not hinge on timing
+
+
+def block_the_loop() -> None:
+    time.sleep(BLOCK_S)  # the line a stall must be traced to
+
+
+BLOCK_LINE = inspect.getsourcelines(block_the_loop)[1] + 1
+
+
+async def test_async_with_traces_a_stall_to_the_blocking_line() -> None:
+    async with watch_loop() as w:
+        await asyncio.sleep(0.01)
+        block_the_loop()
+        await asyncio.sleep(0.01)
+    assert w.report is not None
+    stall = max(w.stalls, key=lambda s: s.duration_ms)
+    assert stall.user_frame is not None
+    assert (os.path.basename(stall.user_frame.filename), stall.user_frame.lineno,
+            stall.user_frame.function) == ("test_loop.py", BLOCK_LINE, "block_the_loop")
+    assert stall.sdk_frame is None
+    assert stall.samples >= 1
+    assert stall.duration_ms >= BLOCK_S * 1000
+    assert w.report.heartbeat_misses >= 1
+    assert "block_the_loop" in stall.traced_to and "time.sleep(BLOCK_S)" in stall.user_frame.source_line
+    json.dumps(w.report.to_dict())
+
+
+async def test_the_watchdog_stops_and_unschedules_its_heartbeat() -> None:
+    before = {t.name for t in threading.enumerate()}
+    async with watch_loop() as w:
+        assert any(t.name == "kit-loop-watchdog" for t in threading.enumerate())
+    assert w._monitor is None
+    assert {t.name for t in threading.enumerate()} - before == set()
+    loop = asyncio.get_running_loop()
+    assert not [h for h in loop._scheduled if not h.cancelled()  # type: ignore[attr-defined]
+                and getattr(h._callback, "__qualname__", "").startswith("LoopMonitor")]
+
+
+def inner_a() -> None:
+    time.sleep(0.06)
+
+
+def inner_b() -> None:
+    time.sleep(0.06)
+
+
+def outer() -> None:
+    inner_a()
+    inner_b()
+
+
+async def test_a_long_stall_goes_to_the_deepest_common_user_frame() -> None:
+    async with watch_loop(threshold_ms=20) as w:
+        outer()  # the deepest frame every sample shares
+        await asyncio.sleep(0.01)
+    stall = max(w.stalls, key=lambda s: s.duration_ms)
+    assert stall.samples >= 2
+    assert stall.user_frame is not None
+    assert stall.user_frame.function == "test_a_long_stall_goes_to_the_deepest_common_user_frame"
+    assert "outer()" in stall.user_frame.source_line
+
+
+def test_sync_with_outside_a_loop_is_a_usage_error() -> None:
+    with pytest.raises(kit.UsageError, match="no event loop to watch.*async with kit.watch_loop"), \
+            watch_loop():
+        pass
+
+
+async def test_sync_with_on_the_running_loop_reports_the_blocked_body() -> None:
+    # A plain Jupyter cell: sync code on the kernel's running loop; the whole body is one stall.
+    with watch_loop() as w:
+        block_the_loop()
+    assert [s.user_frame.lineno for s in w.stalls if s.user_frame] == [BLOCK_LINE]
+
+
+def test_sync_with_watches_a_given_loop() -> None:
+    loop = asyncio.new_event_loop()
+
+    async def main() -> None:
+        await asyncio.sleep(0.01)
+        block_the_loop()
+        await asyncio.sleep(0.01)
+    try:
+        with watch_loop(loop) as w:
+            loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert any(s.user_frame and s.user_frame.lineno == BLOCK_LINE for s in w.stalls)
+
+
+async def test_async_with_rejects_a_loop_that_is_not_running() -> None:
+    other = asyncio.new_event_loop()
+    try:
+        with pytest.raises(kit.UsageError, match="not the running one"):
+            async with watch_loop(other):
+                pass
+    finally:
+        other.close()
+
+
+async def test_decorator_on_async_and_sync_functions() -> None:
+    @watch_loop()
+    async def handler() -> str:
+        block_the_loop()
+        await asyncio.sleep(0.01)
+        return "done"
+
+    @watch_loop()
+    def sync_step() -> int:
+        block_the_loop()
+        return 7
+
+    assert await handler() == "done"
+    assert await asyncio.to_thread(_expect_usage_error, sync_step)
+    assert sync_step() == 7  # on this running loop
+    for func in (handler, sync_step):
+        report = func.watch.report  # type: ignore[attr-defined]
+        assert report is not None
+        assert any(s.user_frame and s.user_frame.lineno == BLOCK_LINE for s in report.stalls)
+
+
+def _expect_usage_error(func: object) -> bool:
+    with pytest.raises(kit.UsageError):
+        func()  # type: ignore[operator]
+    return True
+
+
+async def test_a_watch_is_not_reentrant() -> None:
+    w = watch_loop()
+    async with w:
+        with pytest.raises(kit.UsageError, match="already active"):
+            async with w:
+                pass
+
+
+async def test_stalls_are_capped_so_a_kernel_is_never_flooded() -> None:
+    monitor = LoopMonitor(asyncio.get_running_loop(), max_stalls=2, max_samples=1).start()
+    for _ in range(4):
+        time.sleep(0.05)  # noqa: ASYNC251 - blocking the loop on purpose
+        await asyncio.sleep(0.015)
+    report = monitor.stop()
+    assert len(report.stalls) == 2
+    assert report.dropped_stalls >= 1
+    assert all(s.samples <= 1 for s in report.stalls)
+
+
+def test_bad_thresholds_are_usage_errors() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(kit.UsageError, match="threshold_ms=0"):
+            LoopMonitor(loop, threshold_ms=0)
+    finally:
+        loop.close()
+
+
+def test_frame_kinds() -> None:
+    assert classify(httpx.__file__) == "sdk"
+    assert classify(asyncio.__file__) == "stdlib"
+    assert classify(kit.loop.monitor.__file__) == "kit"
+    assert classify(os.path.join(os.path.dirname(kit.__file__), "scenarios", "x.py")) == "user"
+    assert classify(__file__) == "user"
+    assert classify(pytest.__file__) == "library"
+
+
+def test_frame_selection_is_pure() -> None:
+    user = FrameInfo("app.py", 3, "handler", "user")
+    sdk_outer = FrameInfo("/v/site-packages/storage3/_sync/file_api.py", 10, "download", "sdk")
+    sdk_inner = FrameInfo("/v/site-packages/httpcore/_sync/x.py", 99, "read", "sdk")
+    loop_frame = FrameInfo("asyncio/events.py", 80, "_run", "stdlib")
+    stack = (loop_frame, user, sdk_outer, sdk_inner)
+    assert last_user_frame(stack) == user
+    assert first_sdk_frame(stack, after=user) == sdk_outer
+    assert sdk_outer.short_path == "storage3/_sync/file_api.py"
+    assert common_prefix([stack, stack[:2] + (sdk_inner,)]) == stack[:2]
+    assert common_prefix([]) == ()
+
+
+async def test_report_displays_itself() -> None:
+    async with watch_loop() as w:
+        block_the_loop()
+        await asyncio.sleep(0.01)
+    bundle = w._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("<LoopReport ")
+    assert "block_the_loop" in bundle["text/html"] and "<details>" in bundle["text/html"]
+    assert repr(w).startswith("<LoopWatch threshold 20 ms: <LoopReport ")
