@@ -1,0 +1,311 @@
+"""Contract tests: the real supabase-py storage clients (sync and async) against the stack.
+
+Each test runs once with the sync ``Client`` and once with the ``AsyncClient``; the
+operation is written once and ``run`` awaits it when the client is async.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import random
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from PIL import Image
+from storage3.exceptions import StorageApiError
+from supabase import AsyncClient, AsyncClientOptions, Client, ClientOptions
+
+from kit.targets import Target
+
+CSV_CP1252 = "Société,Montréal\nCafé,Genève\n".encode("cp1252")
+
+
+def make_png() -> bytes:
+    """A deterministic ~30 KB PNG: noise does not compress."""
+    rng = random.Random(7)
+    image = Image.frombytes("RGB", (100, 100), rng.randbytes(100 * 100 * 3))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = make_png()
+
+
+def sync_client(url: str, key: str, token: str | None = None) -> Client:
+    """A real sync Client with one injected httpx client (as the kit builds them; without
+    one, supabase 2.34.1's ``client.storage`` passes a deprecated timeout and warns)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    http = httpx.Client(timeout=120, follow_redirects=True)
+    return Client(url, key, ClientOptions(httpx_client=http, headers=headers))
+
+
+def async_client(url: str, key: str, token: str | None = None) -> AsyncClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    http = httpx.AsyncClient(timeout=120, follow_redirects=True)
+    return AsyncClient(url, key, AsyncClientOptions(httpx_client=http, headers=headers))
+
+
+class Run:
+    """Calls a storage operation on one client; awaits it when the client is async."""
+
+    def __init__(self, storage: Any, mode: str) -> None:
+        self.storage = storage
+        self.mode = mode
+
+    async def __call__(self, op: Callable[[Any], Any]) -> Any:
+        result = op(self.storage)
+        if self.mode == "async":
+            assert inspect.isawaitable(result), "async storage calls must be awaitable"
+            result = await result
+        else:
+            assert not inspect.isawaitable(result)
+        return result
+
+    async def error(self, op: Callable[[Any], Any]) -> StorageApiError:
+        with pytest.raises(StorageApiError) as info:
+            await self(op)
+        return info.value
+
+
+@pytest_asyncio.fixture(params=["sync", "async"], loop_scope="function")
+async def run(request: pytest.FixtureRequest, stack: Target) -> AsyncIterator[Run]:
+    if request.param == "sync":
+        client = sync_client(stack.url, stack.service_role_key or "")
+        yield Run(client.storage, "sync")
+        client.options.httpx_client.close()  # type: ignore[union-attr]
+    else:
+        aclient = async_client(stack.url, stack.service_role_key or "")
+        yield Run(aclient.storage, "async")
+        await aclient.options.httpx_client.aclose()  # type: ignore[union-attr]
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """Plain HTTP, as a browser fetching a public or signed URL (no apikey)."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def bucket(stack: Target, unique: str) -> Iterator[str]:
+    """A fresh private bucket, emptied and deleted afterwards."""
+    client = sync_client(stack.url, stack.service_role_key or "")
+    name = f"t-{unique}"
+    client.storage.create_bucket(name)
+    yield name
+    client.storage.empty_bucket(name)
+    client.storage.delete_bucket(name)
+    client.options.httpx_client.close()  # type: ignore[union-attr]
+
+
+def status_code(exc: StorageApiError) -> tuple[str, str]:
+    return str(exc.status), exc.code
+
+
+async def test_bucket_lifecycle(run: Run, unique: str) -> None:
+    name = f"life-{unique}"
+    created = await run(lambda s: s.create_bucket(name, options={
+        "public": False, "file_size_limit": 1000, "allowed_mime_types": ["image/*"]}))
+    assert created == {"name": name}
+    got = await run(lambda s: s.get_bucket(name))
+    assert (got.id, got.name, got.public, got.file_size_limit, got.allowed_mime_types,
+            got.owner) == (name, name, False, 1000, ["image/*"], "")
+    assert name in [b.id for b in await run(lambda s: s.list_buckets())]
+    duplicate = await run.error(lambda s: s.create_bucket(name))
+    assert status_code(duplicate) == ("409", "Duplicate")
+    updated = await run(lambda s: s.update_bucket(name, {"public": True, "file_size_limit": 5}))
+    assert updated == {"message": "Successfully updated"}
+    got = await run(lambda s: s.get_bucket(name))
+    assert (got.public, got.file_size_limit, got.allowed_mime_types) == (True, 5, ["image/*"])
+    await run(lambda s: s.from_(name).upload("x.png", b"12345", {"content-type": "image/png"}))
+    not_empty = await run.error(lambda s: s.delete_bucket(name))
+    assert status_code(not_empty) == ("409", "ResourceNotEmpty")
+    assert await run(lambda s: s.empty_bucket(name)) == {"message": "Successfully emptied"}
+    assert await run(lambda s: s.from_(name).list()) == []
+    assert await run(lambda s: s.delete_bucket(name)) == {"message": "Successfully deleted"}
+    gone = await run.error(lambda s: s.get_bucket(name))
+    assert status_code(gone) == ("404", "Bucket not found")
+    assert gone.message == "Bucket not found"
+
+
+async def test_image_round_trip_and_download_headers(run: Run, bucket: str, stack: Target,
+                                                     http: httpx.AsyncClient) -> None:
+    assert 25_000 < len(PNG) < 40_000
+    uploaded = await run(lambda s: s.from_(bucket).upload(
+        "img/noise.png", PNG, {"content-type": "image/png", "cache-control": "120"}))
+    assert (uploaded.path, uploaded.full_path) == ("img/noise.png", f"{bucket}/img/noise.png")
+    assert await run(lambda s: s.from_(bucket).download("img/noise.png")) == PNG
+    info = await run(lambda s: s.from_(bucket).info("img/noise.png"))
+    assert (info["name"], info["size"], info["content_type"], info["cache_control"]) == (
+        "img/noise.png", len(PNG), "image/png", "max-age=120")
+    response = await http.get(f"{stack.url}/storage/v1/object/{bucket}/img/noise.png",
+                         headers={"apikey": stack.service_role_key or "",
+                                  "Authorization": f"Bearer {stack.service_role_key}"})
+    assert response.content == PNG
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["cache-control"] == "max-age=120"
+    assert response.headers["content-length"] == str(len(PNG))
+    assert response.headers["etag"] == info["etag"] and response.headers["etag"].startswith('"')
+    assert response.headers["last-modified"].endswith(" GMT")
+    partial = await http.get(str(response.url), headers={**response.request.headers,
+                                                    "Range": "bytes=10-19"})
+    assert partial.status_code == 206
+    assert partial.content == PNG[10:20]
+    assert partial.headers["content-range"] == f"bytes 10-19/{len(PNG)}"
+    cached = await http.get(str(response.url), headers={**response.request.headers,
+                                                   "If-None-Match": response.headers["etag"]})
+    assert cached.status_code == 304
+
+
+async def test_non_utf8_csv_round_trip(run: Run, bucket: str) -> None:
+    assert b"\xe9" in CSV_CP1252
+    await run(lambda s: s.from_(bucket).upload(
+        "cities.csv", CSV_CP1252, {"content-type": "text/csv; charset=windows-1252"}))
+    assert await run(lambda s: s.from_(bucket).download("cities.csv")) == CSV_CP1252
+    info = await run(lambda s: s.from_(bucket).info("cities.csv"))
+    assert info["content_type"] == "text/csv; charset=windows-1252"
+
+
+async def test_upload_duplicate_upsert_and_update(run: Run, bucket: str) -> None:
+    files = lambda s: s.from_(bucket)
+    await run(lambda s: files(s).upload("a.txt", b"one"))
+    duplicate = await run.error(lambda s: files(s).upload("a.txt", b"two"))
+    assert status_code(duplicate) == ("409", "Duplicate")
+    assert duplicate.message == "The resource already exists"
+    await run(lambda s: files(s).upload("a.txt", b"two", {"upsert": "true"}))
+    assert await run(lambda s: files(s).download("a.txt")) == b"two"
+    updated = await run(lambda s: files(s).update("a.txt", b"three", {"metadata": {"k": "v"}}))
+    assert updated.full_path == f"{bucket}/a.txt"
+    assert await run(lambda s: files(s).download("a.txt")) == b"three"
+    assert (await run(lambda s: files(s).info("a.txt")))["metadata"] == {"k": "v"}
+
+
+async def test_list_folders_prefix_paging_sort_search(run: Run, bucket: str) -> None:
+    files = lambda s: s.from_(bucket)
+    for name in ("b.txt", "a.txt", "docs/x.txt", "docs/deep/y.txt", "c.md"):
+        await run(lambda s, n=name: files(s).upload(n, n.encode()))
+    top = await run(lambda s: files(s).list())
+    assert [(e["name"], e["id"] is None) for e in top] == [
+        ("docs", True), ("a.txt", False), ("b.txt", False), ("c.md", False)]
+    assert top[0]["metadata"] is None and top[1]["metadata"]["size"] == len(b"a.txt")
+    docs = await run(lambda s: files(s).list("docs"))
+    assert [e["name"] for e in docs] == ["deep", "x.txt"]
+    page = await run(lambda s: files(s).list(None, {"limit": 2, "offset": 1}))
+    assert [e["name"] for e in page] == ["a.txt", "b.txt"]
+    desc = await run(lambda s: files(s).list(None, {"sortBy": {"column": "name", "order": "desc"}}))
+    assert [e["name"] for e in desc] == ["docs", "c.md", "b.txt", "a.txt"]
+    found = await run(lambda s: files(s).list(None, {"search": "b"}))
+    assert [e["name"] for e in found] == ["b.txt"]
+
+
+async def test_remove_move_copy_info_exists(run: Run, bucket: str) -> None:
+    files = lambda s: s.from_(bucket)
+    await run(lambda s: files(s).upload("src/one.bin", b"\x00\x01\x02"))
+    assert await run(lambda s: files(s).copy("src/one.bin", "copy/one.bin")) == {
+        "Key": f"{bucket}/copy/one.bin"}
+    assert await run(lambda s: files(s).move("src/one.bin", "moved/one.bin")) == {
+        "message": "Successfully moved"}
+    assert await run(lambda s: files(s).exists("src/one.bin")) is False
+    assert await run(lambda s: files(s).exists("moved/one.bin")) is True
+    assert await run(lambda s: files(s).download("copy/one.bin")) == b"\x00\x01\x02"
+    info = await run(lambda s: files(s).info("moved/one.bin"))
+    assert (info["bucket_id"], info["size"]) == (bucket, 3)
+    removed = await run(lambda s: files(s).remove(["moved/one.bin", "copy/one.bin", "nope"]))
+    assert sorted(r["name"] for r in removed) == ["copy/one.bin", "moved/one.bin"]
+    missing = await run.error(lambda s: files(s).download("moved/one.bin"))
+    assert status_code(missing) == ("404", "not_found")
+    assert missing.message == "Object not found"
+    move_missing = await run.error(lambda s: files(s).move("nope", "other"))
+    assert status_code(move_missing) == ("404", "not_found")
+
+
+async def test_signed_urls_and_public_url(run: Run, bucket: str, stack: Target,
+                                          http: httpx.AsyncClient) -> None:
+    files = lambda s: s.from_(bucket)
+    await run(lambda s: files(s).upload("doc.csv", CSV_CP1252, {"content-type": "text/csv"}))
+    signed = await run(lambda s: files(s).create_signed_url("doc.csv", 60))
+    fetched = await http.get(signed["signedURL"])  # no apikey: the token is the authority
+    assert fetched.status_code == 200 and fetched.content == CSV_CP1252
+    assert fetched.headers["expires"].endswith(" GMT")
+    many = await run(lambda s: files(s).create_signed_urls(["doc.csv", "missing.csv"], 60))
+    assert [m["path"] for m in many] == ["doc.csv", "missing.csv"]
+    assert await http.get(many[0]["signedURL"]).content == CSV_CP1252
+    assert many[1]["signedURL"] is None
+    assert many[1]["error"] == "Either the object does not exist or you do not have access to it"
+    no_object = await run.error(lambda s: files(s).create_signed_url("missing.csv", 60))
+    assert status_code(no_object) == ("404", "not_found")
+    public_url = await run(lambda s: files(s).get_public_url("doc.csv"))
+    private = await http.get(public_url)
+    assert private.status_code == 400 and private.json()["statusCode"] == "404"
+    await run(lambda s: s.update_bucket(bucket, {"public": True}))
+    public = await http.get(public_url)
+    assert public.status_code == 200 and public.content == CSV_CP1252
+    head = await http.head(public_url)
+    assert head.headers["content-length"] == str(len(CSV_CP1252)) and head.content == b""
+
+
+async def test_error_statuses_and_codes(run: Run, bucket: str, unique: str) -> None:
+    files = lambda s: s.from_(bucket)
+    no_bucket = await run.error(lambda s: s.from_(f"none-{unique}").upload("a.txt", b"x"))
+    assert status_code(no_bucket) == ("404", "Bucket not found")
+    await run(lambda s: s.update_bucket(bucket, {"file_size_limit": 10,
+                                                 "allowed_mime_types": ["image/*", "text/csv"]}))
+    too_large = await run.error(lambda s: files(s).upload("big.png", b"x" * 11,
+                                                          {"content-type": "image/png"}))
+    assert status_code(too_large) == ("413", "Payload too large")
+    wrong_type = await run.error(lambda s: files(s).upload("a.txt", b"x"))
+    assert status_code(wrong_type) == ("415", "invalid_mime_type")
+    assert wrong_type.message == "mime type text/plain;charset=UTF-8 is not supported"
+    await run(lambda s: files(s).upload("ok.webp", b"x" * 10, {"content-type": "image/webp"}))
+    assert [e["name"] for e in await run(lambda s: files(s).list())] == ["ok.webp"]
+    bad_name = await run.error(lambda s: s.create_bucket("bad/name"))
+    assert status_code(bad_name) == ("400", "Invalid Input")
+    bad_key = await run.error(lambda s: files(s).upload("caf\u00e9.png", b"x",
+                                                        {"content-type": "image/png"}))
+    assert status_code(bad_key) == ("400", "InvalidKey") and "é" in bad_key.message
+
+
+async def test_sync_and_async_give_identical_results(stack: Target, unique: str) -> None:
+    results = {}
+    for mode in ("sync", "async"):
+        if mode == "sync":
+            runner = Run(sync_client(stack.url, stack.service_role_key or "").storage, mode)
+        else:
+            runner = Run(async_client(stack.url, stack.service_role_key or "").storage, mode)
+        name = f"same-{mode}-{unique}"
+        await runner(lambda s, n=name: s.create_bucket(n))
+        results[mode] = await _scenario(runner, name)
+        await runner(lambda s, n=name: s.empty_bucket(n))
+        await runner(lambda s, n=name: s.delete_bucket(n))
+    assert results["sync"] == results["async"]
+    assert results["sync"][0] == PNG
+
+
+async def _scenario(run: Run, bucket: str) -> list[Any]:
+    files = lambda s: s.from_(bucket)
+    volatile = ("id", "updated_at", "created_at", "last_accessed_at", "lastModified", "version",
+                "last_modified", "bucket_id")
+
+    def stable(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: stable(v) for k, v in value.items() if k not in volatile}
+        if isinstance(value, list):
+            return [stable(v) for v in value]
+        return value
+
+    await run(lambda s: files(s).upload("p/img.png", PNG, {"content-type": "image/png"}))
+    await run(lambda s: files(s).upload("data.csv", CSV_CP1252, {"content-type": "text/csv"}))
+    error = await run.error(lambda s: files(s).download("absent"))
+    return [
+        await run(lambda s: files(s).download("p/img.png")),
+        stable(await run(lambda s: files(s).list())),
+        stable(await run(lambda s: files(s).info("data.csv"))),
+        await run(lambda s: files(s).exists("absent")),
+        (error.status, error.code, error.message),
+        stable(await run(lambda s: files(s).remove(["data.csv"]))),
+    ]
