@@ -252,9 +252,15 @@ class Scenario:
 
     def cleanup(self) -> list[str]:
         """Remove what this scenario created on a user's project (nothing on the embedded stack)."""
-        if self.target.is_embedded:
-            return []
-        return drop_created(self.target, self.ledger)
+        removed = [] if self.target.is_embedded else drop_created(self.target, self.ledger)
+        self.close()
+        return removed
+
+    def close(self) -> None:
+        """Close the admin client's connections (the scenario can still be used afterwards)."""
+        if self._admin is not None:
+            self._admin.options.httpx_client.close()
+            self._admin = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} on {self.target.kind} {self.target.url}>"

@@ -2,7 +2,7 @@
 
     s = kit.scenarios.storage_download(kit.target("embedded"))
     s.setup()                        # buckets reference-ads / generated-ads, a 27 KB WEBP, a cp1252 CSV
-    s.compare(concurrency=8)         # broken vs fixed, N downloads at once: stalls traced to lines
+    s.compare(concurrency=8)         # kit.diff of broken vs fixed, N downloads at once: stalls traced to lines
     s.fault_replay("edge-html-under-load")
     s.checks()                       # named pass/fail checks for the report
 """
@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import base64
 import html
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from kit.checks import Check, Checks
 from kit.scenarios import ad_creation_service as ads
-from kit.scenarios.base import Scenario, asset_bytes, label_of
+from kit.scenarios.base import Scenario, asset_bytes, construct, label_of
 from kit.scenarios.fault_profiles import fault_rules, with_latency
-from kit.scenarios.variants import VariantComparison, VariantRun, run_variant
+from kit.scenarios.memory_service import call_service
 
 FIXED = ("to_thread", "async_client", "sync")
 IMAGE_NAME = "kit_reference_ad.webp"
@@ -91,62 +92,54 @@ class StorageDownloadScenario(Scenario):
         self._setup_done = True
         return summary
 
-    def run(self, which: str | type, *, concurrency: int = 8, method: str = "download_image",
-            faults: Any = None, latency_ms: float = 0.0) -> VariantRun:
-        """``concurrency`` calls of one implementation's method at once, watched for stalls;
-        ``latency_ms`` adds a realistic network round trip to every storage request."""
+    def diff(self, variants: tuple[str | type, ...] = ("broken", *FIXED), *, concurrency: int = 8,
+             method: str = "download_image", faults: Any = None, latency_ms: float = 0.0) -> Any:
+        """``kit.diff`` of implementations: each makes ``concurrency`` calls of ``method`` at once
+        in its own arena, watched for stalls; ``latency_ms`` puts every storage request a
+        realistic network round trip away (client side)."""
+        from kit.diff import diff
+
         self.require_setup()
-        make_service, close = self.service_factory(which, with_latency(faults, latency_ms))
-        if method == "upload_generated_ad":
-            self.ledger.objects += [(self.generated_bucket, f"kit_upload_{i}.webp") for i in range(concurrency)]
-        elif method == "upload_reference_ad":
-            self.ledger.objects += [(self.reference_bucket, f"kit_upload_{i}.webp") for i in range(concurrency)]
-        run = run_variant(which if isinstance(which, str) else which.__name__, make_service, method,
-                          self._args_for(method), concurrency=concurrency, close=close)
-        return run
+        factories = {label_of(v): self._factory(v) for v in variants}
+        return diff(service_factory=factories, call=self._call(method, concurrency),
+                    target=self.target, concurrency=concurrency,
+                    faults=with_latency(faults, latency_ms), retry=False)
 
-    def _args_for(self, method: str) -> Any:
+    def _factory(self, which: str | type) -> Any:
+        cls = self.implementation(which)
+        options = self.service_options()
+        return lambda clients: construct(cls, clients, **options)
+
+    def _call(self, method: str, concurrency: int) -> Any:
+        """Each copy's call; sync methods go through a thread, as a sync caller's would."""
         if method.startswith("upload_"):
+            bucket = self.generated_bucket if method == "upload_generated_ad" else self.reference_bucket
+            names = iter([f"kit_upload_{uuid.uuid4().hex[:8]}.webp" for _ in range(64 * concurrency)])
             data = asset_bytes("reference_ad.webp")
-            return lambda i: (f"kit_upload_{i}.webp", data, "image/webp")
-        return lambda i: (self.image_path,)
 
-    def compare(self, *, concurrency: int = 8, variants: tuple[str, ...] = ("broken", *FIXED),
-                method: str = "download_image", latency_ms: float = 50.0) -> VariantComparison:
-        """Broken and fixed implementations, each making ``concurrency`` calls at once, every
-        storage request ``latency_ms`` away (as a real project would be)."""
-        runs = [self.run(v, concurrency=concurrency, method=method, latency_ms=latency_ms)
-                for v in variants]
-        comparison = VariantComparison(f"{method} × {concurrency} at once, {latency_ms:g} ms network "
-                                       "latency", runs)
-        for run in runs:
-            comparison.verdicts[run.variant] = self._verdict(run, method)
-        return comparison
+            def upload(service: Any) -> Any:
+                name = next(names)
+                self.ledger.objects.append((bucket, name))
+                return call_service(getattr(service, method), name, data, "image/webp")
+            return upload
+        return lambda service: call_service(getattr(service, method), self.image_path)
 
-    def _verdict(self, run: VariantRun, method: str) -> str:
-        blocked = run.sync_sdk_stalls()
-        if blocked:
-            return f"blocks the event loop ({blocked[0].duration_ms:.0f} ms at {blocked[0].traced_to})"
-        if run.errors:
-            return f"errors: {run.error_summary()}"
-        return (f"correct; no I/O on the loop (longest tick {run.max_stall_ms:.0f} ms: CPU work, "
-                "not waiting)" if run.stalls else "correct; the loop stayed free")
+    def compare(self, *, concurrency: int = 8, latency_ms: float = 50.0,
+                variants: tuple[str | type, ...] = ("broken", *FIXED)) -> Any:
+        """Broken and fixed ``download_image``, ``concurrency`` calls at once, every storage
+        request ``latency_ms`` away as a real project would be."""
+        return self.diff(variants, concurrency=concurrency, latency_ms=latency_ms)
 
     def fault_replay(self, profile: str = "edge-html-under-load", *, seed: int = 7,
-                     concurrency: int = 8, variants: tuple[str, ...] = ("broken", "to_thread")
-                     ) -> VariantComparison:
-        """The edge's bad day: the rules of ``profile`` applied to every variant's calls."""
-        rules = fault_rules(profile, seed=seed)
-        runs = [self.run(v, concurrency=concurrency, method="get_image_as_base64", faults=rules)
-                for v in variants]
-        comparison = VariantComparison(f"get_image_as_base64 × {concurrency} with faults "
-                                       f"'{profile}' (seed {seed})", runs)
-        for run in runs:
-            html_encoded = [v for v in run.values if _is_base64_html(v)]
-            comparison.verdicts[run.variant] = (
-                f"{len(html_encoded)} HTML pages base64-encoded as if they were images" if html_encoded
-                else f"errors: {run.error_summary()}" if run.errors else "all calls returned the image")
-        return comparison
+                     concurrency: int = 8, variants: tuple[str | type, ...] = ("broken", "to_thread")) -> Any:
+        """The edge's bad day: ``get_image_as_base64`` under the rules of ``profile``."""
+        return self.diff(variants, concurrency=concurrency, method="get_image_as_base64",
+                         faults=fault_rules(profile, seed=seed))
+
+    def edge_pages(self, report: Any) -> Any:
+        """The exchanges of ``report`` answered by the edge with an HTML page (rendered)."""
+        return report.capture.filter(predicate=lambda ex: ex.fault_rule is not None
+                                     and "html" in (ex.content_type or ""))
 
     def csv_download(self) -> Any:
         """The CSV from seeds/000 (cp1252 bytes), downloaded and rendered with its encoding."""
@@ -172,66 +165,68 @@ class StorageDownloadScenario(Scenario):
             removed.append(f"bucket {bucket}")
         self.ledger.objects.clear()
         self.ledger.buckets.clear()
+        self.close()
         return removed
 
     def checks(self, implementation: str | type | None = None, *, concurrency: int = 8,
                fault_profile: str = "edge-html-200", seed: int = 7, latency_ms: float = 50.0) -> Checks:
         """The scenario's named checks: for the built-in variants, or for ``implementation``."""
         self.require_setup()
+        candidates: tuple[str | type, ...] = (implementation,) if implementation else FIXED
+        variants = candidates if implementation else ("broken", *candidates)
         expected = asset_bytes("reference_ad.webp")
+        downloads = self.diff(variants, concurrency=concurrency, latency_ms=latency_ms)
+        uploads = self.diff(candidates, concurrency=concurrency, method="upload_generated_ad")
+        faulty = self.diff(variants, concurrency=concurrency, method="get_image_as_base64",
+                           faults=fault_rules(fault_profile, seed=seed))
         checks = Checks(scenario=self.name)
-        candidates = [implementation] if implementation else list(FIXED)
         for which in candidates:
             label = label_of(which)
-            run = self.run(which, concurrency=concurrency, latency_ms=latency_ms)
-            exact = [v == expected for v in run.values]
+            row = downloads[label]
+            exact = [v == expected for v in values(row)]
             checks.add(Check(f"{label} returns the exact image bytes under concurrency {concurrency}",
                              len(exact) == concurrency and all(exact),
-                             f"{sum(exact)}/{concurrency} exact; errors: {run.error_summary()}",
-                             figures={"wall_ms": round(run.wall_ms, 1)}))
-            blocked = run.sync_sdk_stalls()
+                             f"{sum(exact)}/{concurrency} exact; errors: {error_summary(row)}",
+                             figures={"wall_ms": round(row.wall_ms, 1)}))
+            blocked = sync_sdk_stalls(row)
             checks.add(Check(f"{label} keeps the event loop free", not blocked,
                              f"{len(blocked)} stalls in sync SDK calls" + (
                                  f", first at {blocked[0].traced_to}" if blocked else ""),
-                             figures={"max_stall_ms": round(run.max_stall_ms, 1)}))
-            uploads = self.run(which, concurrency=concurrency, method="upload_generated_ad")
+                             figures={"max_stall_ms": round(row.max_stall_ms, 1)}))
+            up = uploads[label]
             checks.add(Check(f"{label} uploads under concurrency {concurrency}",
-                             not uploads.errors and not uploads.sync_sdk_stalls(),
-                             f"errors: {uploads.error_summary()}; "
-                             f"{len(uploads.sync_sdk_stalls())} loop stalls in sync SDK calls"))
-            faulty = self.run(which, concurrency=concurrency, method="get_image_as_base64",
-                              faults=fault_rules(fault_profile, seed=seed))
-            encoded_html = [v for v in faulty.values if _is_base64_html(v)]
+                             not errors(up) and not sync_sdk_stalls(up),
+                             f"errors: {error_summary(up)}; {len(sync_sdk_stalls(up))} loop stalls "
+                             "in sync SDK calls"))
+            html_encoded = [v for v in values(faulty[label]) if is_base64_html(v)]
             checks.add(Check(f"{label} never base64-encodes an HTML page as an image "
-                             f"('{fault_profile}')", not encoded_html,
-                             f"{len(encoded_html)} HTML pages encoded; errors: {faulty.error_summary()}"))
+                             f"('{fault_profile}')", not html_encoded,
+                             f"{len(html_encoded)} HTML pages encoded; errors: {error_summary(faulty[label])}"))
         if implementation is None:
-            checks.extend(self._broken_checks(concurrency, fault_profile, seed, latency_ms))
+            checks.extend(self._broken_checks(downloads["broken"], faulty["broken"], concurrency,
+                                              fault_profile, latency_ms))
             checks.add(self._csv_check())
         return checks
 
-    def _broken_checks(self, concurrency: int, fault_profile: str, seed: int,
+    def _broken_checks(self, row: Any, faulty: Any, concurrency: int, fault_profile: str,
                        latency_ms: float) -> list[Check]:
-        run = self.run("broken", concurrency=concurrency, latency_ms=latency_ms)
-        traced = run.stalls_in(SERVICE_FILE, "download_image")
+        traced = stalls_in(row, SERVICE_FILE, "download_image")
         line = traced[0].user_frame.where if traced and traced[0].user_frame else "(not traced)"
         stalled_ms = sum(s.duration_ms for s in traced)
         serial_ms = concurrency * latency_ms
-        faulty = self.run("broken", concurrency=concurrency, method="get_image_as_base64",
-                          faults=fault_rules(fault_profile, seed=seed))
-        encoded_html = [v for v in faulty.values if _is_base64_html(v)]
+        html_encoded = [v for v in values(faulty) if is_base64_html(v)]
         return [
             Check("broken: the stall is measured and traced to the sync download line",
                   bool(traced), f"{len(traced)} stalls traced to {line}; max stall "
-                                f"{run.max_stall_ms:.0f} ms", figures={"max_stall_ms": round(run.max_stall_ms, 1)},
+                                f"{row.max_stall_ms:.0f} ms", figures={"max_stall_ms": round(row.max_stall_ms, 1)},
                   expected_failure=True),
             Check("broken: the loop is blocked for ≥ 0.8 × the downloads' network time",
                   latency_ms > 0 and stalled_ms >= 0.8 * serial_ms,
                   f"stalled {stalled_ms:.0f} ms for {concurrency} × {latency_ms:g} ms of network time",
-                  figures={"stalled_ms": round(stalled_ms, 1), "wall_ms": round(run.wall_ms, 1)},
+                  figures={"stalled_ms": round(stalled_ms, 1), "wall_ms": round(row.wall_ms, 1)},
                   expected_failure=True),
             Check(f"broken: base64-encodes the HTML page as if it were an image ('{fault_profile}')",
-                  bool(encoded_html), f"{len(encoded_html)} of {concurrency} results were HTML",
+                  bool(html_encoded), f"{len(html_encoded)} of {concurrency} results were HTML",
                   expected_failure=True),
         ]
 
@@ -246,7 +241,36 @@ class StorageDownloadScenario(Scenario):
                      f"{len(body.data)} bytes, detected {decoded.encoding}")
 
 
-def _is_base64_html(value: Any) -> bool:
+def values(row: Any) -> list[Any]:
+    """The values a diff row's calls returned (errors left out)."""
+    return [o.value for o in row.run.outcomes if o.error is None]
+
+
+def errors(row: Any) -> list[BaseException]:
+    return [o.error for o in row.run.outcomes if o.error is not None]
+
+
+def error_summary(row: Any) -> str:
+    kinds: dict[str, int] = {}
+    for error in errors(row):
+        kinds[type(error).__name__] = kinds.get(type(error).__name__, 0) + 1
+    return ", ".join(f"{n}× {name}" for name, n in sorted(kinds.items())) or "none"
+
+
+def stalls_in(row: Any, filename_suffix: str, function: str | None = None) -> list[Any]:
+    """Stalls of a row whose user frame is in that file (and function)."""
+    return [s for s in row.stalls if s.user_frame is not None
+            and s.user_frame.filename.endswith(filename_suffix)
+            and (function is None or s.user_frame.function == function)]
+
+
+def sync_sdk_stalls(row: Any) -> list[Any]:
+    """Stalls spent inside a sync SDK call (``_sync/`` modules, httpx's sync client)."""
+    return [s for s in row.stalls if s.sdk_frame is not None and any(
+        part in s.sdk_frame.filename for part in ("/_sync/", "httpx/_client.py", "httpcore/_sync/"))]
+
+
+def is_base64_html(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     try:
