@@ -234,7 +234,7 @@ async def test_signed_urls_and_public_url(run: Run, bucket: str, stack: Target,
     assert fetched.headers["expires"].endswith(" GMT")
     many = await run(lambda s: files(s).create_signed_urls(["doc.csv", "missing.csv"], 60))
     assert [m["path"] for m in many] == ["doc.csv", "missing.csv"]
-    assert await http.get(many[0]["signedURL"]).content == CSV_CP1252
+    assert (await http.get(many[0]["signedURL"])).content == CSV_CP1252
     assert many[1]["signedURL"] is None
     assert many[1]["error"] == "Either the object does not exist or you do not have access to it"
     no_object = await run.error(lambda s: files(s).create_signed_url("missing.csv", 60))
