@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
-from kit import report, stack
+from kit import render, report, stack
+from kit.bodies import hidden_bodies
+from kit.capture import Capture, Exchange, capture_mode
+from kit.clients import Clients, clients
 from kit.errors import (
     KitError,
     MigrationError,
@@ -16,10 +19,16 @@ from kit.errors import (
     TargetError,
     UsageError,
 )
+from kit.explain import Explanation, explain
+from kit.flags import flags_for
 from kit.report import record
-from kit.targets import Target
+from kit.targets import Target, check_target, target
 
 __all__ = [
+    "Capture",
+    "Clients",
+    "Exchange",
+    "Explanation",
     "KitError",
     "MigrationError",
     "StackError",
@@ -28,8 +37,16 @@ __all__ = [
     "Target",
     "TargetError",
     "UsageError",
+    "capture_mode",
+    "check_target",
+    "clients",
+    "explain",
+    "flags_for",
+    "hidden_bodies",
     "record",
+    "render",
     "report",
     "stack",
+    "target",
 ]
 __version__ = "0.1.0"

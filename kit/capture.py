@@ -1,0 +1,247 @@
+"""Captured HTTP exchanges: what the supabase clients really sent and received.
+
+    c = kit.clients(kit.target())
+    c.sync.table("chats").select("*").execute()
+    c.capture                       # every exchange, rendered; secrets masked
+    c.capture.filter(service="rest", status=200).to_frame()
+    c.capture.save_har("run.har")
+
+Raw bytes stay in memory so a diff can compare exactly; every view and export masks keys,
+JWTs, cookies and tokens (``kit.secrets``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from kit.secrets import mask_headers, mask_text
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = ["Capture", "Exchange", "capture_mode", "current_mode", "service_of"]
+
+#: The call mode the diff engine is running ("sync", "to_thread", ...); recorded on each exchange.
+current_mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("kit_capture_mode",
+                                                                          default=None)
+
+_SERVICES = (("/rest/v1", "rest"), ("/storage/v1", "storage"), ("/auth/v1", "auth"),
+             ("/functions/v1", "functions"))
+
+
+@contextlib.contextmanager
+def capture_mode(mode: str | None) -> Iterator[None]:
+    """Label the exchanges made inside the block: ``with capture_mode("to_thread"): ...``.
+
+    The label is a ContextVar, so ``asyncio.to_thread`` and tasks created inside inherit it.
+    """
+    token = current_mode.set(mode)
+    try:
+        yield
+    finally:
+        current_mode.reset(token)
+
+
+def service_of(url: str) -> str:
+    """``http://h/rest/v1/chats`` → ``"rest"``; unknown paths → ``"other"``."""
+    path = urlsplit(url).path
+    for prefix, name in _SERVICES:
+        if path.startswith(prefix + "/") or path == prefix:
+            return name
+    return "other"
+
+
+@dataclass(frozen=True, repr=False)
+class Exchange:
+    """One HTTP request and its response (or the transport error that replaced it).
+
+    Headers, URL and bodies are kept raw for exact comparisons; ``repr``, displays and
+    exports show them masked.
+    """
+
+    method: str
+    url: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes
+    status: int | None
+    response_headers: tuple[tuple[str, str], ...]
+    response_body: bytes
+    started_at: float
+    ended_at: float
+    duration_ms: float
+    http_version: str = "HTTP/1.1"
+    mode: str | None = None
+    thread: str = ""
+    error: str | None = None
+    retry_attempt: int = 0
+    service: str = "other"
+    fault_rule: str | None = None
+    seq: int = 0
+    secrets: tuple[str, ...] = field(default=(), compare=False)  # known key values, for masking
+
+    def request_header(self, name: str) -> str | None:
+        return _header(self.request_headers, name)
+
+    def response_header(self, name: str) -> str | None:
+        return _header(self.response_headers, name)
+
+    @property
+    def content_type(self) -> str:
+        return (self.response_header("content-type") or "").split(";")[0].strip().lower()
+
+    @property
+    def request_content_type(self) -> str:
+        return self.request_header("content-type") or ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def masked_url(self) -> str:
+        return mask_text(self.url, self.secrets)
+
+    def masked_request_headers(self) -> list[tuple[str, str]]:
+        return mask_headers(self.request_headers, self.secrets)
+
+    def masked_response_headers(self) -> list[tuple[str, str]]:
+        return mask_headers(self.response_headers, self.secrets)
+
+    @property
+    def masked_error(self) -> str | None:
+        return mask_text(self.error, self.secrets) if self.error else None
+
+    def summary(self) -> str:
+        """``GET /rest/v1/chats?select=* → 200 application/json 123 B in 4.1 ms [to_thread]``."""
+        parsed = urlsplit(self.masked_url)
+        target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        outcome = (f"{self.status} {self.content_type or '-'} {len(self.response_body)} B"
+                   if self.error is None else f"error {self.masked_error}")
+        extras = "".join(f" [{x}]" for x in (self.mode, self.fault_rule and f"fault {self.fault_rule}",
+                                            self.retry_attempt and f"retry {self.retry_attempt}") if x)
+        return f"{self.method} {target} → {outcome} in {self.duration_ms:.1f} ms{extras}"
+
+    def __repr__(self) -> str:
+        return f"<Exchange #{self.seq} {self.summary()}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from kit.render import render_exchange
+
+        return {"text/plain": repr(self), "text/html": render_exchange(self)}
+
+
+def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    name = name.lower()
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+class Capture:
+    """A thread-safe, ordered record of exchanges: ``len(c)``, ``for ex in c``, ``c[0]``, ``c.filter(...)``."""
+
+    def __init__(self, exchanges: Iterable[Exchange] = (), *, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._exchanges: list[Exchange] = list(exchanges)
+        self._secrets: set[str] = {s for s in secrets if s}
+
+    # recording -----------------------------------------------------------------------
+    def append(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._exchanges.append(exchange)
+
+    def add_secrets(self, *values: str | None) -> None:
+        """Values that must be masked in every view even when not JWT-shaped (opaque keys)."""
+        self._secrets.update(v for v in values if v)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(self._secrets)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._exchanges.clear()
+
+    # reading -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._exchanges)
+
+    def __iter__(self) -> Iterator[Exchange]:
+        with self._lock:
+            return iter(list(self._exchanges))
+
+    def __getitem__(self, index: int) -> Exchange:
+        with self._lock:
+            return self._exchanges[index]
+
+    def __bool__(self) -> bool:
+        return True
+
+    def filter(self, *, mode: str | None = None, service: str | None = None,
+               status: int | None = None, method: str | None = None,
+               predicate: Callable[[Exchange], bool] | None = None) -> Capture:
+        """A new Capture with the matching exchanges: ``c.filter(service="storage", status=502)``."""
+        def keep(ex: Exchange) -> bool:
+            return ((mode is None or ex.mode == mode)
+                    and (service is None or ex.service == service)
+                    and (status is None or ex.status == status)
+                    and (method is None or ex.method.upper() == method.upper())
+                    and (predicate is None or predicate(ex)))
+
+        return Capture([ex for ex in self if keep(ex)], secrets=self._secrets)
+
+    def to_frame(self) -> pandas.DataFrame:
+        """One row per exchange, secrets masked (pandas is imported here, not at ``import kit``)."""
+        import pandas
+
+        from kit.flags import flags_for
+
+        rows = [{"seq": ex.seq, "started": pandas.Timestamp(ex.started_at, unit="s", tz="UTC"),
+                 "mode": ex.mode, "thread": ex.thread, "service": ex.service, "method": ex.method,
+                 "url": ex.masked_url, "status": ex.status, "content_type": ex.content_type,
+                 "duration_ms": round(ex.duration_ms, 3), "request_bytes": len(ex.request_body),
+                 "response_bytes": len(ex.response_body), "retry_attempt": ex.retry_attempt,
+                 "fault_rule": ex.fault_rule, "error": ex.masked_error,
+                 "flags": ",".join(flags_for(ex))} for ex in self]
+        columns = ["seq", "started", "mode", "thread", "service", "method", "url", "status",
+                   "content_type", "duration_ms", "request_bytes", "response_bytes",
+                   "retry_attempt", "fault_rule", "error", "flags"]
+        return pandas.DataFrame(rows, columns=columns)
+
+    def to_har(self) -> dict[str, Any]:
+        """The capture as a HAR 1.2 document (dict), secrets masked."""
+        from kit.har import capture_to_har
+
+        return capture_to_har(self)
+
+    def save_har(self, path: str | Path) -> Path:
+        """Write ``to_har()`` as JSON: ``c.save_har("run.har")``."""
+        import json
+
+        out = Path(path)
+        out.write_text(json.dumps(self.to_har(), indent=1, ensure_ascii=False), encoding="utf-8")
+        return out
+
+    def __repr__(self) -> str:
+        exchanges = list(self)
+        failed = sum(1 for ex in exchanges if not ex.ok)
+        services = sorted({ex.service for ex in exchanges})
+        return (f"<Capture {len(exchanges)} exchanges, {failed} not ok"
+                f"{', ' + '/'.join(services) if services else ''}>")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from kit.render import render_capture
+
+        return {"text/plain": repr(self), "text/html": render_capture(self)}

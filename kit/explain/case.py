@@ -1,0 +1,100 @@
+"""Everything an explainer may look at, gathered once from what the user passed to explain()."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from kit.bodies import HiddenBody, hidden_bodies
+from kit.capture import Capture, Exchange
+
+__all__ = ["Case", "build_case"]
+
+
+@dataclass
+class Case:
+    """Exceptions (with their cause chains), texts, exchanges, results and facts."""
+
+    exceptions: list[BaseException] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    results: list[Any] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    bodies: list[HiddenBody] = field(default_factory=list)
+
+    def find(self, pattern: str | re.Pattern[str]) -> re.Match[str] | None:
+        """The first match of ``pattern`` in any text (exception messages, given strings)."""
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        for text in self.texts:
+            match = regex.search(text)
+            if match:
+                return match
+        return None
+
+    def line_of(self, match: re.Match[str]) -> str:
+        """The whole line a match sits on (for evidence), at most 300 characters."""
+        text = match.string
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        return text[start:end if end >= 0 else len(text)][:300]
+
+    def exceptions_named(self, *names: str) -> list[BaseException]:
+        return [e for e in self.exceptions if type(e).__name__ in names]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.exceptions or self.texts or self.exchanges or self.results or self.facts)
+
+
+def build_case(*items: Any, capture: Capture | None = None) -> Case:
+    case = Case()
+    for item in items:
+        _add(case, item, depth=0)
+    if capture is not None:
+        _add(case, capture, depth=0)
+    return case
+
+
+def _add(case: Case, x: Any, depth: int) -> None:
+    if depth > 4 or x is None and depth > 0:
+        return
+    inputs = getattr(x, "explain_inputs", None)
+    if callable(inputs) and not isinstance(x, type):
+        for item in inputs():
+            _add(case, item, depth + 1)
+        return
+    if isinstance(x, BaseException):
+        current: BaseException | None = x
+        while current is not None and all(current is not e for e in case.exceptions):
+            case.exceptions.append(current)
+            case.texts.append(f"{type(current).__name__}: {current}")
+            current = current.__cause__ or current.__context__
+        case.bodies.extend(b for b in hidden_bodies(x) if b not in case.bodies)
+    elif isinstance(x, Exchange):
+        case.exchanges.append(x)
+        if x.error:
+            case.texts.append(x.error)
+    elif isinstance(x, Capture):
+        for ex in x:
+            _add(case, ex, depth + 1)
+    elif isinstance(x, warnings.WarningMessage):
+        case.texts.append(f"{x.category.__name__}: {x.message}")
+    elif isinstance(x, str):
+        case.texts.append(x)
+    elif isinstance(x, dict) and depth > 0:
+        case.facts.update(x)
+    elif isinstance(x, (list, tuple)) and depth == 0 and not _rows(x):
+        for item in x:
+            _add(case, item, depth + 1)
+    else:
+        case.results.append(x)
+        if inspect.iscoroutine(x):
+            case.texts.append(f"coroutine {x.__qualname__} (never awaited)")
+        case.bodies.extend(hidden_bodies(x))
+
+
+def _rows(x: Any) -> bool:
+    return bool(x) and all(isinstance(i, dict) for i in x)

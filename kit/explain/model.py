@@ -1,0 +1,152 @@
+"""What ``kit.explain`` returns: a cause, the evidence that proves it, a fix, a confidence."""
+
+from __future__ import annotations
+
+import html
+import importlib.metadata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kit.render.markup import details, esc, wrap
+
+if TYPE_CHECKING:
+    from kit.capture import Exchange
+
+__all__ = ["NOTEBOOKS", "Evidence", "Explanation", "Fix", "installed_versions"]
+
+NOTEBOOKS = {
+    "start": "notebooks/00_start_here.ipynb",
+    "storage": "notebooks/01_storage_download.ipynb",
+    "memory": "notebooks/02_memory_queue.ipynb",
+    "llm": "notebooks/03_llm_logging.ipynb",
+}
+_PACKAGES = ("supabase", "postgrest", "storage3", "supabase_auth", "supabase_functions", "httpx")
+
+
+def installed_versions() -> dict[str, str]:
+    """``{"supabase": "2.34.1", "postgrest": "2.34.1", ...}`` from importlib.metadata."""
+    found = {}
+    for name in _PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Code before and after, and a sentence on why the after is right."""
+
+    before: str
+    after: str
+    note: str = ""
+
+
+@dataclass(frozen=True, repr=False)
+class Evidence:
+    """The lines (masked text) and exchanges that prove a cause."""
+
+    lines: tuple[str, ...] = ()
+    exchanges: tuple[Exchange, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"<Evidence {len(self.lines)} lines, {len(self.exchanges)} exchanges>"
+
+
+@dataclass(frozen=True, repr=False)
+class Explanation:
+    """A diagnosis: ``e.cause``, ``e.evidence``, ``e.fix``, ``e.confidence`` (0–1), ``e.notebook``.
+
+    ``e.alternatives`` holds the other matching explanations, best first.
+    """
+
+    explainer: str
+    title: str
+    cause: str
+    evidence: Evidence = field(default_factory=Evidence)
+    fix: Fix | None = None
+    confidence: float = 0.0
+    notebook: str | None = None
+    alternatives: tuple[Explanation, ...] = ()
+    versions: dict[str, str] = field(default_factory=installed_versions, compare=False)
+
+    @property
+    def recognised(self) -> bool:
+        return self.explainer != "not_recognised"
+
+    @property
+    def ranked(self) -> tuple[Explanation, ...]:
+        """This explanation and its alternatives, best first."""
+        return (self, *self.alternatives)
+
+    @property
+    def confidence_label(self) -> str:
+        return "high" if self.confidence >= 0.8 else "medium" if self.confidence >= 0.5 else "low"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able (masked) form for reports."""
+        from kit.secrets import mask_text
+
+        return {"explainer": self.explainer, "title": self.title, "cause": self.cause,
+                "evidence": [mask_text(line) for line in self.evidence.lines],
+                "exchanges": [ex.summary() for ex in self.evidence.exchanges],
+                "fix": None if self.fix is None else {"before": self.fix.before,
+                                                      "after": self.fix.after,
+                                                      "note": self.fix.note},
+                "confidence": self.confidence, "notebook": self.notebook,
+                "versions": self.versions,
+                "alternatives": [a.explainer for a in self.alternatives]}
+
+    def __repr__(self) -> str:
+        others = f", {len(self.alternatives)} alternatives" if self.alternatives else ""
+        return (f"<Explanation {self.explainer} ({self.confidence_label} {self.confidence:.2f})"
+                f": {self.title}{others}>")
+
+    def text(self) -> str:
+        """Plain-text form, for terminals and logs (masked)."""
+        from kit.secrets import mask_text
+
+        lines = [f"{self.title}  [{self.explainer}, confidence {self.confidence:.2f}]",
+                 "", self.cause, ""]
+        lines += [f"  evidence: {mask_text(line)}" for line in self.evidence.lines]
+        lines += [f"  exchange: {ex.summary()}" for ex in self.evidence.exchanges]
+        if self.fix:
+            lines += ["", "before:", self.fix.before, "after:", self.fix.after, self.fix.note]
+        if self.notebook:
+            lines += ["", f"see {self.notebook}"]
+        lines += [f"also possible: {a.title} [{a.explainer}, {a.confidence:.2f}]"
+                  for a in self.alternatives]
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": self.text(), "text/html": wrap(self._html())}
+
+    def _html(self) -> str:
+        from kit.render.exchange import render_exchange
+
+        badge = "kit-ok" if self.recognised else "kit-bad"
+        parts = [f"<h3>{esc(self.title)}</h3>",
+                 (f"<div class='{badge}'><code>{esc(self.explainer)}</code> · confidence "
+                 f"{self.confidence_label} ({self.confidence:.2f})</div><p>{esc(self.cause)}</p>")]
+        if self.evidence.lines:
+            items = "".join(f"<li><code>{esc(line)}</code></li>" for line in self.evidence.lines)
+            parts.append(f"<b>Evidence</b><ul>{items}</ul>")
+        for ex in self.evidence.exchanges[:10]:
+            parts.append(details(esc(ex.summary(), ex.secrets),
+                                 render_exchange(ex, standalone=False)))
+        if self.fix:
+            parts.append(f"<b>Fix</b><div>before</div><pre>{esc(self.fix.before)}</pre>"
+                         f"<div>after</div><pre>{esc(self.fix.after)}</pre>"
+                         f"<p>{esc(self.fix.note)}</p>")
+        if self.notebook:
+            parts.append(f"<p>Walk through it in <a href='{html.escape(self.notebook)}'>"
+                         f"{html.escape(self.notebook)}</a></p>")
+        versions = ", ".join(f"{k} {v}" for k, v in self.versions.items())
+        parts.append(f"<div style='color:#666'>installed: {esc(versions)}</div>")
+        if self.alternatives:
+            rows = "".join(f"<li>{esc(a.title)} <code>{esc(a.explainer)}</code> "
+                           f"({a.confidence:.2f})</li>" for a in self.alternatives)
+            parts.append(f"<b>Also possible</b><ol>{rows}</ol>")
+            parts += [details(esc(a.title), a._html()) for a in self.alternatives]
+        return "".join(parts)

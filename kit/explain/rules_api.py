@@ -1,0 +1,171 @@
+"""Explainers for API-level answers: retries, PGRST116, keys and JWTs, RLS, version formats."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections import defaultdict
+
+from kit.capture import Exchange
+from kit.explain.case import Case
+from kit.explain.model import NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
+from kit.explain.registry import register
+
+
+@register("postgrest_retries")
+def postgrest_retries(case: Case) -> Explanation | None:
+    retried = [ex for ex in case.exchanges if ex.retry_attempt > 0]
+    if not retried:
+        return None
+    groups: dict[tuple[str, str], list[Exchange]] = defaultdict(list)
+    for ex in case.exchanges:
+        if ex.service == "rest" and ex.method in ("GET", "HEAD"):
+            groups[(ex.method, ex.url)].append(ex)
+    attempts = max((g for g in groups.values() if any(e.retry_attempt for e in g)), key=len,
+                   default=retried)
+    statuses = ", ".join(str(e.status) if e.status is not None else "network error"
+                         for e in attempts)
+    slept = sum(min(2 ** i, 30) for i in range(max(e.retry_attempt for e in attempts)))
+    return Explanation(
+        "postgrest_retries", f"postgrest retried the request {len(attempts) - 1} time(s)",
+        "postgrest-py retries GET and HEAD on 503, 520 and network errors: up to 3 retries, "
+        f"sleeping 1, 2 and 4 s (here {slept} s in total), each attempt a new request with "
+        "X-Retry-Count. The sync client sleeps with time.sleep, so inside async code the whole "
+        "event loop sleeps too.",
+        Evidence((f"{attempts[0].method} {attempts[0].path}: attempts answered {statuses}",),
+                 tuple(attempts[:6])),
+        Fix('res = client.table("chats").select("*").execute()',
+            'res = client.table("chats").select("*").retry(False).execute()\n'
+            '# or for every call: ClientOptions(postgrest_client_retry=False) / '
+            'kit.clients(target, retry=False)',
+            "Turn the built-in retries off where you retry yourself (with your own budget) or "
+            "cannot afford a 7 s stall."),
+        0.9, NOTEBOOKS["start"])
+
+
+@register("pgrst116")
+def pgrst116(case: Case) -> Explanation | None:
+    errors = [e for e in case.exceptions_named("APIError") if getattr(e, "code", None) == "PGRST116"]
+    exchanges = [ex for ex in case.exchanges if ex.status == 406 and b"PGRST116" in ex.response_body]
+    match = case.find(r"PGRST116")
+    if not errors and not exchanges and match is None:
+        return None
+    details = str(getattr(errors[0], "details", "") or "") if errors else ""
+    lines = [f"APIError PGRST116: {getattr(errors[0], 'message', '')} {details}".strip()] if errors \
+        else [case.line_of(match)] if match else []
+    return Explanation(
+        "pgrst116", ".single() did not find exactly one row (PGRST116, HTTP 406)",
+        ".single() asks PostgREST for exactly one object; with 0 rows (or more than 1) it "
+        f"answers 406 with code PGRST116 and postgrest-py raises APIError. {details}".strip(),
+        Evidence(tuple(lines), tuple(exchanges[:3])),
+        Fix('chat = client.table("chats").select("user_id").eq("id", chat_id).single().execute()',
+            'res = client.table("chats").select("user_id").eq("id", chat_id).maybe_single()'
+            '.execute()\nuser_id = res.data["user_id"] if res and res.data else None',
+            "maybe_single() returns None (sync client) when there is no row: check for it, and "
+            "never `await` it on a sync client (that is the NoneType await error)."),
+        0.95, NOTEBOOKS["llm"])
+
+
+_KEY_PROBLEMS = (
+    ("missing_apikey", re.compile(r"No API key found in request"),
+     ("The request carried no `apikey` header. Supabase's gateway rejects it before any service "
+     "sees it (401)."),
+     ("create_client(url, key) sets apikey for you; a hand-built httpx request must send "
+     "`apikey: <key>` and `Authorization: Bearer <key>`.")),
+    ("wrong_apikey", re.compile(r"Invalid API key"),
+     ("The `apikey` is not one of this project's keys (another project's key, a truncated copy, "
+     "or a stale key after a rotation). The gateway answers 401 \"Invalid API key\"."),
+     ("Put the project's anon or service_role key (Settings → API, or `supabase status`) into "
+     "the environment variable kit.target reads.")),
+    ("expired_jwt", re.compile(r"JWT expired|jwt expired|PGRST303|token is expired", re.IGNORECASE),
+     ("The JWT in Authorization has expired (PGRST303 / 403 \"jwt expired\"): a user session "
+     "that was not refreshed, or a hand-made token with a short exp."),
+     ("Refresh the session (client.auth.refresh_session()) or keep auto_refresh_token=True; "
+     "for server code use the service_role key from the environment.")),
+    ("invalid_jwt", re.compile(r"PGRST301|JWSError|invalid signature|JWSInvalidSignature", re.IGNORECASE),
+     ("The JWT was not signed with this project's secret (a key or token from another project "
+     "or stack), so PostgREST rejects it (PGRST301)."),
+     "Use keys and tokens issued by this project."),
+)
+
+
+@register("api_key_problem")
+def api_key_problem(case: Case) -> Explanation | None:
+    texts = list(case.texts) + [ex.response_body[:2000].decode("utf-8", "replace")
+                                for ex in case.exchanges if ex.status in (401, 403)]
+    for name, pattern, cause, fix in _KEY_PROBLEMS:
+        hit = next((t for t in texts if pattern.search(t)), None)
+        if hit is None:
+            continue
+        line = hit[max(0, pattern.search(hit).start() - 60):][:200]  # type: ignore[union-attr]
+        exchanges = tuple(ex for ex in case.exchanges if ex.status in (401, 403))[:3]
+        return Explanation(
+            "api_key_problem", f"API key or JWT problem: {name.replace('_', ' ')}", cause,
+            Evidence((line,), exchanges),
+            Fix("client = create_client(url, \"<key pasted into the code>\")",
+                "target = kit.target(\"remote\", url_env=\"SUPABASE_URL\", key_env=\"SUPABASE_KEY\")"
+                "\nc = kit.clients(target)", fix),
+            0.9, NOTEBOOKS["start"])
+    return None
+
+
+def role_of(ex: Exchange) -> str | None:
+    """The role claim of the bearer token (or apikey) a request carried; never verified, never shown."""
+    token = (ex.request_header("authorization") or "").removeprefix("Bearer ").strip() or \
+        ex.request_header("apikey") or ""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return "anon" if token.startswith("sb_publishable_") else None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return str(claims.get("role")) if isinstance(claims, dict) else None
+
+
+@register("rls_empty_for_anon")
+def rls_empty_for_anon(case: Case) -> Explanation | None:
+    empty = [ex for ex in case.exchanges if ex.service == "rest" and ex.method == "GET"
+             and ex.status == 200 and ex.response_body.strip() == b"[]"
+             and role_of(ex) in ("anon", "authenticated")]
+    if not empty:
+        return None
+    ex = empty[0]
+    table = ex.path.rsplit("/", 1)[-1]
+    return Explanation(
+        "rls_empty_for_anon", f"Row Level Security hides the rows of {table!r} from {role_of(ex)}",
+        f"The request ran as role {role_of(ex)!r} and got an empty list with HTTP 200. With RLS "
+        "enabled and no policy that lets this role see the rows, PostgreSQL filters them out "
+        "silently: no error, just []. (It can also simply mean there are no matching rows.)",
+        Evidence((f"{ex.method} {ex.path} as {role_of(ex)} → 200 []",), tuple(empty[:3])),
+        Fix('client = create_client(url, anon_key)\n'
+            'rows = client.table("chat_context_queue").select("*").execute().data   # []',
+            '# server-side worker: use the service_role key (it bypasses RLS), from the env\n'
+            'client = create_client(os.environ["SUPABASE_URL"], os.environ["SUPABASE_KEY"])\n'
+            '# or add a policy:\n'
+            '# create policy "read own" on chat_context_queue for select to authenticated\n'
+            '#   using (user_id = auth.uid());',
+            "Never ship the service_role key to a browser; for user-facing reads add a policy."),
+        0.6, NOTEBOOKS["memory"])
+
+
+@register("old_version_error_format")
+def old_version_error_format(case: Case) -> Explanation | None:
+    match = case.find(r"JSON could not be generated")
+    if match is None:
+        return None
+    versions = installed_versions()
+    return Explanation(
+        "old_version_error_format", "An error format from an older supabase-py",
+        "\"JSON could not be generated\" is what postgrest-py <= 2.33 said when an error body was "
+        "not JSON (an HTML page). postgrest 2.34 raises APIError(code='<status>', "
+        "message='<reason>', details=<the whole body>) instead; storage3 <= 2.31 raised a bare "
+        "JSONDecodeError where 2.32+ raises StorageApiError('Unable to parse error message: ...')."
+        f" Installed here: postgrest {versions['postgrest']}, storage3 {versions['storage3']}.",
+        Evidence((case.line_of(match),)),
+        Fix("except APIError as e:\n    if e.message == 'JSON could not be generated': ...",
+            "except APIError as e:\n    if kit.flags_for(e):   # html_error_page_in_exception\n"
+            "        display(kit.render.render_value(e))",
+            "Match on flags or the body, not on message strings that change between versions."),
+        0.7, NOTEBOOKS["start"])

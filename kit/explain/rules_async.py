@@ -1,0 +1,160 @@
+"""Explainers for sync/async misuse: await on a sync result, un-awaited coroutines, loops."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+from kit.explain.case import Case
+from kit.explain.model import NOTEBOOKS, Evidence, Explanation, Fix
+from kit.explain.registry import register
+
+_AWAIT_SYNC = re.compile(r"object (\w+)(?:\[[^\]]*\])? can't be used in 'await' expression")
+_SEED_000 = ("seeds/000 concluded that the async client's execute() is not a coroutine and removed "
+             "the await. That is wrong: AsyncClient's execute() is `async def` and must be "
+             "awaited. The object they awaited was a sync Client under an async-sounding name.")
+
+
+@register("await_on_sync_result")
+def await_on_sync_result(case: Case) -> Explanation | None:
+    match = case.find(_AWAIT_SYNC)
+    if match is None:
+        return None
+    kind = match.group(1)
+    line = case.line_of(match)
+    sent = [ex for ex in case.exchanges if ex.mode in (None, "await_sync")]
+    ran = (" The request itself was sent and answered before the await failed (see the exchanges)."
+           if sent else "")
+    if kind == "Response":
+        return Explanation(
+            "await_on_sync_result", "A sync httpx.Client inside an async supabase client",
+            "The AsyncClient was built with AsyncClientOptions(httpx_client=httpx.Client(...)). "
+            "Its sub-clients call the sync httpx client, which returns a Response, and the "
+            "library then awaits it.",
+            Evidence((line,), tuple(sent[:5])),
+            Fix("AsyncClientOptions(httpx_client=httpx.Client())",
+                "AsyncClientOptions(httpx_client=httpx.AsyncClient())",
+                "An AsyncClient needs an httpx.AsyncClient; a sync Client needs an httpx.Client."),
+            0.95, NOTEBOOKS["start"])
+    what = ("maybe_single() on a sync Client found no row and returned None"
+            if kind == "NoneType" else f"execute() on a sync supabase Client returned {kind}")
+    return Explanation(
+        "await_on_sync_result", f"`await` on a sync client's result ({kind})",
+        f"The client is a sync `Client` (create_client). Its {what} immediately, after the "
+        f"HTTP request already ran; `await` on that value raises TypeError.{ran} {_SEED_000}",
+        Evidence((line,), tuple(sent[:5])),
+        Fix('supabase = create_client(url, key)        # sync, named async_supabase\n'
+            'res = await supabase.table("chats").select("user_id").eq("id", chat_id)'
+            '.single().execute()',
+            'supabase = await acreate_client(url, key)  # AsyncClient: execute() is a coroutine\n'
+            'res = await supabase.table("chats").select("user_id").eq("id", chat_id)'
+            '.single().execute()',
+            "Either keep the await and build the client with acreate_client (right for async "
+            "code), or drop the await on the sync client; that works but blocks the event loop "
+            "for the whole request (see event_loop_blocked)."),
+        0.95, NOTEBOOKS["llm"])
+
+
+_UNAWAITED = re.compile(r"'coroutine' object (?:has no attribute '(\w+)'|is not subscriptable|"
+                        r"is not iterable)|coroutine '([\w.]+)' was never awaited|"
+                        r"coroutine ([\w.<>]+) \(never awaited\)")
+
+
+@register("coroutine_never_awaited")
+def coroutine_never_awaited(case: Case) -> Explanation | None:
+    match = case.find(_UNAWAITED)
+    coroutines = [r for r in case.results if inspect.iscoroutine(r)]
+    if match is None and not coroutines:
+        return None
+    lines = [case.line_of(match)] if match else []
+    lines += [f"a {type(c).__name__} {c.__qualname__} was returned, not a result" for c in coroutines]
+    if case.exchanges or "exchanges" in case.facts:
+        lines.append(f"{len(case.exchanges)} exchange(s) captured; an un-awaited execute() sends "
+                     "no request at all")
+    return Explanation(
+        "coroutine_never_awaited", "An async call was not awaited",
+        "The client is an AsyncClient: execute() returns a coroutine. Without `await` nothing "
+        "runs: no HTTP request is sent, the result has no .data, and Python warns "
+        "\"coroutine ... was never awaited\" when the coroutine is garbage-collected.",
+        Evidence(tuple(lines)),
+        Fix('res = client.table("llm_usage").insert(row).execute()\nprint(res.data)',
+            'res = await client.table("llm_usage").insert(row).execute()\nprint(res.data)',
+            "Await every AsyncClient call (storage's get_public_url too)."),
+        0.95, NOTEBOOKS["start"])
+
+
+_RUN_IN_LOOP = re.compile(r"asyncio\.run\(\) cannot be called from a running event loop|"
+                          r"This event loop is already running")
+
+
+@register("asyncio_run_in_running_loop")
+def asyncio_run_in_running_loop(case: Case) -> Explanation | None:
+    match = case.find(_RUN_IN_LOOP)
+    if match is None:
+        return None
+    return Explanation(
+        "asyncio_run_in_running_loop", "asyncio.run() inside a running event loop (Jupyter)",
+        "A Jupyter or papermill kernel already runs an event loop in the main thread, so "
+        "asyncio.run() (or loop.run_until_complete) refuses to start another one there.",
+        Evidence((case.line_of(match),)),
+        Fix("result = asyncio.run(fetch_chats())", "result = await fetch_chats()   # top-level await "
+            "works in a notebook cell",
+            "In a script keep asyncio.run(). nest_asyncio is only for third-party sync code that "
+            "calls asyncio.run itself; the kit's diff runs async modes in their own thread."),
+        0.95, NOTEBOOKS["start"])
+
+
+_LOOP_CLOSED = re.compile(r"Event loop is closed|attached to a different loop|"
+                          r"bound to a different event loop|different event loop")
+
+
+@register("event_loop_closed")
+def event_loop_closed(case: Case) -> Explanation | None:
+    match = case.find(_LOOP_CLOSED)
+    if match is None:
+        return None
+    return Explanation(
+        "event_loop_closed", "An AsyncClient used from a loop other than the one it was made in",
+        "An AsyncClient's connection pool belongs to the event loop that first used it. Each "
+        "asyncio.run() creates a new loop and closes it at the end, so a client kept in a global "
+        "or a worker object and used again from the next asyncio.run() hits a closed or foreign "
+        "loop.",
+        Evidence((case.line_of(match),)),
+        Fix("client = await acreate_client(url, key)   # in one asyncio.run(...)\n"
+            "asyncio.run(process_queue(client))        # a second loop reuses it",
+            "async def main():\n    client = await acreate_client(url, key)\n"
+            "    while True:\n        await process_queue(client)\n\nasyncio.run(main())",
+            "Create the AsyncClient inside the one long-lived loop that uses it."),
+        0.85, NOTEBOOKS["memory"])
+
+
+_RACE = re.compile(r"race condition", re.IGNORECASE)
+
+
+@register("event_loop_blocked")
+def event_loop_blocked(case: Case) -> Explanation | None:
+    stall = case.facts.get("max_stall_ms")
+    match = case.find(_RACE)
+    blocking = [ex for ex in case.exchanges if ex.mode == "blocking"]
+    if not (isinstance(stall, (int, float)) and stall >= 50) and match is None and not blocking:
+        return None
+    lines = []
+    if isinstance(stall, (int, float)):
+        lines.append(f"the event loop stalled for up to {stall:.0f} ms")
+    if match is not None:
+        lines.append(case.line_of(match))
+    lines += [f"sync call on the loop thread {ex.thread!r}: {ex.summary()}" for ex in blocking[:3]]
+    return Explanation(
+        "event_loop_blocked", "A sync call blocks the event loop (not a race condition)",
+        "A sync supabase call inside `async def` runs on the event loop's thread: every other "
+        "task, heartbeat and timeout waits for the whole HTTP request. seeds/002 calls this a "
+        "race condition; it is not one: data is not corrupted, the loop is frozen. Under load "
+        "the stalls pile up, timeouts fire, and the HTML page that arrived came from the edge.",
+        Evidence(tuple(lines), tuple(blocking[:3])),
+        Fix("async def download_image(self, path):\n"
+            "    return self.supabase.storage.from_(bucket).download(path)",
+            "async def download_image(self, path):\n"
+            "    return await asyncio.to_thread(self.supabase.storage.from_(bucket).download, path)\n"
+            "# or: self.supabase = await acreate_client(...); await ....download(path)",
+            "to_thread keeps the sync client off the loop; an AsyncClient awaits instead."),
+        0.9 if stall or blocking else 0.5, NOTEBOOKS["storage"])

@@ -1,0 +1,95 @@
+"""One place that decides what a secret looks like and how it is masked.
+
+Every view and export of the kit (reprs, HTML, data frames, HAR files, reports) passes
+its text through this module. Raw bytes may stay in memory for exact comparisons; they
+never leave it unmasked.
+
+    >>> mask_text("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2ln")
+    'Authorization: Bearer [masked-jwt]'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+__all__ = ["JWT_PATTERN", "MASK", "MASKED_JWT", "SECRET_HEADERS", "is_secret_field", "mask_bytes", "mask_headers",
+           "mask_text", "mask_url"]
+
+MASK = "[masked]"
+MASKED_JWT = "[masked-jwt]"
+
+# A JWT: base64url header and payload that both start with '{"' (eyJ), and a signature.
+JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+_JWT_BYTES = re.compile(JWT_PATTERN.pattern.encode())
+# Supabase's newer opaque keys.
+_OPAQUE_KEY = re.compile(r"\bsb_(?:secret|publishable)_[A-Za-z0-9_-]{8,}")
+_OPAQUE_BYTES = re.compile(_OPAQUE_KEY.pattern.encode())
+
+SECRET_HEADERS = frozenset({"apikey", "authorization", "proxy-authorization", "cookie",
+                            "set-cookie", "x-api-key", "x-supabase-api-key"})
+_SECRET_FIELDS = ("access_token", "refresh_token", "provider_token", "provider_refresh_token",
+                  "password", "token", "apikey", "api_key", "secret", "service_role_key",
+                  "anon_key", "jwt_secret", "token_hash")
+_FIELD_ALT = "|".join(_SECRET_FIELDS)
+# "access_token": "...", in JSON; access_token=...& in query strings and form bodies.
+_JSON_FIELD = re.compile(r'("(?:' + _FIELD_ALT + r')"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
+_QUERY_FIELD = re.compile(r"((?:^|[?&;\s])(?:" + _FIELD_ALT + r")=)([^&#\s\"'<]*)", re.IGNORECASE)
+_HEADER_LINE = re.compile(r"^((?:" + "|".join(SECRET_HEADERS) + r")\s*:\s*)(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+def mask_text(text: str, known: Iterable[str] = ()) -> str:
+    """Mask JWTs, opaque Supabase keys, token-like fields and any ``known`` secret values.
+
+    >>> mask_text('{"access_token": "abc", "user": 1}')
+    '{"access_token": "[masked]", "user": 1}'
+    """
+    if not text:
+        return text
+    for secret in known:
+        if secret and len(secret) >= 8:
+            text = text.replace(secret, MASK)
+    text = JWT_PATTERN.sub(MASKED_JWT, text)
+    text = _OPAQUE_KEY.sub(MASK, text)
+    text = _JSON_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)) + m.group(3), text)
+    text = _QUERY_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)), text)
+    return _HEADER_LINE.sub(lambda m: m.group(1) + _masked_header(m.group(2)), text)
+
+
+def is_secret_field(name: str) -> bool:
+    """True for field names whose values are secrets (``access_token``, ``password``...)."""
+    return name.lower() in _SECRET_FIELDS or name.lower() in SECRET_HEADERS
+
+
+def mask_bytes(body: bytes, known: Iterable[str] = ()) -> bytes:
+    """Bytes with JWTs, opaque keys and ``known`` secrets replaced (for base64 exports and hex views)."""
+    for secret in known:
+        if secret and len(secret) >= 8:
+            body = body.replace(secret.encode(), MASK.encode())
+    body = _JWT_BYTES.sub(MASKED_JWT.encode(), body)
+    return _OPAQUE_BYTES.sub(MASK.encode(), body)
+
+
+def mask_url(url: str, known: Iterable[str] = ()) -> str:
+    """``https://x/a?token=abc&x=1`` → ``https://x/a?token=[masked]&x=1``."""
+    return mask_text(url, known)
+
+
+def mask_headers(headers: Iterable[tuple[str, str]] | Mapping[str, str],
+                 known: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Header pairs with secret headers masked (``Bearer [masked]`` keeps the scheme)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    known = tuple(known)
+    return [(name, _masked_header(value) if name.lower() in SECRET_HEADERS
+             else mask_text(value, known)) for name, value in pairs]
+
+
+def _masked_value(value: str) -> str:
+    return value if value in ("", MASK, MASKED_JWT) else MASK
+
+
+def _masked_header(value: str) -> str:
+    scheme, _, rest = value.partition(" ")
+    if rest and scheme.lower() in ("bearer", "basic", "token"):
+        return f"{scheme} {MASK}"
+    return MASK
