@@ -1,0 +1,493 @@
+"""The single AST pass over one module: provenance facts and the events rules look at.
+
+    facts = walk_module(tree, modid="app/db.py", parts=("app", "db"))
+    facts.globals["supabase"]   # [("call", ("ref", "supabase.create_client"))]
+    facts.events                # [Event("op", line=12, op="storage.download", ...)]
+
+Values are symbolic (tuples, see kit.scan.provenance): they are resolved after every file
+has been walked, so a client made by a helper in another file, or below its use, is known.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from kit.scan import sdk
+
+Value = Any  # a symbolic tuple or None; see kit.scan.provenance for the forms
+
+# Usage contexts: how the value of a call is used by its parent.
+USE, EXPR, AWAIT, ARG, RETURN, LAMBDA, EXECUTOR_ARG = (
+    "use", "expr", "await", "arg", "return", "lambda", "executor_arg")
+
+
+@dataclass(slots=True)
+class Event:
+    """Something a rule may report, with the symbolic values it needs."""
+
+    type: str  # "op" | "await" | "libcall" | "async_def"
+    line: int
+    col: int
+    text: str  # short source text naming the call
+    value: Value = None  # op: the client; await: the awaited value; libcall: the callee
+    op: str = ""  # op: "execute", "storage.download"...; libcall: the terminal name
+    in_async: bool = False  # innermost function is an async def
+    func: str = ""  # name of the innermost function
+    usage: str = USE  # USE, EXPR, AWAIT, ARG, RETURN, LAMBDA, EXECUTOR_ARG, "pending", "consumed"
+    client_text: str = ""  # op: the client expression, "self.supabase"
+    call_text: str = ""  # op: the whole call, "self.supabase.storage.from_(…).download(…)"
+    args: tuple[Value, ...] = ()
+    keywords: dict[str, Value] = field(default_factory=dict)
+    ops: list[Event] = field(default_factory=list)  # async_def: op events directly inside
+    has_await: bool = False
+
+
+@dataclass(slots=True)
+class FuncFacts:
+    name: str
+    is_async: bool
+    line: int
+    ann: Value = None
+    returns: list[Value] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ClassFacts:
+    name: str
+    bases: list[Value] = field(default_factory=list)
+    attrs: dict[str, list[Value]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ModuleFacts:
+    modid: str
+    parts: tuple[str, ...]
+    is_notebook: bool = False
+    globals: dict[str, list[Value]] = field(default_factory=dict)
+    functions: dict[str, FuncFacts] = field(default_factory=dict)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+
+class _Scope:
+    __slots__ = ("kind", "is_async", "qual", "name", "locals", "cls", "self_name", "func",
+                 "has_await", "ops", "pending")
+
+    def __init__(self, kind: str, qual: str, name: str, *, is_async: bool = False) -> None:
+        self.kind, self.qual, self.name, self.is_async = kind, qual, name, is_async
+        self.locals: dict[str, Value] = {}
+        self.cls: str = ""
+        self.self_name: str = ""
+        self.func: FuncFacts | None = None
+        self.has_await = False
+        self.ops: list[Event] = []
+        self.pending: dict[str, list[Event]] = {}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.Pass, ast.Break, ast.Continue,
+           ast.operator, ast.cmpop, ast.unaryop, ast.boolop, ast.alias)
+
+
+def _dotted(expr: ast.expr) -> str:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+    elif isinstance(expr, ast.Call):
+        parts.append(_dotted(expr.func) + "()")
+    else:
+        parts.append("(…)")
+    return ".".join(reversed(parts))
+
+
+class ModuleWalker:
+    """Walks one module once, collecting ModuleFacts."""
+
+    def __init__(self, modid: str, parts: tuple[str, ...], *, is_notebook: bool = False) -> None:
+        self.facts = ModuleFacts(modid, parts, is_notebook)
+        self.modid = modid
+        self.package = parts[:-1] if parts and parts[-1] != "__init__" else parts[:-1]
+        self.aliases: dict[str, str] = {}  # local name -> library callable it is bound to
+        self.scopes = [_Scope("module", "", "<module>")]
+        self._ops: dict[int, tuple[Value, str, str, str] | None] = {}
+        self._dispatch = {
+            ast.Expr: self._expr, ast.Assign: self._assign, ast.AnnAssign: self._annassign,
+            ast.Return: self._return, ast.Import: self._import, ast.ImportFrom: self._importfrom,
+            ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function,
+            ast.Lambda: self._lambda, ast.ClassDef: self._class, ast.Await: self._await,
+            ast.AsyncFor: self._async_stmt, ast.AsyncWith: self._with, ast.With: self._with,
+            ast.Call: self._call, ast.List: self._container, ast.Tuple: self._container,
+            ast.Set: self._container, ast.Starred: self._container,
+            ast.ListComp: self._comprehension, ast.SetComp: self._comprehension,
+            ast.GeneratorExp: self._comprehension, ast.Yield: self._yield,
+            ast.YieldFrom: self._yield, ast.comprehension: self._comprehension_clause,
+        }
+
+    # -- traversal -------------------------------------------------------------------------
+    def walk(self, tree: ast.Module) -> ModuleFacts:
+        for stmt in tree.body:
+            self.visit(stmt)
+        return self.facts
+
+    def visit(self, node: ast.AST, ctx: Any = USE) -> None:
+        handler = self._dispatch.get(type(node))
+        if handler is not None:
+            handler(node, ctx)
+        elif not isinstance(node, _LEAVES):
+            self.generic(node)
+
+    def generic(self, node: ast.AST) -> None:
+        cls = type(node)
+        fields = _FIELDS.get(cls)
+        if fields is None:
+            fields = _FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx")
+        for name in fields:
+            child = getattr(node, name, None)
+            if isinstance(child, list):
+                for item in child:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(child, ast.AST):
+                self.visit(child)
+
+    @property
+    def scope(self) -> _Scope:
+        return self.scopes[-1]
+
+    def _function_scope(self) -> _Scope:
+        for scope in reversed(self.scopes):
+            if scope.kind in ("function", "lambda", "module"):
+                return scope
+        return self.scopes[0]
+
+    # -- values ----------------------------------------------------------------------------
+    def lookup(self, name: str) -> Value:
+        current = self.scopes[-1]
+        for scope in reversed(self.scopes):
+            if scope.kind == "class" and scope is not current:
+                continue
+            if scope.kind == "module" and current.kind != "module" and current.kind != "class":
+                break  # functions see module names as they are at call time: deferred
+            if name in scope.locals:
+                return scope.locals[name]
+        return ("global", self.modid, name)
+
+    def bind(self, name: str, value: Value) -> None:
+        scope = self.scopes[-1]
+        scope.locals[name] = value
+        if scope.kind == "module":
+            self.facts.globals.setdefault(name, []).append(value)
+        elif scope.kind == "class":
+            self.facts.classes[scope.qual].attrs.setdefault(name, []).append(value)
+
+    def val(self, e: ast.AST | None) -> Value:
+        t = type(e)
+        if t is ast.Name:
+            return self.lookup(e.id)  # type: ignore[union-attr]
+        if t is ast.Attribute:
+            base = self.val(e.value)  # type: ignore[union-attr]
+            return ("getattr", base, e.attr) if base is not None else None  # type: ignore[union-attr]
+        if t is ast.Call:
+            func = e.func  # type: ignore[union-attr]
+            if type(func) is ast.Attribute and func.attr in sdk.OP_TERMINALS:
+                op = self.op_of(e)  # type: ignore[arg-type]
+                if op is not None:
+                    return ("op", op[0], op[1])
+            fv = self.val(func)
+            return ("call", fv) if fv is not None else None
+        if t is ast.Await:
+            inner = self.val(e.value)  # type: ignore[union-attr]
+            return ("await", inner) if inner is not None else None
+        if t is ast.Lambda:
+            return ("lambda", self.val(e.body))  # type: ignore[union-attr]
+        if t is ast.NamedExpr:
+            return self.val(e.value)  # type: ignore[union-attr]
+        return None
+
+    def annotation(self, e: ast.AST | None) -> Value:
+        if e is None:
+            return None
+        if isinstance(e, ast.Constant) and isinstance(e.value, str):
+            try:
+                e = ast.parse(e.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(e, ast.Subscript):
+            inner = e.slice.elts[0] if isinstance(e.slice, ast.Tuple) and e.slice.elts else e.slice
+            return self.annotation(inner)
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.BitOr):
+            left = e.left
+            if isinstance(left, ast.Constant) and left.value is None:
+                return self.annotation(e.right)
+            return self.annotation(left)
+        value = self.val(e)
+        return ("inst", value) if value is not None else None
+
+    def op_of(self, node: ast.Call) -> tuple[Value, str, str, str] | None:
+        """(client value, op name, client text, call text) if it is a supabase I/O call."""
+        key = id(node)
+        if key in self._ops:
+            return self._ops[key]
+        segments: list[tuple[str, bool]] = []
+        cur: ast.expr = node
+        while True:
+            if isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute):
+                segments.append((cur.func.attr, True))
+                cur = cur.func.value
+            elif isinstance(cur, ast.Attribute):
+                segments.append((cur.attr, False))
+                cur = cur.value
+            else:
+                break
+        segments.reverse()
+        names = [name for name, _ in segments]
+        result = None
+        for i, name in enumerate(names):
+            if name in sdk.CLIENT_ENTRIES and (op := sdk.classify_op(names[i:])):
+                value = self.val(cur)
+                text = _dotted(cur) if not isinstance(cur, ast.Call) else _dotted(cur.func) + "()"
+                for seg_name, called in segments[:i]:
+                    value = ("getattr", value, seg_name) if value is not None else None
+                    text += f".{seg_name}" + ("()" if called else "")
+                    if called and value is not None:
+                        value = ("call", value)
+                tail = [f".{n}(…)" if called else f".{n}" for n, called in segments[i:]]
+                if len(tail) > 3:
+                    tail = [tail[0], "…", tail[-1]]
+                result = (value, op, text, text + "".join(tail))
+                break
+        self._ops[key] = result
+        return result
+
+    # -- statements ------------------------------------------------------------------------
+    def _expr(self, node: ast.Expr, ctx: Any) -> None:
+        self.visit(node.value, EXPR)
+
+    def _assign(self, node: ast.Assign, ctx: Any) -> None:
+        targets = node.targets
+        single = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
+        self.visit(node.value, ("assign", single.id) if single is not None else ARG)
+        value = self.val(node.value) if isinstance(
+            node.value, (ast.Call, ast.Await, ast.Name, ast.Attribute, ast.Lambda)) else None
+        for target in targets:
+            self._store(target, value)
+
+    def _annassign(self, node: ast.AnnAssign, ctx: Any) -> None:
+        if node.value is not None:
+            simple = isinstance(node.target, ast.Name)
+            self.visit(node.value, ("assign", node.target.id) if simple else ARG)  # type: ignore[union-attr]
+        value = self.annotation(node.annotation) or self.val(node.value)
+        self._store(node.target, value)
+
+    def _store(self, target: ast.expr, value: Value) -> None:
+        if isinstance(target, ast.Name):
+            self.bind(target.id, value)
+        elif isinstance(target, ast.Attribute):
+            owner = target.value
+            scope = self._function_scope()
+            if isinstance(owner, ast.Name) and scope.self_name and owner.id == scope.self_name:
+                attrs = self.facts.classes[scope.cls].attrs
+                attrs.setdefault(target.attr, []).append(value)
+            else:
+                self.visit(owner)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._store(element, None)
+        else:
+            self.visit(target)
+
+    def _return(self, node: ast.Return, ctx: Any) -> None:
+        if node.value is None:
+            return
+        scope = self._function_scope()
+        self._consume(node.value)
+        self.visit(node.value, RETURN)
+        if scope.func is not None:
+            scope.func.returns.append(self.val(node.value))
+
+    def _yield(self, node: ast.Yield | ast.YieldFrom, ctx: Any) -> None:
+        if node.value is not None:
+            self._consume(node.value)
+            self.visit(node.value, ARG)
+
+    def _import(self, node: ast.Import, ctx: Any) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self._bind_import(alias.asname, alias.name)
+            else:
+                head = alias.name.split(".", 1)[0]
+                self.bind(head, ("ref", head))
+
+    def _importfrom(self, node: ast.ImportFrom, ctx: Any) -> None:
+        module = node.module or ""
+        if node.level:
+            base = self.facts.parts[:-1]
+            if node.level > 1:
+                base = base[: len(base) - (node.level - 1)]
+            module = ".".join([*base, module] if module else base)
+        for alias in node.names:
+            if alias.name != "*":
+                self._bind_import(alias.asname or alias.name, f"{module}.{alias.name}")
+
+    def _bind_import(self, local: str, dotted: str) -> None:
+        self.bind(local, ("ref", dotted))
+        if dotted in sdk.LIBRARY:
+            self.aliases[local] = dotted
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Any) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        for default in (*node.args.defaults, *node.args.kw_defaults):
+            if default is not None:
+                self.visit(default)
+        parent = self.scope
+        qual = f"{parent.qual}.{node.name}" if parent.qual else node.name
+        is_async = isinstance(node, ast.AsyncFunctionDef)
+        facts = FuncFacts(node.name, is_async, node.lineno, ann=self.annotation(node.returns))
+        self.facts.functions[qual] = facts
+        self.bind(node.name, ("def", self.modid, qual))
+        scope = _Scope("function", qual, node.name, is_async=is_async)
+        scope.func = facts
+        params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        if parent.kind == "class":
+            static = any(isinstance(d, ast.Name) and d.id == "staticmethod"
+                         for d in node.decorator_list)
+            if params and not static:
+                scope.self_name, scope.cls = params[0].arg, parent.qual
+                scope.locals[params[0].arg] = ("self", self.modid, parent.qual)
+                params = params[1:]
+        else:
+            fscope = self._function_scope()
+            scope.self_name, scope.cls = fscope.self_name, fscope.cls
+        for arg in (*params, node.args.vararg, node.args.kwarg):
+            if arg is not None:
+                scope.locals[arg.arg] = self.annotation(arg.annotation) or ("hint", arg.arg)
+        self.scopes.append(scope)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.scopes.pop()
+        if is_async and scope.ops:
+            self.facts.events.append(Event(
+                "async_def", node.lineno, node.col_offset + 1, f"async def {node.name}",
+                func=node.name, ops=scope.ops, has_await=scope.has_await, in_async=True))
+
+    def _lambda(self, node: ast.Lambda, ctx: Any) -> None:
+        scope = _Scope("lambda", self.scope.qual, "<lambda>")
+        fscope = self._function_scope()
+        scope.self_name, scope.cls = fscope.self_name, fscope.cls
+        for arg in node.args.args:
+            scope.locals[arg.arg] = ("hint", arg.arg)
+        self.scopes.append(scope)
+        self.visit(node.body, LAMBDA)
+        self.scopes.pop()
+
+    def _class(self, node: ast.ClassDef, ctx: Any) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        parent = self.scope
+        qual = f"{parent.qual}.{node.name}" if parent.qual else node.name
+        self.facts.classes[qual] = ClassFacts(node.name, [self.val(b) for b in node.bases])
+        self.bind(node.name, ("def", self.modid, qual))
+        self.scopes.append(_Scope("class", qual, node.name))
+        for stmt in node.body:
+            self.visit(stmt)
+        self.scopes.pop()
+
+    def _async_stmt(self, node: ast.AST, ctx: Any) -> None:
+        self._function_scope().has_await = True
+        self.generic(node)
+
+    def _with(self, node: ast.With | ast.AsyncWith, ctx: Any) -> None:
+        if isinstance(node, ast.AsyncWith):
+            self._function_scope().has_await = True
+        for item in node.items:
+            self.visit(item.context_expr, ARG)
+            if isinstance(item.optional_vars, ast.Name):
+                self.bind(item.optional_vars.id, self.val(item.context_expr))
+        for stmt in node.body:
+            self.visit(stmt)
+
+    # -- expressions -----------------------------------------------------------------------
+    def _consume(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Starred):
+            node = node.value
+        if isinstance(node, ast.Name):
+            for event in self._function_scope().pending.pop(node.id, ()):
+                event.usage = "consumed"
+
+    def _container(self, node: ast.AST, ctx: Any) -> None:
+        for child in ast.iter_child_nodes(node):
+            self.visit(child, ctx)
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp, ctx: Any) -> None:
+        for generator in node.generators:
+            self.visit(generator)
+        self.visit(node.elt, ctx)
+
+    def _comprehension_clause(self, node: ast.comprehension, ctx: Any) -> None:
+        if node.is_async:
+            self._function_scope().has_await = True
+        self.generic(node)
+
+    def _await(self, node: ast.Await, ctx: Any) -> None:
+        scope = self._function_scope()
+        scope.has_await = True
+        self._consume(node.value)
+        if isinstance(node.value, (ast.Call, ast.Name, ast.Attribute)):
+            self.facts.events.append(Event(
+                "await", node.lineno, node.col_offset + 1, _dotted(node.value)[:80],
+                value=self.val(node.value), in_async=scope.is_async, func=scope.name))
+        self.visit(node.value, AWAIT)
+
+    def _call(self, node: ast.Call, ctx: Any) -> None:
+        func = node.func
+        terminal = func.attr if isinstance(func, ast.Attribute) else (
+            func.id if isinstance(func, ast.Name) else "")
+        scope = self._function_scope()
+        arg_ctx = ARG
+        if terminal in sdk.OP_TERMINALS and (op := self.op_of(node)) is not None:
+            event = Event("op", node.lineno, node.col_offset + 1, _dotted(func) + "(…)",
+                          value=op[0], op=op[1], in_async=scope.is_async, func=scope.name,
+                          client_text=op[2], call_text=op[3])
+            self._record_usage(event, ctx, scope)
+            scope.ops.append(event)
+            self.facts.events.append(event)
+        elif terminal in sdk.LIBCALL_TERMINALS or terminal in self.aliases:
+            event = Event("libcall", node.lineno, node.col_offset + 1, _dotted(func),
+                          value=self.val(func), op=terminal, in_async=scope.is_async,
+                          func=scope.name)
+            event.args = tuple(self.val(a) for a in node.args[:2])
+            if terminal in sdk.EXECUTOR_TERMINALS or self.aliases.get(terminal) in sdk.TO_THREAD:
+                arg_ctx = EXECUTOR_ARG
+            for keyword in node.keywords:
+                if keyword.arg == "httpx_client":
+                    event.keywords["httpx_client"] = self.val(keyword.value)
+            self._record_usage(event, ctx, scope)
+            self.facts.events.append(event)
+        self.visit(func)
+        for arg in node.args:
+            self._consume(arg)
+            self.visit(arg, arg_ctx)
+        for keyword in node.keywords:
+            self._consume(keyword.value)
+            self.visit(keyword.value, ARG)
+
+    def _record_usage(self, event: Event, ctx: Any, scope: _Scope) -> None:
+        if isinstance(ctx, tuple):  # ("assign", name): is the name awaited later?
+            event.usage = "pending"
+            scope.pending.setdefault(ctx[1], []).append(event)
+        elif ctx == RETURN and scope.is_async:
+            event.usage = "return_async"
+        else:
+            event.usage = ctx
+
+
+def walk_module(tree: ast.Module, modid: str, parts: tuple[str, ...], *,
+                is_notebook: bool = False) -> ModuleFacts:
+    """Walk a parsed module once; see the module docstring."""
+    return ModuleWalker(modid, parts, is_notebook=is_notebook).walk(tree)
