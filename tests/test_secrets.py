@@ -1,0 +1,34 @@
+"""kit.secrets: one masking module for every view and export."""
+
+from __future__ import annotations
+
+from kit.secrets import JWT_PATTERN, MASK, MASKED_JWT, mask_bytes, mask_headers, mask_text
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJlLWJ5dGVz"
+
+
+def test_jwt_anywhere_in_text_is_masked() -> None:
+    text = f"token {JWT} in a sentence and <p>{JWT}</p>"
+    masked = mask_text(text)
+    assert JWT_PATTERN.search(masked) is None
+    assert masked.count(MASKED_JWT) == 2
+
+
+def test_query_strings_json_fields_and_header_lines() -> None:
+    assert mask_text("https://x/o?token=abc123&download=1") == f"https://x/o?token={MASK}&download=1"
+    assert mask_text('{"refresh_token": "r-123", "user": "u"}') == \
+        f'{{"refresh_token": "{MASK}", "user": "u"}}'
+    assert mask_text("apikey: sb_secret_abcdefghijklmnop") == f"apikey: {MASK}"
+    assert mask_text("password=hunter22&x=1") == f"password={MASK}&x=1"
+
+
+def test_known_opaque_values_and_headers() -> None:
+    assert mask_text("key is plainsecretvalue!", known=["plainsecretvalue!"]) == f"key is {MASK}"
+    headers = mask_headers([("apikey", JWT), ("Authorization", f"Bearer {JWT}"),
+                            ("Cookie", "sb=1"), ("Accept", "application/json")])
+    assert headers == [("apikey", MASK), ("Authorization", f"Bearer {MASK}"), ("Cookie", MASK),
+                       ("Accept", "application/json")]
+
+
+def test_bytes_masking() -> None:
+    assert JWT.encode() not in mask_bytes(b"\x00\x01" + JWT.encode() + b"\xff")
