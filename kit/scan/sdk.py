@@ -97,6 +97,9 @@ LIBCALL_TERMINALS = frozenset({
 })
 # Calls whose arguments are coroutines handed to the loop (or to anything: we do not guess).
 EXECUTOR_TERMINALS = frozenset({"to_thread", "run_sync", "run_in_executor"})
+# Builtins that look at a coroutine without running it: passing one to them is not awaiting.
+NON_CONSUMING = frozenset({"print", "len", "str", "repr", "bool", "type", "isinstance", "id",
+                           "list", "tuple", "dict", "set", "sorted", "format", "hash"})
 
 
 def classify_op(path: list[str]) -> str:

@@ -470,12 +470,17 @@ class ModuleWalker:
             self._record_usage(event, ctx, scope)
             self.facts.events.append(event)
         self.visit(func)
+        looks_only = isinstance(func, ast.Name) and func.id in sdk.NON_CONSUMING
+        if looks_only:
+            arg_ctx = USE
         for arg in node.args:
-            self._consume(arg)
+            if not looks_only:
+                self._consume(arg)
             self.visit(arg, arg_ctx)
         for keyword in node.keywords:
-            self._consume(keyword.value)
-            self.visit(keyword.value, ARG)
+            if not looks_only:
+                self._consume(keyword.value)
+            self.visit(keyword.value, USE if looks_only else ARG)
 
     def _record_usage(self, event: Event, ctx: Any, scope: _Scope) -> None:
         if isinstance(ctx, tuple):  # ("assign", name): is the name awaited later?
