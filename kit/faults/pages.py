@@ -46,7 +46,7 @@ EDGE_HEADERS = {"cloudflare": _cloudflare_headers, "kong": _kong_headers, "nginx
 
 @lru_cache(maxsize=None)
 def _template(file: str) -> string.Template:
-    text = resources.files("kit.faults").joinpath("templates", file).read_text(encoding="utf-8")
+    text = resources.files("kit.faults").joinpath("templates", file).read_bytes().decode()  # keeps nginx's CRLF
     return string.Template(text)
 
 
