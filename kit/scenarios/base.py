@@ -143,14 +143,17 @@ def load_implementation(spec: str | type | None, default: type) -> type:
 
 
 def wants_async_client(cls: type) -> bool:
-    """Does the class's constructor ask for an ``AsyncClient`` (by annotation or by its name)?"""
+    """Does the class's constructor ask for an ``AsyncClient`` (by annotation or ``client_kind``)?"""
+    kind = getattr(cls, "client_kind", "")
+    if kind in ("sync", "async"):
+        return kind == "async"
     try:
         hints = inspect.signature(cls).parameters.values()
     except (TypeError, ValueError):
         return False
     first = next(iter(hints), None)
     annotation = "" if first is None else str(first.annotation)
-    return "AsyncClient" in annotation or getattr(cls, "client_kind", "") == "async"
+    return "AsyncClient" in annotation
 
 
 def asset_bytes(name: str) -> bytes:
@@ -242,6 +245,21 @@ class Scenario:
             return SourceDiff.of(getattr(old, member), getattr(new, member),
                                  f"{old.__name__}.{member}", f"{new.__name__}.{member}")
         return SourceDiff.of(old, new)
+
+    def panel_choices(self) -> dict[str, Any]:
+        from kit.scenarios.fault_profiles import FAULT_PROFILES
+
+        return {"implementation": list(self.implementations), "concurrency": (1, 32, 8),
+                "fault_profile": list(FAULT_PROFILES)}
+
+    def panel_run(self, implementation: str, concurrency: int, fault_profile: str) -> Any:
+        raise NotImplementedError
+
+    def panel(self, enabled: bool = True) -> Any:
+        """Widgets to re-run this scenario in place (inert under papermill)."""
+        from kit.ui import panel
+
+        return panel(self.panel_run, enabled=enabled, **self.panel_choices())
 
     def require_setup(self) -> None:
         if not self._setup_done:

@@ -24,6 +24,16 @@ FAULT_PROFILES: dict[str, list[dict[str, Any]]] = {
         {"id": "edge-1015-as-200", "match": {"service": "storage", "method": "GET"},
          "when": {"every": 3}, "effect": {"html_page": "cloudflare-1015", "status": 200}},
     ],
+    # A REST read answered by Cloudflare's 522 page (no postgrest retry for 522).
+    "rest-edge-522": [
+        {"id": "edge-522-on-rest", "match": {"service": "rest", "method": "GET"},
+         "when": {"always": True}, "effect": {"html_page": "cloudflare-522"}},
+    ],
+    # The silent REST case: an HTML page with status 200 becomes APIResponse.data (a str).
+    "rest-edge-200": [
+        {"id": "edge-page-as-200-on-rest", "match": {"service": "rest", "method": "GET"},
+         "when": {"always": True}, "effect": {"html_page": "cloudflare-1015", "status": 200}},
+    ],
     # seeds/001's worker under a flaky edge: Kong 502 pages and reset connections on RPCs.
     "flaky-rpc": [
         {"id": "kong-502-on-rpc", "match": {"service": "rest", "method": "POST", "path": "/rest/v1/rpc/*"},

@@ -92,6 +92,14 @@ class LlmLoggingScenario(Scenario):
             "agent,user_id,model,prompt_tokens,completion_tokens").eq("chat_id", chat_id).order("id").execute().data
         return PipelineRun(label_of(which), chat_id, result, rows)
 
+    def panel_choices(self) -> dict[str, Any]:
+        choices = super().panel_choices()
+        return {"implementation": choices["implementation"], "concurrency": (1, 1, 1),
+                "fault_profile": choices["fault_profile"]}
+
+    def panel_run(self, implementation: str, concurrency: int, fault_profile: str) -> PipelineRun:
+        return self.pipeline(implementation, fault_profile=fault_profile)
+
     def checks(self, implementation: str | type | None = None) -> Checks:
         self.require_setup()
         checks = Checks(scenario=self.name)

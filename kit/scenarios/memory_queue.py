@@ -144,6 +144,12 @@ class MemoryQueueScenario(Scenario):
 
         return run_in_arena(main, name=f"kit-arena-queue-{label_of(which)}")
 
+    def panel_choices(self) -> dict[str, Any]:
+        return {**super().panel_choices(), "concurrency": (1, 8, 4)}
+
+    def panel_run(self, implementation: str, concurrency: int, fault_profile: str) -> QueueRun:
+        return self.process_queue(implementation, workers=concurrency, items=8, fault_profile=fault_profile)
+
     def end_to_end(self, which: str | type = "to_thread") -> dict[str, Any]:
         """The checkpoint's E2E: POST memory update for chat-1 → worker → GET memory."""
         self.require_setup()

@@ -136,6 +136,10 @@ class StorageDownloadScenario(Scenario):
         return self.diff(variants, concurrency=concurrency, method="get_image_as_base64",
                          faults=fault_rules(profile, seed=seed))
 
+    def panel_run(self, implementation: str, concurrency: int, fault_profile: str) -> Any:
+        return self.diff((implementation,), concurrency=concurrency, method="get_image_as_base64",
+                         faults=fault_rules(fault_profile), latency_ms=50.0)
+
     def edge_pages(self, report: Any) -> Any:
         """The exchanges of ``report`` answered by the edge with an HTML page (rendered)."""
         return report.capture.filter(predicate=lambda ex: ex.fault_rule is not None
