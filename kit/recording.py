@@ -80,6 +80,7 @@ class RecordingTransport(httpx.BaseTransport):
         pending = _begin(request)
         response = None
         try:
+            request.read()  # multipart uploads stream; read them once so the capture keeps them
             response = self.inner.handle_request(request)
             response.read()  # the body is read here, so a truncated body is recorded as an error
         except BaseException as exc:  # cancellations and timeouts are recorded too
@@ -105,6 +106,7 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
         pending = _begin(request)
         response = None
         try:
+            await request.aread()
             response = await self.inner.handle_async_request(request)
             await response.aread()
         except BaseException as exc:  # cancellations and timeouts are recorded too

@@ -59,6 +59,7 @@ CASES: dict[str, tuple[int, str, bytes, dict[str, str]]] = {
     "wrongtype": (200, "text/html; charset=utf-8", b'[{"id": 1, "name": "a"}]', {}),
     "png": (200, "application/json", PNG_1x1, {}),
     "rows": (200, "application/json", b'[{"id": 1}]', {}),
+    "uploaded": (200, "application/json", b'{"Key": "uploaded/b.png", "Id": "0f0e"}', {}),
 }
 
 
