@@ -12,6 +12,7 @@ realtime, httpx, httpcore, h11, h2), ``kit`` (the kit's own machinery), ``stdlib
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import sysconfig
@@ -30,6 +31,7 @@ USER_CODE_IN_KIT = ("scenarios",)
 _KIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _STDLIB_DIRS = tuple({os.path.abspath(p) + os.sep for key in ("stdlib", "platstdlib")
                       if (p := sysconfig.get_paths().get(key))})
+_ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 _SITE_MARKERS = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
 
 
@@ -41,6 +43,7 @@ class FrameInfo:
     lineno: int
     function: str
     kind: FrameKind
+    is_async: bool = False  # a coroutine's frame (async def), not a plain function's
 
     @property
     def short_path(self) -> str:
@@ -59,7 +62,7 @@ class FrameInfo:
 
     def to_dict(self) -> dict[str, object]:
         return {"file": self.short_path, "line": self.lineno, "function": self.function,
-                "kind": self.kind, "source": self.source_line}
+                "kind": self.kind, "async": self.is_async, "source": self.source_line}
 
 
 @lru_cache(maxsize=4096)
@@ -102,7 +105,7 @@ def sample_stack(thread_id: int) -> tuple[FrameInfo, ...]:
     while frame is not None:
         code = frame.f_code
         frames.append(FrameInfo(code.co_filename, frame.f_lineno or 0, code.co_name,
-                                classify(code.co_filename)))
+                                classify(code.co_filename), bool(code.co_flags & _ASYNC_FLAGS)))
         frame = frame.f_back
     del frame
     frames.reverse()

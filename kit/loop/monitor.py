@@ -17,6 +17,7 @@ per stall and ``max_stalls`` stalls, so it cannot flood a Jupyter kernel.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections import deque
@@ -41,6 +42,11 @@ class Stall:
         return (self.end - self.start) * 1000.0
 
     @property
+    def sync_sdk_call(self) -> bool:
+        """The loop thread was inside a sync SDK call (the seeds/002 bug), not async SDK code."""
+        return self.sdk_frame is not None and not self.sdk_frame.is_async
+
+    @property
     def traced_to(self) -> str:
         """``app.py:42 download_image → storage3/_sync/file_api.py:141 download``."""
         if self.user_frame is None and self.sdk_frame is None:
@@ -52,6 +58,7 @@ class Stall:
         return {"duration_ms": round(self.duration_ms, 1), "samples": self.samples,
                 "user_frame": self.user_frame.to_dict() if self.user_frame else None,
                 "sdk_frame": self.sdk_frame.to_dict() if self.sdk_frame else None,
+                "sync_sdk_call": self.sync_sdk_call,
                 "traced_to": self.traced_to}
 
     def __repr__(self) -> str:
@@ -79,6 +86,12 @@ class LoopReport:
         return max((s.duration_ms for s in self.stalls), default=0.0)
 
     @property
+    def max_gap_ms(self) -> float:
+        """The longest time between two beats, stalls under the threshold included."""
+        beats = self.beats
+        return max(((b - a) * 1000.0 for a, b in itertools.pairwise(beats)), default=0.0)
+
+    @property
     def total_stall_ms(self) -> float:
         return sum(s.duration_ms for s in self.stalls)
 
@@ -92,7 +105,7 @@ class LoopReport:
         return {"threshold_ms": self.threshold_ms, "interval_ms": self.interval_ms,
                 "duration_ms": round(self.duration_ms, 1), "beats": len(self.beats),
                 "heartbeat_misses": self.heartbeat_misses,
-                "max_stall_ms": round(self.max_stall_ms, 1),
+                "max_stall_ms": round(self.max_stall_ms, 1), "max_gap_ms": round(self.max_gap_ms, 1),
                 "stalls": [s.to_dict() for s in self.stalls], "dropped_stalls": self.dropped_stalls}
 
     def __repr__(self) -> str:

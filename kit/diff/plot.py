@@ -1,0 +1,56 @@
+"""The timeline plot of a DiffReport: one lane per mode, request spans, heartbeats, stalls.
+
+Uses ``matplotlib.figure.Figure`` directly (no pyplot state), so it works under the Agg
+backend, in scripts and in notebooks, and never opens a window.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from kit.diff.report import DiffReport
+
+
+def plot_timeline(report: DiffReport) -> Figure:
+    """``report.plot()``: x is milliseconds since each mode's calls began."""
+    from matplotlib.figure import Figure
+
+    rows = report.rows
+    figure = Figure(figsize=(10, 0.7 * len(rows) + 1.4), layout="constrained")
+    axes = figure.add_subplot()
+    labelled: set[str] = set()
+
+    def label(name: str) -> str | None:
+        if name in labelled:
+            return None
+        labelled.add(name)
+        return name
+
+    for lane, row in enumerate(reversed(rows)):
+        y = lane
+        spans = [((ex.started_at - row.run.started_wall) * 1000.0, ex.duration_ms)
+                 for ex in row.exchanges]
+        if spans:
+            axes.broken_barh(spans, (y - 0.3, 0.3), facecolors="#0969da",
+                             label=label("request"))
+        calls = [((o.start - row.run.started) * 1000.0, o.latency_ms) for o in row.run.outcomes]
+        axes.broken_barh(calls, (y + 0.02, 0.2), facecolors="#8c959f",
+                         label=label("call"))
+        if row.loop is not None:
+            beats = [(b - row.run.started) * 1000.0 for b in row.loop.beats]
+            axes.plot(beats, [y + 0.32] * len(beats), "|", color="#1a7f37", markersize=5,
+                      label=label("heartbeat"))
+            stalls = [((s.start - row.run.started) * 1000.0, s.duration_ms) for s in row.stalls]
+            if stalls:
+                axes.broken_barh(stalls, (y - 0.4, 0.8), facecolors="#cf222e", alpha=0.25,
+                                 label=label("stall"))
+    axes.set_yticks(range(len(rows)), [r.mode for r in reversed(rows)])
+    axes.set_xlabel("ms since the mode's calls began")
+    axes.set_title(f"{report!r}", fontsize=9)
+    handles, labels = axes.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    axes.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8)
+    return figure

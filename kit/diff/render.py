@@ -1,0 +1,93 @@
+"""Pure renderers for a DiffReport: the table, the verdict, explanations and exchanges."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kit.diff.report import DiffReport, ModeResult
+
+_OK, _BAD = "#1a7f37", "#cf222e"
+
+
+def _outcome_text(row: ModeResult) -> str:
+    if row.outcome == "raised":
+        return f"raised {row.exception_type}"
+    if row.outcome == "coroutine":
+        return "coroutine (never awaited)"
+    return "value"
+
+
+def _equal_text(row: ModeResult) -> str:
+    if row.outcome != "value":
+        return "-"
+    return {None: "baseline", True: "yes", False: "NO"}[row.equal_to_baseline]
+
+
+def _exchanges_text(row: ModeResult) -> str:
+    if not len(row.exchanges):
+        return "0"
+    statuses = ",".join(str(s) for s in sorted({s for s in row.statuses}, key=str))
+    return f"{len(row.exchanges)} ({statuses}; {', '.join(row.content_types) or '-'})"
+
+
+def render_report_text(report: DiffReport) -> str:
+    lines = [repr(report), report.verdict, ""]
+    header = f"{'mode':<11} {'outcome':<26} {'=base':<8} {'wall ms':>8} {'stall ms':>9}  exchanges"
+    lines.append(header)
+    for row in report.rows:
+        lines.append(f"{row.mode:<11} {_outcome_text(row):<26} {_equal_text(row):<8} "
+                     f"{row.wall_ms:>8.1f} {row.max_stall_ms:>9.1f}  {_exchanges_text(row)}")
+        for where in row.traced_to[:3]:
+            lines.append(f"{'':<11} stall at {where}")
+    return "\n".join(lines)
+
+
+def _row_html(row: ModeResult) -> str:
+    from kit.diff.report import _explanation_text
+
+    colour = _OK if row.ok else _BAD
+    error = (f"<b>{html.escape(row.exception_type)}</b>: "
+             f"{html.escape(row.exception_message[:160])}") if row.error is not None else ""
+    if row.warnings:
+        error += f"<br><i>{html.escape(row.warnings[0])}</i>"
+    traced = "<br>".join(f"<code>{html.escape(t)}</code>" for t in row.traced_to[:3])
+    flags = " ".join(f"<code style='color:{_BAD}'>{html.escape(f)}</code>" for f in row.flags)
+    cells = [
+        f"<b>{html.escape(row.mode)}</b><br><small>{html.escape(row.run.how)}</small>",
+        (f"<span style='color:{colour}'>{html.escape(_outcome_text(row))}</span>"
+         + (f"<br><small>{html.escape(row.copies)}</small>" if len(row.run.outcomes) > 1 else "")),
+        f"<code>{html.escape(str(row.fingerprint))}</code>" if row.fingerprint else "",
+        html.escape(_equal_text(row)), error, f"{row.wall_ms:.1f}", f"{row.max_stall_ms:.1f}",
+        traced, html.escape(_exchanges_text(row)), flags,
+        html.escape(_explanation_text(row.explanation)[:200]),
+    ]
+    return "<tr>" + "".join(f"<td style='vertical-align:top'>{c}</td>" for c in cells) + "</tr>"
+
+
+def render_report_html(report: DiffReport) -> str:
+    from kit.diff.integration import explanation_html, render_exchange_html
+
+    heads = ["mode", "outcome", "result fingerprint", "= baseline", "exception", "wall ms",
+             "max stall ms", "stalls traced to", "exchanges", "flags", "explanation"]
+    table = ("<table class='kit-diff'><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
+             + "</tr></thead><tbody>" + "".join(_row_html(r) for r in report.rows)
+             + "</tbody></table>")
+    head = (f"<div class='kit-diff-report'><p><code>{html.escape(repr(report))}</code> "
+            f"(concurrency {report.concurrency}, stall threshold {report.threshold_ms:g} ms)</p>")
+    parts = [head,
+             f"<p><b>Verdict:</b> {html.escape(report.verdict)}</p>", table]
+    failing = [r for r in report.rows if not r.ok or r.stalls]
+    for row in failing:
+        explanation = explanation_html(row.explanation)
+        if explanation:
+            parts.append(f"<h4>{html.escape(row.mode)}</h4>{explanation}")
+    for row in report.rows:
+        if not len(row.exchanges):
+            continue
+        bodies = "".join(render_exchange_html(ex) for ex in row.exchanges)
+        parts.append(f"<details><summary>{html.escape(row.mode)}: {len(row.exchanges)} exchanges"
+                     f"</summary>{bodies}</details>")
+    parts.append("</div>")
+    return "".join(parts)

@@ -1,0 +1,297 @@
+"""DiffReport: one row per mode (or service variant), compared with the baseline row.
+
+    report = kit.diff(op, target=t)
+    report                       # table, verdict, explanations, exchanges (in a notebook)
+    report["blocking"].max_stall_ms, report["blocking"].stalls[0].traced_to
+    report.to_frame(); report.summary(); report.checks; report.plot()
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from kit.checks import Checks
+from kit.diff.fingerprint import Fingerprint, fingerprint
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure
+
+    from kit.capture import Capture
+    from kit.loop.monitor import LoopReport, Stall
+
+OutcomeKind = Literal["value", "raised", "coroutine"]
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """One call (one copy under concurrency): what it gave and when (perf_counter seconds)."""
+
+    kind: OutcomeKind
+    value: Any
+    error: BaseException | None
+    start: float
+    end: float
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.end - self.start) * 1000.0
+
+
+@dataclass(frozen=True)
+class RowRun:
+    """The raw result of running one row in its arena."""
+
+    name: str
+    verdict: str
+    how: str
+    outcomes: list[CallOutcome]
+    started_wall: float  # time.time() when the calls began (exchanges use that clock)
+    started: float  # perf_counter at the same instant
+    ended: float
+    loop: LoopReport | None  # None for the sync baseline (no event loop)
+
+
+class ModeResult:
+    """One row of a DiffReport: outcome, fingerprint, stalls, exchanges, flags, explanation."""
+
+    def __init__(self, run: RowRun, exchanges: Capture, baseline: Fingerprint | None) -> None:
+        self.run = run
+        self.mode = run.name
+        self.exchanges = exchanges
+        failing = [o for o in run.outcomes if o.kind != "value"]
+        self.representative = failing[0] if failing else run.outcomes[0]
+        self.fingerprint = (fingerprint(self.representative.value)
+                            if self.representative.kind == "value" else None)
+        self.equal_to_baseline: bool | None = (
+            None if baseline is None else (self.fingerprint is not None
+                                           and self.fingerprint.digest == baseline.digest))
+
+    # outcome ---------------------------------------------------------------------------------
+    @property
+    def outcome(self) -> OutcomeKind:
+        return self.representative.kind
+
+    @property
+    def value(self) -> Any:
+        return self.representative.value
+
+    @property
+    def error(self) -> BaseException | None:
+        return self.representative.error
+
+    @property
+    def exception_type(self) -> str:
+        return type(self.error).__name__ if self.error is not None else ""
+
+    @property
+    def exception_message(self) -> str:
+        if self.error is None:
+            return ""
+        from kit.secrets import mask_text
+        return mask_text(str(self.error), self.exchanges.secrets)[:500]
+
+    @property
+    def copies(self) -> str:
+        """``8× value`` or ``6× value, 2× raised`` under concurrency."""
+        counts = Counter(o.kind for o in self.run.outcomes)
+        return ", ".join(f"{n}× {kind}" for kind, n in counts.items())
+
+    @property
+    def warnings(self) -> list[str]:
+        return [o.value.warning for o in self.run.outcomes
+                if o.kind == "coroutine" and getattr(o.value, "warning", None)]
+
+    @property
+    def ok(self) -> bool:
+        """A value equal to the baseline's (the baseline row: any value)."""
+        return self.outcome == "value" and self.equal_to_baseline is not False
+
+    # timing and stalls ----------------------------------------------------------------------
+    @property
+    def wall_ms(self) -> float:
+        return (self.run.ended - self.run.started) * 1000.0
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        return [o.latency_ms for o in self.run.outcomes]
+
+    @property
+    def median_latency_ms(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+    @property
+    def loop(self) -> LoopReport | None:
+        return self.run.loop
+
+    @property
+    def stalls(self) -> list[Stall]:
+        return self.run.loop.stalls if self.run.loop else []
+
+    @property
+    def max_stall_ms(self) -> float:
+        return self.run.loop.max_stall_ms if self.run.loop else 0.0
+
+    @property
+    def heartbeat_misses(self) -> int:
+        return self.run.loop.heartbeat_misses if self.run.loop else 0
+
+    @property
+    def traced_to(self) -> list[str]:
+        """Distinct stall locations, longest stall first."""
+        seen: dict[str, None] = {}
+        for stall in sorted(self.stalls, key=lambda s: -s.duration_ms):
+            seen.setdefault(stall.traced_to, None)
+        return list(seen)
+
+    # exchanges --------------------------------------------------------------------------------
+    @property
+    def statuses(self) -> list[int | None]:
+        return [ex.status for ex in self.exchanges]
+
+    @property
+    def content_types(self) -> list[str]:
+        return sorted({ex.content_type for ex in self.exchanges if ex.content_type})
+
+    @cached_property
+    def flags(self) -> list[str]:
+        from kit.diff.integration import row_flags
+        return row_flags(self)
+
+    @cached_property
+    def explanation(self) -> Any:
+        """``kit.explain`` of what went wrong in this row (None when it went right)."""
+        from kit.diff.integration import explain_row
+        return explain_row(self)
+
+    def explain_inputs(self) -> list[Any]:
+        """For ``kit.explain(row)``: error, warnings, flagged exchanges, stall facts."""
+        from kit.diff.integration import row_explain_inputs
+        return row_explain_inputs(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "verdict": self.run.verdict, "how": self.run.how,
+                "outcome": self.outcome, "copies": self.copies,
+                "fingerprint": str(self.fingerprint) if self.fingerprint else None,
+                "equal_to_baseline": self.equal_to_baseline,
+                "exception_type": self.exception_type, "exception_message": self.exception_message,
+                "warnings": self.warnings, "wall_ms": round(self.wall_ms, 1),
+                "latencies_ms": [round(x, 1) for x in self.latencies_ms],
+                "max_stall_ms": round(self.max_stall_ms, 1),
+                "heartbeat_misses": self.heartbeat_misses, "stalls_traced_to": self.traced_to,
+                "stalls": [s.to_dict() for s in self.stalls], "exchanges": len(self.exchanges),
+                "statuses": self.statuses, "content_types": self.content_types,
+                "flags": self.flags, "explanation": _explanation_text(self.explanation)}
+
+    def __repr__(self) -> str:
+        what = (f"{self.exception_type}" if self.outcome == "raised" else
+                "coroutine" if self.outcome == "coroutine" else str(self.fingerprint))
+        return (f"<ModeResult {self.mode}: {what}, {len(self.exchanges)} exchanges, "
+                f"max stall {self.max_stall_ms:.0f} ms>")
+
+
+class DiffReport:
+    """Rows are modes; see the module docstring. ``report[name]`` gives one ModeResult."""
+
+    def __init__(self, runs: list[RowRun], *, capture: Capture, baseline: str, concurrency: int,
+                 threshold_ms: float, interval_ms: float) -> None:
+        self.capture = capture
+        self.baseline = baseline
+        self.concurrency = concurrency
+        self.threshold_ms = threshold_ms
+        self.interval_ms = interval_ms
+        base_run = next(r for r in runs if r.name == baseline)
+        base = ModeResult(base_run, capture.filter(mode=baseline), None)
+        self._baseline_fp = base.fingerprint
+        self.rows = [base if r is base_run else
+                     ModeResult(r, capture.filter(mode=r.name), base.fingerprint) for r in runs]
+
+    def __getitem__(self, mode: str) -> ModeResult:
+        for row in self.rows:
+            if row.mode == mode:
+                return row
+        from kit.errors import UsageError
+        raise UsageError(f"no row {mode!r} in this report",
+                         fix=f"use one of: {', '.join(r.mode for r in self.rows)}")
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def modes(self) -> list[str]:
+        return [r.mode for r in self.rows]
+
+    @property
+    def failed(self) -> list[ModeResult]:
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def max_stall_ms(self) -> float:
+        return max((r.max_stall_ms for r in self.rows), default=0.0)
+
+    @property
+    def verdict(self) -> str:
+        from kit.diff.verdict import verdict_sentence
+        return verdict_sentence(self)
+
+    @cached_property
+    def checks(self) -> Checks:
+        from kit.diff.verdict import report_checks
+        return report_checks(self)
+
+    def explain_inputs(self) -> list[Any]:
+        """For ``kit.explain(report)``: the inputs of every row that went wrong."""
+        return [item for row in self.rows for item in row.explain_inputs()]
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-able summary for reports: verdict, rows, checks, versions."""
+        from kit.diff.integration import sdk_versions
+        return {"baseline": self.baseline, "concurrency": self.concurrency,
+                "threshold_ms": self.threshold_ms, "verdict": self.verdict,
+                "max_stall_ms": round(self.max_stall_ms, 1),
+                "modes": [r.to_dict() for r in self.rows], "checks": self.checks.to_dict(),
+                "versions": sdk_versions()}
+
+    def to_frame(self) -> pandas.DataFrame:
+        """One row per mode (pandas is imported here)."""
+        import pandas
+
+        columns = ["outcome", "fingerprint", "equal_to_baseline", "exception_type",
+                   "exception_message", "wall_ms", "max_stall_ms", "heartbeat_misses",
+                   "stalls_traced_to", "exchanges", "statuses", "content_types", "flags",
+                   "explanation"]
+        records = []
+        for row in self.rows:
+            data = row.to_dict()
+            records.append({"mode": row.mode, **{c: data[c] for c in columns}})
+        return pandas.DataFrame(records, columns=["mode", *columns]).set_index("mode")
+
+    def plot(self) -> Figure:
+        """A timeline per mode: request spans, heartbeats, stalls (matplotlib, Agg-safe)."""
+        from kit.diff.plot import plot_timeline
+        return plot_timeline(self)
+
+    def __repr__(self) -> str:
+        return (f"<DiffReport {len(self.rows)} modes, {len(self.failed)} failed, "
+                f"max stall {self.max_stall_ms:.0f} ms>")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from kit.diff.render import render_report_html, render_report_text
+        return {"text/plain": render_report_text(self), "text/html": render_report_html(self)}
+
+
+def _explanation_text(explanation: Any) -> str:
+    if explanation is None:
+        return ""
+    for name in ("title", "summary", "cause"):
+        text = getattr(explanation, name, None)
+        if isinstance(text, str) and text:
+            return text
+    return str(explanation)

@@ -1,0 +1,103 @@
+"""The one-sentence verdict and the named checks of a DiffReport (pure functions of the report)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kit.checks import Check, Checks
+
+if TYPE_CHECKING:
+    from kit.diff.report import DiffReport, ModeResult
+    from kit.loop.monitor import Stall
+
+STALL_SHARE = 0.8  # blocking must stall the loop for at least this share of a call's latency
+
+
+def _names(rows: list[ModeResult]) -> str:
+    names = [r.mode for r in rows]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def sdk_stalls(row: ModeResult) -> list[Stall]:
+    """Stalls during which the loop thread was inside a sync SDK call (a sync call on the loop)."""
+    return [s for s in row.stalls if s.sync_sdk_call]
+
+
+def verdict_sentence(report: DiffReport) -> str:
+    """``"sync, async, blocking and to_thread return the same data; blocking stalls …"``."""
+    base = report[report.baseline]
+    if base.outcome != "value":
+        parts = [f"the baseline {base.mode} {_what(base)}, so no data is compared"]
+    else:
+        same = [r for r in report.rows if r.outcome == "value" and r.equal_to_baseline is not False]
+        differ = [r for r in report.rows if r.outcome == "value" and r.equal_to_baseline is False]
+        parts = [f"{_names(same)} return{'s' if len(same) == 1 else ''} the same data"]
+        if differ:
+            parts.append(f"{_names(differ)} return{'s' if len(differ) == 1 else ''} different data")
+    for row in report.rows:
+        if row is not base and row.outcome != "value":
+            parts.append(f"{row.mode} {_what(row)}")
+    for row in report.rows:
+        stalls = sdk_stalls(row)
+        if stalls:
+            worst = max(stalls, key=lambda s: s.duration_ms)
+            parts.append(f"{row.mode} stalls the event loop up to {worst.duration_ms:.0f} ms at "
+                         f"{worst.traced_to}")
+    return "; ".join(parts) + "."
+
+
+def _what(row: ModeResult) -> str:
+    if row.outcome == "raised":
+        return f"raises {row.exception_type}"
+    if row.outcome == "coroutine":
+        sent = "no request" if not len(row.exchanges) else f"{len(row.exchanges)} requests"
+        return f"returns a coroutine that was never awaited and sent {sent}"
+    return "returns a value"
+
+
+def report_checks(report: DiffReport) -> Checks:
+    """Named expectations from the facts about supabase-py (see DESIGN.md)."""
+    checks = Checks(scenario="diff")
+    base = report[report.baseline]
+    checks.add(Check(f"{base.mode} returns a value", base.outcome == "value",
+                     base.exception_type or str(base.fingerprint or "")))
+    for row in report.rows:
+        if row is base:
+            continue
+        verdict, name = row.run.verdict, row.mode
+        if verdict in ("correct", "variant") or name == "blocking":
+            checks.add(Check(f"{name} equals baseline", bool(row.equal_to_baseline),
+                             _equality_detail(row)))
+        if name == "await_sync":
+            checks.add(Check("await_sync raises TypeError", isinstance(row.error, TypeError),
+                             row.exception_type or row.outcome, expected_failure=True))
+        if name == "unawaited":
+            checks.add(Check("unawaited returns a coroutine and sends no request",
+                             row.outcome == "coroutine" and len(row.exchanges) == 0,
+                             f"{row.outcome}, {len(row.exchanges)} exchanges",
+                             expected_failure=True))
+        if name == "blocking" and row.outcome == "value":
+            latency = row.median_latency_ms
+            frozen = max(row.max_stall_ms, row.loop.max_gap_ms if row.loop else 0.0)
+            stalls = sdk_stalls(row)
+            checks.add(Check(f"blocking stalls the loop ≥ {STALL_SHARE} × call latency",
+                             frozen >= STALL_SHARE * latency,
+                             f"loop frozen up to {frozen:.0f} ms, call latency {latency:.0f} ms"
+                             + (f", at {stalls[0].traced_to}" if stalls else ""),
+                             figures={"max_stall_ms": round(row.max_stall_ms, 1),
+                                      "max_gap_ms": round(frozen, 1),
+                                      "call_latency_ms": round(latency, 1)},
+                             expected_failure=True))
+        if name in ("to_thread", "async") or verdict == "variant":
+            stalls = sdk_stalls(row)
+            checks.add(Check(f"{name} keeps sync SDK calls off the loop", not stalls,
+                             f"{len(stalls)} stalls inside a sync SDK call"
+                             + (f", worst at {stalls[0].traced_to}" if stalls else ""),
+                             figures={"max_stall_ms": round(row.max_stall_ms, 1)}))
+    return checks
+
+
+def _equality_detail(row: ModeResult) -> str:
+    if row.outcome != "value":
+        return f"{row.outcome} {row.exception_type}".strip()
+    return f"{row.fingerprint}"
