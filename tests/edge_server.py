@@ -75,6 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         parts = self.path.split("?")[0].strip("/").split("/")
         # rest/v1/<case> · storage/v1/object/<case>/... · storage/v1/object/list/<case>
+        if len(parts) < 3:  # "/rest/v1/" itself: a site's HTML page, not the API
+            parts = ["rest", "v1", "html200"]
         case = parts[2] if parts[0] == "rest" else (parts[4] if parts[3] in ("list", "info")
                                                    else parts[3])
         if case == "truncated":
