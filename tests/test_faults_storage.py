@@ -149,3 +149,60 @@ async def test_no_rules_means_no_change(stack: Target, bucket: str, faults: Faul
         assert await outcome(stack, bucket, "sync", download, rules=[{"match": {"bucket": "other"},
                                                                      "effect": {"hang": True}}]) == (
             "ok", repr(OBJECT), None)
+
+
+EDGE_UNDER_LOAD = [
+    {"id": "edge-520-under-load", "match": {"service": "storage", "method": "GET"},
+     "when": {"in_flight_at_least": 4}, "effect": {"html_page": "cloudflare-520", "status": 200}},
+    # a slow origin: holds each download long enough for the others to arrive
+    {"id": "slow-origin", "match": {"service": "storage", "method": "GET"}, "effect": {"latency": 0.4}},
+]
+
+
+@pytest.mark.parametrize("side", ["server", "client"])
+async def test_in_flight_trigger_fires_under_real_concurrency_only(
+        side: str, stack: Target, bucket: str, faults: FaultsClient) -> None:
+    import asyncio
+
+    transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport()
+    if side == "client":
+        transport = wrap_async(transport, EDGE_UNDER_LOAD)
+    else:
+        faults.add(EDGE_UNDER_LOAD)
+    async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+        storage = AsyncClient(stack.url, stack.service_role_key or "",
+                              AsyncClientOptions(httpx_client=http)).storage.from_(bucket)
+        sequential = [await storage.download("a.txt") for _ in range(5)]
+        concurrent = await asyncio.gather(*(storage.download("a.txt") for _ in range(6)))
+    assert all(body == OBJECT for body in sequential)
+    html = [body for body in concurrent if body.startswith(b"<!DOCTYPE html>")]
+    assert 1 <= len(html) <= 3 and len(html) + concurrent.count(OBJECT) == 6  # the first three get through
+    if side == "server":
+        assert {entry["rule"] for entry in faults.log()} == {"edge-520-under-load", "slow-origin"}
+        assert all(e["in_flight"] >= 4 for e in faults.log() if e["rule"] == "edge-520-under-load")
+
+
+def _ray_ids(bodies: list[bytes]) -> list[str | None]:
+    found = [re.search(rb"Cloudflare Ray ID: <strong class=\"font-semibold\">([0-9a-f]{16})", b) for b in bodies]
+    return [m.group(1).decode() if m else None for m in found]
+
+
+def test_same_seed_and_sequence_give_the_same_faults(stack: Target, bucket: str, faults: FaultsClient) -> None:
+    rule = {"id": "flaky-edge", "match": {"service": "storage", "method": "GET"},
+            "when": {"probability": 0.5}, "effect": {"html_page": "cloudflare-522", "status": 200}, "seed": 11}
+
+    def run(rules: list[dict[str, Any]] | None) -> list[str | None]:
+        inner = httpx.HTTPTransport()
+        with httpx.Client(transport=wrap_sync(inner, rules) if rules else inner, timeout=10) as http:
+            storage = Client(stack.url, stack.service_role_key or "", SyncClientOptions(httpx_client=http)).storage
+            return _ray_ids([storage.from_(bucket).download("a.txt") for _ in range(12)])
+
+    with faults.add(rule):
+        first = run(None)
+    with faults.add(rule):
+        second = run(None)
+    client_side = run([rule])
+    assert first == second == client_side
+    assert 0 < sum(ray is not None for ray in first) < 12  # some downloads got the page, some the file
+    with faults.add({**rule, "seed": 12}):
+        assert run(None) != first
