@@ -10,6 +10,7 @@ import inspect
 import io
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -309,3 +310,26 @@ async def _scenario(run: Run, bucket: str) -> list[Any]:
         (error.status, error.code, error.message),
         stable(await run(lambda s: files(s).remove(["data.csv"]))),
     ]
+
+
+async def test_oversized_uploads_write_nothing(run: Run, bucket: str, stack: Target,
+                                               stack_dir: Path, http: httpx.AsyncClient) -> None:
+    storage_dir = stack_dir / "storage"
+    before = sorted(p.name for p in (storage_dir / "objects").rglob("*") if p.is_file())
+    await run(lambda s: s.update_bucket(bucket, {"file_size_limit": 1_000_000}))
+    big = await run.error(lambda s: s.from_(bucket).upload("big.bin", b"\xff" * 3_000_000))
+    assert status_code(big) == ("413", "Payload too large")
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit is counted
+        for _ in range(30):
+            yield b"\x00" * 100_000
+
+    key = stack.service_role_key or ""
+    streamed = await http.post(f"{stack.url}/storage/v1/object/{bucket}/streamed.bin",
+                               content=chunks(), headers={"apikey": key,
+                                                          "Authorization": f"Bearer {key}"})
+    assert streamed.status_code == 400 and streamed.json()["statusCode"] == "413"
+    after = sorted(p.name for p in (storage_dir / "objects").rglob("*") if p.is_file())
+    assert after == before
+    assert list((storage_dir / "tmp").iterdir()) == []
+    assert await run(lambda s: s.from_(bucket).list()) == []
