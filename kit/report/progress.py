@@ -88,7 +88,8 @@ class BarProgress:
             if bar is not None:
                 self._free_rows.append(bar.pos if isinstance(bar.pos, int) else 1)
                 bar.close()
-            self.overall.write(f"{result.name}: {outcome_text(result)} ({result.duration_s:.1f} s)")
+            self._tqdm.write(f"{result.name}: {outcome_text(result)} ({result.duration_s:.1f} s)",
+                             file=self.stream)
             self.overall.update(1)
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ from kit.report.profiles import Profile, ProfileError, select_notebooks
 from kit.report.render import render_index
 from kit.report.results import ReportSummary
 from kit.report.runner import NotebookJob, ensure_kernelspec, run_notebooks
-from kit.report.scrub import scrub_parameters, scrub_text
+from kit.report.scrub import scrub_parameters, scrub_text, secret_parameter_values
 
 
 @dataclass
@@ -163,7 +163,8 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
     comparison = compare(old, summary, baseline=str(baseline)) if old else None
     files = {"summary.json": json.dumps(summary.to_dict(), indent=2),
              "junit.xml": render_junit(summary), "index.html": render_index(summary, comparison)}
+    known = kernel.secrets + [v for job in jobs_list for v in secret_parameter_values(job.parameters)]
     for name, text in files.items():
-        (directory / name).write_text(scrub_text(text, kernel.secrets), encoding="utf-8")
+        (directory / name).write_text(scrub_text(text, known), encoding="utf-8")
     _point_latest(out, directory)
     return ReportRun(directory, summary, comparison)

@@ -189,7 +189,10 @@ class _Worker:
         raw = Path(self.spec["raw_output"])
         if not raw.exists():
             return "", []
+        from kit.report.scrub import secret_parameter_values
+
         known = [self.env.get(name, "") for name in self.spec["secret_envs"]]
+        known += secret_parameter_values(self.job.parameters)
         try:
             return write_notebook_files(raw, self.job.ipynb, self.job.html, known)
         except Exception:  # noqa: BLE001 - a half-written notebook: report without it

@@ -42,6 +42,11 @@ def secret_parameter(name: str, value: object) -> bool:
     return named_secret and isinstance(value, str) and bool(value)
 
 
+def secret_parameter_values(params: Mapping[str, Any]) -> list[str]:
+    """The values ``scrub_parameters`` strips: masked wherever else they show up too."""
+    return [str(v) for k, v in params.items() if secret_parameter(k, v)]
+
+
 def scrub_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters with secret-looking ones replaced by ``[secret removed]``."""
     return {k: (REMOVED if secret_parameter(k, v) else v) for k, v in params.items()}

@@ -86,7 +86,10 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     status, error = execute(spec)
     duration = time.monotonic() - started
+    from kit.report.scrub import secret_parameter_values
+
     known = [os.environ.get(name, "") for name in spec.get("secret_envs", [])]
+    known += secret_parameter_values(spec["parameters"])
     result: dict[str, Any] = {"status": status, "error": error, "duration_s": duration,
                               "scenario": "", "checks": []}
     if Path(spec["raw_output"]).exists():
@@ -97,6 +100,10 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    # jsonschema (via nbformat) imports rfc3987_syntax when installed, which compiles a
+    # Lark grammar at import: seconds of CPU per worker for an IRI format check papermill
+    # never uses. The worker opts out; jsonschema skips that check on ImportError.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     spec = json.loads(Path(argv[0]).read_text())
     result = run(spec)
     tmp = Path(spec["result"]).with_suffix(".tmp")
