@@ -41,7 +41,7 @@ def postgrest_retries(case: Case) -> Explanation | None:
             'kit.clients(target, retry=False)',
             "Turn the built-in retries off where you retry yourself (with your own budget) or "
             "cannot afford a 7 s stall."),
-        0.9, NOTEBOOKS["start"])
+        0.85, NOTEBOOKS["start"])
 
 
 @register("pgrst116")

@@ -37,7 +37,7 @@ def await_on_sync_result(case: Case) -> Explanation | None:
                 "An AsyncClient needs an httpx.AsyncClient; a sync Client needs an httpx.Client."),
             0.95, NOTEBOOKS["start"])
     what = ("maybe_single() on a sync Client found no row and returned None"
-            if kind == "NoneType" else f"execute() on a sync supabase Client returned {kind}")
+            if kind == "NoneType" else f"call (execute(), storage...) returned a {kind}")
     return Explanation(
         "await_on_sync_result", f"`await` on a sync client's result ({kind})",
         f"The client is a sync `Client` (create_client). Its {what} immediately, after the "

@@ -115,6 +115,9 @@ def json_decode_error_on_html(case: Case) -> Explanation | None:
         return None
     docs = [e.doc for e in errors]
     html_docs = [d for d in docs if is_html(d)]
+    # a JSONDecodeError that storage3 wrapped in a StorageApiError is a detail, not the story
+    wrapped = {id(e.__cause__ or e.__context__) for e in case.exceptions}
+    inner_only = bool(errors) and all(id(e) in wrapped for e in errors)
     if html_docs:
         summary = summarize_page(html_docs[0]).line()
         cause = ("json.loads was given an HTML page: storage3's list()/upload() (and any "
@@ -131,6 +134,8 @@ def json_decode_error_on_html(case: Case) -> Explanation | None:
                  "HTML page from the edge (seeds/002) or an empty body. Capture the exchange "
                  "(kit.clients) to see it.")
         confidence = 0.5
+    if inner_only:
+        confidence = min(confidence, 0.6)
     lines = tuple(f"JSONDecodeError: {e.msg} (doc starts {e.doc[:60]!r})" for e in errors[:3]) or (
         (case.line_of(match),) if match else ())
     return Explanation("json_decode_error_on_html", "JSONDecodeError on a non-JSON body", cause,
