@@ -54,8 +54,8 @@ def test_json_is_a_collapsible_tree() -> None:
 
 @pytest.mark.parametrize(("page", "headers", "line"), [
     (CLOUDFLARE_524, [("server", "cloudflare")],
-     'HTTP 524 · cloudflare · error 524 · "abcd.supabase.co | 524: A timeout occurred" · heading '
-     '"A timeout occurred Error code 524" · Ray ID 8a1b2c3d4e5f6a7b'),
+     ('HTTP 524 · cloudflare · error 524 · "abcd.supabase.co | 524: A timeout occurred" · heading '
+      '"A timeout occurred Error code 524" · Ray ID 8a1b2c3d4e5f6a7b')),
     (CLOUDFLARE_1015, [], 'HTTP 429 · cloudflare · error 1015'),
     (KONG_502, [("server", "kong/2.8.1")], 'HTTP 502 · kong · "Error"'),
     (NGINX_502, [], 'HTTP 502 · nginx · error 502 · "502 Bad Gateway"'),
