@@ -48,7 +48,7 @@ class Fuzz:
 
     def files(self) -> set[str]:
         """Every file under the temp root except PostgreSQL's own, relative to the stack dir."""
-        found = set()
+        found: set[str] = set()
         for folder, dirs, files in os.walk(self.root):
             if Path(folder) == self.stack_dir:
                 dirs[:] = [d for d in dirs if d != "pg"]

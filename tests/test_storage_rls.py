@@ -50,11 +50,11 @@ def world(stack: Target, db_url: str) -> Iterator[World]:
     condition = (f"bucket_id = '{w.private}' AND "
                  "(storage.foldername(name))[1] = auth.uid()::text")
     with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(f'CREATE POLICY "{policy}" ON storage.objects FOR ALL TO authenticated '  # type: ignore[arg-type]
+        conn.execute(f'CREATE POLICY "{policy}" ON storage.objects FOR ALL TO authenticated '
                      f"USING ({condition}) WITH CHECK ({condition})")
     yield w
     with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(f'DROP POLICY "{policy}" ON storage.objects')  # type: ignore[arg-type]
+        conn.execute(f'DROP POLICY "{policy}" ON storage.objects')
     for bucket in (w.public, w.private):
         admin.empty_bucket(bucket)
         admin.delete_bucket(bucket)

@@ -111,10 +111,21 @@ BEGIN
 END
 $$;
 
+-- The kit's own helper (not Supabase's): the upload limits of a bucket, whatever the caller
+-- may see, so an upload needs one transaction as the caller before its bytes are read (the
+-- real service reads them as its superuser too).
+CREATE OR REPLACE FUNCTION storage.kit_bucket_limits(bucket text)
+RETURNS TABLE (file_size_limit bigint, allowed_mime_types text[])
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
+  SELECT b.file_size_limit, b.allowed_mime_types FROM storage.buckets b WHERE b.id = bucket
+$$;
+REVOKE ALL ON FUNCTION storage.kit_bucket_limits(text) FROM PUBLIC;
+
 ALTER TABLE storage.buckets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
 
 GRANT USAGE ON SCHEMA storage TO anon, authenticated, service_role;
 GRANT ALL ON storage.buckets, storage.objects TO anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION storage.foldername(text), storage.filename(text), storage.extension(text),
-  storage.search(text, text, int, int, int, text, text, text) TO anon, authenticated, service_role;
+  storage.search(text, text, int, int, int, text, text, text), storage.kit_bucket_limits(text)
+  TO anon, authenticated, service_role;

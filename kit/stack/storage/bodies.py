@@ -117,7 +117,7 @@ class _FormState:
         self._value = bytearray()
         self._in_file = False
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> Any:  # python-multipart's MultipartCallbacks TypedDict
         return {"on_part_begin": self._part_begin, "on_header_field": self._header_field,
                 "on_header_value": self._header_value_cb, "on_header_end": self._header_end,
                 "on_headers_finished": self._headers_finished, "on_part_data": self._data,

@@ -7,6 +7,7 @@ refused creating one (403 "new row violates row-level security policy").
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from psycopg import errors as pg_errors
@@ -90,7 +91,7 @@ async def empty_bucket(request: Request) -> Response:
         if await catalog.get_bucket(conn, bucket_id) is None:
             raise problems.no_such_bucket()
         rows = await catalog.delete_all_objects(conn, bucket_id)
-    store.delete(*(r["version"] for r in rows))
+    await asyncio.to_thread(store.delete, *(r["version"] for r in rows))
     return json_response({"message": "Successfully emptied"})
 
 

@@ -23,13 +23,13 @@ OBJECT_COLUMNS = ("id, bucket_id, name, owner, owner_id, version, metadata, user
 
 async def _one(conn: AsyncConnection[Any], sql: str, params: tuple[Any, ...]) -> Row | None:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(sql, params)  # type: ignore[arg-type]
+        await cur.execute(sql, params)
         return await cur.fetchone()
 
 
 async def _all(conn: AsyncConnection[Any], sql: str, params: tuple[Any, ...]) -> list[Row]:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(sql, params)  # type: ignore[arg-type]
+        await cur.execute(sql, params)
         return await cur.fetchall()
 
 
@@ -38,6 +38,12 @@ async def _all(conn: AsyncConnection[Any], sql: str, params: tuple[Any, ...]) ->
 async def get_bucket(conn: AsyncConnection[Any], bucket_id: str) -> Row | None:
     return await _one(conn, f"SELECT {BUCKET_COLUMNS} FROM storage.buckets WHERE id = %s",
                       (bucket_id,))
+
+
+async def bucket_limits(conn: AsyncConnection[Any], bucket_id: str) -> Row | None:
+    """``file_size_limit`` and ``allowed_mime_types`` of a bucket, even one RLS hides."""
+    return await _one(conn, "SELECT file_size_limit, allowed_mime_types "
+                            "FROM storage.kit_bucket_limits(%s)", (bucket_id,))
 
 
 async def list_buckets(conn: AsyncConnection[Any]) -> list[Row]:

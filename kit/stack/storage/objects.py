@@ -38,13 +38,13 @@ async def upload(request: Request) -> Response:
     auth = auth_of(request)
     upsert = request.method == "PUT" or request.headers.get("x-upsert", "").lower() == "true"
     owner = owner_of(auth)
-    async with ctx.db.transaction(SUPERUSER) as conn:
-        bucket = await catalog.get_bucket(conn, bucket_id)
-    if bucket is None:
-        raise problems.no_such_bucket()
+    declared = request.headers.get("content-length", "")
     probe_meta = {"mimetype": request.headers.get("content-type", ""),
-                  "contentLength": int(request.headers.get("content-length", "0") or 0)}
+                  "contentLength": int(declared) if declared.isdigit() else None}
     async with ctx.db.transaction(auth) as conn:  # may the caller write this row? (rolled back)
+        bucket = await catalog.bucket_limits(conn, bucket_id)
+        if bucket is None:
+            raise problems.no_such_bucket()
         await catalog.write_object(conn, bucket_id=bucket_id, name=key, version="probe",
                                    owner=owner, metadata=probe_meta, user_metadata=None,
                                    upsert=upsert)
@@ -73,7 +73,7 @@ async def upload(request: Request) -> Response:
                 store.delete(version)
             raise
     if replaced and replaced != version:
-        store.delete(replaced)
+        await asyncio.to_thread(store.delete, replaced)
     return json_response({"Id": str(row["id"]), "Key": f"{bucket_id}/{key}"})
 
 
@@ -169,7 +169,7 @@ async def remove(request: Request) -> Response:
                                       "body/prefixes must be a non-empty array of strings")
     async with ctx.db.transaction(auth_of(request)) as conn:
         rows = await catalog.delete_objects(conn, bucket_id, [p.replace("\x00", "") for p in prefixes])
-    store.delete(*(r["version"] for r in rows))
+    await asyncio.to_thread(store.delete, *(r["version"] for r in rows))
     return json_response(rows)
 
 
@@ -181,7 +181,7 @@ async def remove_one(request: Request) -> Response:
         rows = await catalog.delete_objects(conn, bucket_id, [key])
     if not rows:
         raise problems.no_such_key()
-    store.delete(*(r["version"] for r in rows))
+    await asyncio.to_thread(store.delete, *(r["version"] for r in rows))
     return json_response({"message": "Successfully deleted"})
 
 
@@ -227,5 +227,5 @@ async def copy(request: Request) -> Response:
         store.delete(version)
         raise
     if replaced:
-        store.delete(replaced)
+        await asyncio.to_thread(store.delete, replaced)
     return json_response({"Key": f"{dest_bucket}/{destination}"})

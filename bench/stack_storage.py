@@ -1,0 +1,152 @@
+"""Benchmark the embedded stack's storage service; prints ratios measured side by side.
+
+    .venv/bin/python bench/stack_storage.py          # starts a stack in a temp dir
+
+(a) throughput: a 5 MB object downloaded through the gateway (plain httpx, keep-alive)
+    vs reading the same 5 MB file from disk in this process, alternating, medians.
+(b) latency: a 30 KB PNG uploaded (``x-upsert``) and downloaded vs the trivial route
+    ``/_kit/ping`` (the floor), alternating in one loop on one connection, medians.
+
+``measure(target)`` returns the figures as a dict for bench/stack.py to print with its own.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from kit.targets import Target
+
+BIG = 5 * 1024 * 1024
+THROUGHPUT_ROUNDS = 15
+LATENCY_ROUNDS = 200
+
+
+def _png_30kb() -> bytes:
+    from PIL import Image  # lazy: only the benchmark needs Pillow
+
+    rng = random.Random(7)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (100, 100), rng.randbytes(30_000)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _timed(fn: object) -> float:
+    start = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def measure(target: Target) -> dict[str, float]:
+    """Storage throughput and latency ratios against ``target`` (needs its service_role key).
+
+    >>> measure(kit.stack.start())["download_vs_disk_ratio"]     # doctest: +SKIP
+    0.21
+    """
+    key = target.service_role_key or target.anon_key
+    bucket = f"bench-{uuid.uuid4().hex[:8]}"
+    big = random.Random(5).randbytes(BIG)
+    png = _png_30kb()
+    headers = {"apikey": key, "Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=target.url, headers=headers, timeout=120) as http, \
+            tempfile.TemporaryDirectory() as tmp:
+        http.post("/storage/v1/bucket", json={"id": bucket, "name": bucket}).raise_for_status()
+        try:
+            return _measure(http, bucket, big, png, Path(tmp) / "big.bin")
+        finally:
+            http.post(f"/storage/v1/bucket/{bucket}/empty")
+            http.delete(f"/storage/v1/bucket/{bucket}")
+
+
+def _measure(http: httpx.Client, bucket: str, big: bytes, png: bytes, disk_copy: Path
+             ) -> dict[str, float]:
+    objects = f"/storage/v1/object/{bucket}"
+    http.post(f"{objects}/big.bin", content=big,
+              headers={"content-type": "application/octet-stream"}).raise_for_status()
+    disk_copy.write_bytes(big)
+
+    def download_big() -> None:
+        body = http.get(f"{objects}/big.bin").content
+        assert len(body) == BIG
+
+    def read_disk() -> None:
+        assert len(disk_copy.read_bytes()) == BIG
+
+    gateway_s, disk_s = [], []
+    for _ in range(THROUGHPUT_ROUNDS):
+        gateway_s.append(_timed(download_big))
+        disk_s.append(_timed(read_disk))
+
+    upload_headers = {"content-type": "image/png", "x-upsert": "true"}
+
+    def ping() -> None:
+        http.get("/_kit/ping").raise_for_status()
+
+    def upload() -> None:
+        http.post(f"{objects}/img.png", content=png, headers=upload_headers).raise_for_status()
+
+    def download() -> None:
+        assert http.get(f"{objects}/img.png").content == png
+
+    upload()
+    ping_s, upload_s, download_s = [], [], []
+    for _ in range(LATENCY_ROUNDS):
+        ping_s.append(_timed(ping))
+        upload_s.append(_timed(upload))
+        download_s.append(_timed(download))
+    mb = BIG / 1e6
+    gateway_mbps = mb / statistics.median(gateway_s)
+    disk_mbps = mb / statistics.median(disk_s)
+    ping_ms = statistics.median(ping_s) * 1e3
+    upload_ms = statistics.median(upload_s) * 1e3
+    download_ms = statistics.median(download_s) * 1e3
+    return {
+        "storage_download_5mb_mb_per_s": gateway_mbps,
+        "storage_disk_read_5mb_mb_per_s": disk_mbps,
+        "storage_download_vs_disk_ratio": gateway_mbps / disk_mbps,
+        "storage_ping_ms": ping_ms,
+        "storage_upload_30kb_ms": upload_ms,
+        "storage_download_30kb_ms": download_ms,
+        "storage_upload_vs_ping_ratio": upload_ms / ping_ms,
+        "storage_download_vs_ping_ratio": download_ms / ping_ms,
+    }
+
+
+def render(figures: dict[str, float]) -> str:
+    """The figures as the lines ``main`` prints."""
+    f = figures
+    return "\n".join([
+        (f"5 MB download through the gateway: {f['storage_download_5mb_mb_per_s']:.0f} MB/s; "
+        f"same file read from disk: {f['storage_disk_read_5mb_mb_per_s']:.0f} MB/s; "
+        f"ratio {f['storage_download_vs_disk_ratio']:.3f}"),
+        (f"30 KB image upload {f['storage_upload_30kb_ms']:.2f} ms, download "
+        f"{f['storage_download_30kb_ms']:.2f} ms, /_kit/ping floor {f['storage_ping_ms']:.2f} ms "
+        f"(medians of {LATENCY_ROUNDS}, alternating)"),
+        (f"upload/ping {f['storage_upload_vs_ping_ratio']:.1f}x, "
+        f"download/ping {f['storage_download_vs_ping_ratio']:.1f}x"),
+    ])
+
+
+def main() -> int:
+    import kit
+
+    with tempfile.TemporaryDirectory(prefix="kit-bench-storage-") as tmp:
+        folder = Path(tmp) / ".kit" / "stack"
+        target = kit.stack.start(folder)
+        try:
+            print(render(measure(target)))
+        finally:
+            kit.stack.stop(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
