@@ -62,10 +62,8 @@ def report_checks(report: DiffReport) -> Checks:
     checks.add(Check(f"{base.mode} returns a value", base.outcome == "value",
                      base.exception_type or str(base.fingerprint or "")))
     for row in report.rows:
-        if row is base:
-            continue
         verdict, name = row.run.verdict, row.mode
-        if verdict in ("correct", "variant") or name == "blocking":
+        if row is not base and (verdict in ("correct", "variant") or name == "blocking"):
             checks.add(Check(f"{name} equals baseline", bool(row.equal_to_baseline),
                              _equality_detail(row)))
         if name == "await_sync":
