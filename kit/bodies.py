@@ -58,7 +58,8 @@ def hidden_bodies(x: Any) -> list[HiddenBody]:
 
 
 def _chain(x: Any) -> list[Any]:
-    items, current = [], x
+    items: list[Any] = []
+    current = x
     while current is not None and len(items) < 10 and all(current is not i for i in items):
         items.append(current)
         current = (current.__cause__ or current.__context__) if isinstance(current, BaseException) \

@@ -163,8 +163,9 @@ def _multipart(data: bytes, ctype: str, known: tuple[str, ...], headers: Any) ->
         if raw.startswith(b"--"):
             break
         head, _, body = raw.strip(b"\r\n").partition(b"\r\n\r\n")
-        part_headers = [tuple(x.strip() for x in line.split(":", 1))
-                        for line in head.decode("latin-1").split("\r\n") if ":" in line]
+        part_headers = [(name.strip(), value.strip()) for name, _, value in
+                        (line.partition(":") for line in head.decode("latin-1").split("\r\n"))
+                        if value]
         part_type = next((v for k, v in part_headers if k.lower() == "content-type"), "")
         parts.append(table(part_headers, known)
                      + render_body(body.removesuffix(b"\r\n"), part_type, known=known))
