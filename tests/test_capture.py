@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from edge_server import PNG_1x1, edge_url  # noqa: F401  (edge_url is a fixture)
 from postgrest.exceptions import APIError
+from tests_support_png import PNG
 
 import kit
 from kit.capture import Capture, capture_mode
 from kit.secrets import JWT_PATTERN
 from kit.targets import Target
-from tests_support_png import PNG
 
 JWT_ANON = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.YW5vbi1zaWduYXR1cmUtYnl0ZXM"
 JWT_SERVICE = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2VydmljZS1zaWduYXR1cmU"

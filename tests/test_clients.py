@@ -9,12 +9,12 @@ import time
 import jwt
 import pytest
 from supabase_auth.types import Session, User
+from tests_support_png import PNG
 
 import kit
 from kit.capture import capture_mode
 from kit.explain.rules_api import role_of
 from kit.targets import Target
-from tests_support_png import PNG
 
 
 @pytest.fixture
