@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import io
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from PIL import Image
 from storage3.exceptions import StorageApiError
 from supabase import AsyncClient, AsyncClientOptions, Client, ClientOptions
 
+from kit.stack.keys import Keys
+from kit.stack.storage.signing import sign_token
 from kit.targets import Target
 
 CSV_CP1252 = "Société,Montréal\nCafé,Genève\n".encode("cp1252")
@@ -333,3 +336,55 @@ async def test_oversized_uploads_write_nothing(run: Run, bucket: str, stack: Tar
     assert after == before
     assert list((storage_dir / "tmp").iterdir()) == []
     assert await run(lambda s: s.from_(bucket).list()) == []
+
+
+async def test_signed_url_tokens_expire_and_resist_tampering(stack: Target, bucket: str,
+                                                             http: httpx.AsyncClient) -> None:
+    client = sync_client(stack.url, stack.service_role_key or "")
+    files = client.storage.from_(bucket)
+    files.upload("a.txt", b"alpha")
+    files.upload("b.txt", b"beta")
+    signed = files.create_signed_url("a.txt", 60, {"download": "report.txt"})["signedURL"]
+    ok = await http.get(signed)
+    assert ok.content == b"alpha"
+    assert ok.headers["content-disposition"].startswith("attachment; filename=report.txt")
+    base, token = signed.split("?token=")
+    token = token.split("&")[0]
+    keys = Keys(stack.jwt_secret or "", stack.anon_key, stack.service_role_key or "")
+
+    async def fetch(url: str) -> dict[str, str]:
+        response = await http.get(url)
+        assert response.status_code == 400
+        return response.json()
+
+    head, body, signature = token.split(".")
+    tampered = ".".join([head, body, ("A" if signature[0] != "A" else "B") + signature[1:]])
+    assert await fetch(f"{base}?token={tampered}") == {
+        "statusCode": "400", "error": "InvalidJWT", "message": "invalid signature"}
+    expired = sign_token(keys, bucket, "a.txt", 60, now=time.time() - 3600)
+    assert await fetch(f"{base}?token={expired}") == {
+        "statusCode": "400", "error": "InvalidJWT", "message": "jwt expired"}
+    other_path = base.replace("/a.txt", "/b.txt")
+    assert await fetch(f"{other_path}?token={token}") == {
+        "statusCode": "400", "error": "InvalidSignature", "message": "Invalid signature"}
+    api_key_as_token = await fetch(f"{base}?token={stack.anon_key}")
+    assert api_key_as_token["error"] == "InvalidJWT"  # an API key is not a signed URL
+    client.options.httpx_client.close()  # type: ignore[union-attr]
+
+
+async def test_head_and_delete_single_object_routes(stack: Target, bucket: str,
+                                                    http: httpx.AsyncClient) -> None:
+    key = stack.service_role_key or ""
+    auth = {"apikey": key, "Authorization": f"Bearer {key}"}
+    url = f"{stack.url}/storage/v1/object/{bucket}/one.txt"
+    created = await http.post(url, content=b"1234", headers={**auth, "content-type": "text/csv"})
+    assert set(created.json()) == {"Id", "Key"}
+    head = await http.head(f"{stack.url}/storage/v1/object/authenticated/{bucket}/one.txt",
+                           headers=auth)
+    assert (head.status_code, head.headers["content-length"], head.content) == (200, "4", b"")
+    assert head.headers["content-type"] == "text/csv"
+    assert (await http.delete(url, headers=auth)).json() == {"message": "Successfully deleted"}
+    again = await http.delete(url, headers=auth)
+    assert (again.status_code, again.json()["statusCode"]) == (400, "404")
+    unknown = await http.get(f"{stack.url}/storage/v1/no/such/route", headers=auth)
+    assert (unknown.status_code, unknown.json()["statusCode"]) == (400, "404")

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from typing_extensions import Self
 
@@ -135,18 +136,27 @@ class BlobStore:
             if version and _VERSION.fullmatch(version):
                 self.path(version).unlink(missing_ok=True)
 
+    def open(self, version: str) -> BinaryIO:
+        """The version's bytes, opened now (a later replace or delete cannot cut a read short)."""
+        return open(self.path(version), "rb")
+
     def chunks(self, version: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The bytes ``start..end`` (inclusive) of a version, in chunks."""
-        with open(self.path(version), "rb") as fh:
-            fh.seek(start)
-            remaining = None if end is None else end - start + 1
-            while remaining is None or remaining > 0:
-                data = fh.read(CHUNK if remaining is None else min(CHUNK, remaining))
-                if not data:
-                    return
-                if remaining is not None:
-                    remaining -= len(data)
-                yield data
+        with self.open(version) as fh:
+            yield from read_span(fh, start, end)
+
+
+def read_span(fh: BinaryIO, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """Chunks of an open file from ``start`` to ``end`` (inclusive; None: to the end)."""
+    fh.seek(start)
+    remaining = None if end is None else end - start + 1
+    while remaining is None or remaining > 0:
+        data = fh.read(CHUNK if remaining is None else min(CHUNK, remaining))
+        if not data:
+            return
+        if remaining is not None:
+            remaining -= len(data)
+        yield data
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

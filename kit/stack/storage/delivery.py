@@ -8,9 +8,10 @@ Content-Disposition, HEAD sends the headers only.
 
 from __future__ import annotations
 
+import os
 from datetime import timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -18,28 +19,29 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from kit.stack.errors_format import storage_error
-from kit.stack.storage.blobs import BlobStore, parse_range
+from kit.stack.storage.blobs import BlobStore, parse_range, read_span
 from kit.stack.storage.catalog import Row
 
 
 class BlobResponse(Response):
     """Streams ``start..end`` of one stored version straight from disk."""
 
-    def __init__(self, store: BlobStore, version: str, status: int, headers: dict[str, str],
+    def __init__(self, file: BinaryIO, status: int, headers: dict[str, str],
                  span: tuple[int, int] | None, head: bool) -> None:
-        self.store, self.version, self.span, self.head = store, version, span, head
+        self.file, self.span, self.head = file, span, head
         self.status_code = status
         self.background = None
         self.init_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code,
-                    "headers": self.raw_headers})
-        if not self.head:
-            start, end = self.span if self.span else (0, None)
-            for chunk in self.store.chunks(self.version, start, end):
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        with self.file:
+            await send({"type": "http.response.start", "status": self.status_code,
+                        "headers": self.raw_headers})
+            if not self.head:
+                start, end = self.span if self.span else (0, None)
+                for chunk in read_span(self.file, start, end):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def object_headers(row: Row) -> dict[str, str]:
@@ -57,13 +59,22 @@ def object_headers(row: Row) -> dict[str, str]:
 
 def respond(request: Request, store: BlobStore, row: Row, *, expires: str | None = None) -> Response:
     """The download response for an object row whose bytes are in ``store``."""
-    version = str(row.get("version") or "")
     try:
-        size = store.path(version).stat().st_size
+        file = store.open(str(row.get("version") or ""))
+        size = os.fstat(file.fileno()).st_size
     except (OSError, ValueError):
         response = storage_error(404, "Not found", "The resource was not found")
         response.headers["cache-control"] = "no-store"
         return response
+    try:
+        return _respond_with(file, size, request, row, expires)
+    except BaseException:
+        file.close()
+        raise
+
+
+def _respond_with(file: BinaryIO, size: int, request: Request, row: Row,
+                  expires: str | None) -> Response:
     headers = object_headers(row)
     if expires:
         headers["expires"] = expires
@@ -72,6 +83,7 @@ def respond(request: Request, store: BlobStore, row: Row, *, expires: str | None
         headers["content-disposition"] = "attachment;" if download == "" else (
             f"attachment; filename={quote(download)}; filename*=UTF-8''{quote(download)};")
     if _not_modified(request, headers):
+        file.close()
         return Response(status_code=304, headers={k: v for k, v in headers.items()
                                                   if k in ("etag", "cache-control", "last-modified")})
     span = parse_range(request.headers.get("range"), size) if size else None
@@ -82,7 +94,7 @@ def respond(request: Request, store: BlobStore, row: Row, *, expires: str | None
         headers["content-length"] = str(span[1] - span[0] + 1)
     else:
         headers["content-length"] = str(size)
-    return BlobResponse(store, version, status, headers, span, request.method == "HEAD")
+    return BlobResponse(file, status, headers, span, request.method == "HEAD")
 
 
 def _not_modified(request: Request, headers: dict[str, str]) -> bool:
