@@ -11,6 +11,8 @@ papermill's output notebook. Only the *names* of the variables are parameters.
 
 from __future__ import annotations
 
+import dataclasses
+
 import base64
 import json
 import os
@@ -80,6 +82,7 @@ _URL = re.compile(r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
 
 def target(kind: TargetKind = "embedded", *, url_env: str = "SUPABASE_URL",
            key_env: str = "SUPABASE_KEY", anon_key_env: str = "SUPABASE_ANON_KEY",
+           db_url_env: str = "SUPABASE_DB_URL",
            env: Mapping[str, str] | None = None, data_dir: str | os.PathLike[str] | None = None,
            check: bool = True) -> Target:
     """Where the kit's clients go. Keys are read from the environment, never passed in.
@@ -88,7 +91,8 @@ def target(kind: TargetKind = "embedded", *, url_env: str = "SUPABASE_URL",
     json`` when the Supabase CLI is on PATH, else the variables (URL defaults to
     http://127.0.0.1:54321); ``remote`` reads the variables. ``key_env`` holds the key to use
     (service_role or anon, told apart by its role claim), ``anon_key_env`` optionally the anon
-    key. ``check`` makes one cheap request so a bad URL or key fails here, with the fix.
+    key, ``db_url_env`` optionally the database URL (scenarios create their ``kit_`` tables
+    through it). ``check`` makes one cheap request so a bad URL or key fails here, with the fix.
 
     >>> kit.target("remote", url_env="PROD_URL", key_env="PROD_KEY")   # doctest: +SKIP
     <Target remote https://abcd.supabase.co>
@@ -106,6 +110,8 @@ def target(kind: TargetKind = "embedded", *, url_env: str = "SUPABASE_URL",
         found = _from_supabase_cli()
     if found is None:
         found = _from_env(kind, environ, url_env, key_env, anon_key_env)
+    if not found.database_url and environ.get(db_url_env, "").strip():
+        found = dataclasses.replace(found, database_url=environ[db_url_env].strip())
     return check_target(found) if check else found
 
 

@@ -141,3 +141,12 @@ def test_operation_and_call_spec_errors():
         kit.call_spec("", "")
     spec = kit.call_spec("", "userapp.services:GoodAdService.download_image", ["reference-ads/x"])
     assert set(spec) == {"service_factory", "call"}
+
+
+def test_remote_target_reads_the_database_url_from_the_named_variable():
+    env = {"PROJ_URL": "https://abcd.supabase.co", "PROJ_KEY": kit.stack.keys.new_keys().service_role_key,
+           "PROJ_DB": "postgresql://kit@127.0.0.1:1/x"}
+    found = kit.target("remote", url_env="PROJ_URL", key_env="PROJ_KEY", db_url_env="PROJ_DB", env=env,
+                       check=False)
+    assert found.database_url == "postgresql://kit@127.0.0.1:1/x"
+    assert "PROJ_DB" not in repr(found) and "postgresql" not in repr(found)
