@@ -253,6 +253,26 @@ async def test_signed_urls_and_public_url(run: Run, bucket: str, stack: Target,
     assert head.headers["content-length"] == str(len(CSV_CP1252)) and head.content == b""
 
 
+async def test_signed_upload_url(run: Run, bucket: str) -> None:
+    files = lambda s: s.from_(bucket)
+    signed = await run(lambda s: files(s).create_signed_upload_url("up/load.png"))
+    assert signed["path"] == "up/load.png" and signed["token"]
+    done = await run(lambda s: files(s).upload_to_signed_url(
+        "up/load.png", signed["token"], PNG, {"content-type": "image/png"}))
+    assert done.full_path == f"{bucket}/up/load.png"
+    assert await run(lambda s: files(s).download("up/load.png")) == PNG
+    again = await run.error(lambda s: files(s).upload_to_signed_url("up/load.png", signed["token"],
+                                                                    b"x"))
+    assert status_code(again) == ("409", "Duplicate")  # no upsert in this token
+    read_url = (await run(lambda s: files(s).create_signed_url("up/load.png", 60)))["signedURL"]
+    read_token = read_url.split("token=")[1]
+    misuse = await run.error(lambda s: files(s).upload_to_signed_url("up/load.png", read_token,
+                                                                     b"x"))
+    assert status_code(misuse) == ("400", "InvalidSignature")  # a read URL cannot write
+    no_bucket = await run.error(lambda s: s.from_(bucket + "-none").create_signed_upload_url("a"))
+    assert status_code(no_bucket) == ("404", "Bucket not found")
+
+
 async def test_error_statuses_and_codes(run: Run, bucket: str, unique: str) -> None:
     files = lambda s: s.from_(bucket)
     no_bucket = await run.error(lambda s: s.from_(f"none-{unique}").upload("a.txt", b"x"))

@@ -48,6 +48,8 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("/object/sign/{bucket}/{key:path}", _GET, signing.get_signed),
     ("/object/sign/{bucket}/{key:path}", ("POST",), signing.create_signed_url),
     ("/object/sign/{bucket}", ("POST",), signing.create_signed_urls),
+    ("/object/upload/sign/{bucket}/{key:path}", ("POST",), signing.create_signed_upload_url),
+    ("/object/upload/sign/{bucket}/{key:path}", ("PUT",), signing.upload_to_signed_url),
     ("/object/{bucket}", ("DELETE",), objects.remove),
     (_OBJECT, _GET, objects.download),
     (_OBJECT, ("POST", "PUT"), objects.upload),

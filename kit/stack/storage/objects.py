@@ -10,6 +10,7 @@ transaction, so a failure at any step leaves neither a row without bytes nor byt
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kit.stack.apikey import auth_of
+from kit.stack.database import Auth
 from kit.stack.storage import bodies, catalog, delivery, names, problems
 from kit.stack.storage.wire import (
     SUPERUSER,
@@ -33,15 +35,22 @@ from kit.stack.storage.wire import (
 
 async def upload(request: Request) -> Response:
     """POST creates (``x-upsert: true`` overwrites), PUT replaces: ``{"Id", "Key"}``."""
-    ctx, store = services(request)
     bucket_id, key = target(request)
     auth = auth_of(request)
     upsert = request.method == "PUT" or request.headers.get("x-upsert", "").lower() == "true"
-    owner = owner_of(auth)
+    row = await store_upload(request, bucket_id, key, caller=auth, owner=owner_of(auth),
+                             upsert=upsert)
+    return json_response({"Id": str(row["id"]), "Key": f"{bucket_id}/{key}"})
+
+
+async def store_upload(request: Request, bucket_id: str, key: str, *, caller: Auth,
+                       owner: tuple[uuid.UUID | None, str | None], upsert: bool) -> catalog.Row:
+    """Probe the caller's right to write, stream the body, then record row and bytes at once."""
+    ctx, store = services(request)
     declared = request.headers.get("content-length", "")
     probe_meta = {"mimetype": request.headers.get("content-type", ""),
                   "contentLength": int(declared) if declared.isdigit() else None}
-    async with ctx.db.transaction(auth) as conn:  # may the caller write this row? (rolled back)
+    async with ctx.db.transaction(caller) as conn:  # may the caller write this row? (rolled back)
         bucket = await catalog.bucket_limits(conn, bucket_id)
         if bucket is None:
             raise problems.no_such_bucket()
@@ -52,9 +61,8 @@ async def upload(request: Request) -> Response:
     body = await bodies.read_upload(request, store, limit=names.upload_limit(bucket["file_size_limit"]),
                                     allowed_mime_types=bucket["allowed_mime_types"])
     version = store.new_version()
-    now = datetime.now(timezone.utc)
     metadata = {"eTag": body.writer.etag, "size": body.writer.size, "mimetype": body.mimetype,
-                "cacheControl": body.cache_control, "lastModified": iso(now),
+                "cacheControl": body.cache_control, "lastModified": iso(datetime.now(timezone.utc)),
                 "contentLength": body.writer.size, "httpStatusCode": 200}
     replaced: str | None = None
     with body.writer:
@@ -74,7 +82,7 @@ async def upload(request: Request) -> Response:
             raise
     if replaced and replaced != version:
         await asyncio.to_thread(store.delete, replaced)
-    return json_response({"Id": str(row["id"]), "Key": f"{bucket_id}/{key}"})
+    return row
 
 
 async def download(request: Request) -> Response:
