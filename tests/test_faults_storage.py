@@ -3,6 +3,8 @@ by the stack's middleware (server side) and by the client transport (client side
 
 Both sides must give the exception type and message the installed supabase-py produces;
 the expected values below were observed with supabase 2.34.1 / storage3 2.34.1.
+Transports use ``verify=False``: the stack is plain http on loopback, and a verifying
+transport loads the CA bundle (~0.1 s) for nothing.
 """
 
 from __future__ import annotations
@@ -52,12 +54,12 @@ async def outcome(target: Target, bucket: str, flavour: str, op: Callable[[Any],
     key = target.service_role_key or ""
     try:
         if flavour == "sync":
-            sync_transport: httpx.BaseTransport = httpx.HTTPTransport()
+            sync_transport: httpx.BaseTransport = httpx.HTTPTransport(verify=False)
             with httpx.Client(transport=wrap_sync(sync_transport, rules) if rules else sync_transport,
                               timeout=timeout) as http:
                 result = op(Client(target.url, key, SyncClientOptions(httpx_client=http)).storage.from_(bucket))
         else:
-            async_transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport()
+            async_transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(verify=False)
             async with httpx.AsyncClient(transport=wrap_async(async_transport, rules) if rules else async_transport,
                                          timeout=timeout) as ahttp:
                 client = AsyncClient(target.url, key, AsyncClientOptions(httpx_client=ahttp))
@@ -70,7 +72,7 @@ async def outcome(target: Target, bucket: str, flavour: str, op: Callable[[Any],
 @pytest.fixture(scope="module")
 def bucket(stack: Target) -> Iterator[str]:
     name = f"faults-{uuid.uuid4().hex[:8]}"
-    with httpx.Client(timeout=30) as http:
+    with httpx.Client(timeout=30, verify=False) as http:
         storage = Client(stack.url, stack.service_role_key or "", SyncClientOptions(httpx_client=http)).storage
         storage.create_bucket(name)
         storage.from_(name).upload("a.txt", OBJECT)
@@ -164,7 +166,7 @@ async def test_in_flight_trigger_fires_under_real_concurrency_only(
         side: str, stack: Target, bucket: str, faults: FaultsClient) -> None:
     import asyncio
 
-    transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport()
+    transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(verify=False)
     if side == "client":
         transport = wrap_async(transport, EDGE_UNDER_LOAD)
     else:
@@ -178,8 +180,9 @@ async def test_in_flight_trigger_fires_under_real_concurrency_only(
     html = [body for body in concurrent if body.startswith(b"<!DOCTYPE html>")]
     assert 1 <= len(html) <= 3 and len(html) + concurrent.count(OBJECT) == 6  # the first three get through
     if side == "server":
-        assert {entry["rule"] for entry in faults.log()} == {"edge-520-under-load", "slow-origin"}
-        assert all(e["in_flight"] >= 4 for e in faults.log() if e["rule"] == "edge-520-under-load")
+        edge = [e for e in faults.log() if e["rule"] == "edge-520-under-load"]
+        assert len(edge) == len(html) and all(e["in_flight"] >= 4 for e in edge)
+        assert faults.counts()["edge-520-under-load"] == {"matched": 11, "fired": len(html)}
 
 
 def _ray_ids(bodies: list[bytes]) -> list[str | None]:
@@ -192,7 +195,7 @@ def test_same_seed_and_sequence_give_the_same_faults(stack: Target, bucket: str,
             "when": {"probability": 0.5}, "effect": {"html_page": "cloudflare-522", "status": 200}, "seed": 11}
 
     def run(rules: list[dict[str, Any]] | None) -> list[str | None]:
-        inner = httpx.HTTPTransport()
+        inner = httpx.HTTPTransport(verify=False)
         with httpx.Client(transport=wrap_sync(inner, rules) if rules else inner, timeout=10) as http:
             storage = Client(stack.url, stack.service_role_key or "", SyncClientOptions(httpx_client=http)).storage
             return _ray_ids([storage.from_(bucket).download("a.txt") for _ in range(12)])

@@ -59,6 +59,13 @@ class FaultsClient:
         self._target = target
         self._data_dir = data_dir
         self._timeout = timeout
+        self._client: httpx.Client | None = None
+
+    def _http(self, url: str) -> httpx.Client:
+        # one client, kept: building one loads the CA bundle (~0.1 s), which plain http never uses
+        if self._client is None:
+            self._client = httpx.Client(timeout=self._timeout, verify=url.startswith("https://"))
+        return self._client
 
     def _resolve(self) -> Target:
         if self._target is not None:
@@ -74,8 +81,8 @@ class FaultsClient:
                                   fix="fault rules are set on the embedded stack; for other targets "
                                       "use client-side rules: kit.clients(target, faults=[...])")
         try:
-            response = httpx.request(method, f"{target.url}/_kit/faults{path}", json=body,
-                                     headers={"apikey": target.service_role_key}, timeout=self._timeout)
+            response = self._http(target.url).request(method, f"{target.url}/_kit/faults{path}", json=body,
+                                             headers={"apikey": target.service_role_key})
         except httpx.HTTPError as exc:
             raise StackNotRunning(f"the stack at {target.url} did not answer ({type(exc).__name__})",
                                   fix="start it with `python -m kit stack up`") from exc
