@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from kit import render, report, stack
+from kit import faults, render, report, stack
 from kit import scenarios, ui
 from kit.bodies import hidden_bodies
 from kit.capture import Capture, Exchange, capture_mode
@@ -22,6 +22,7 @@ from kit.errors import (
 )
 from kit.diff import DiffReport, ModeResult, adiff, diff
 from kit.explain import Explanation, explain
+from kit.faults import FaultRule, FaultRuleError, FaultSet, FaultsClient
 from kit.flags import flags_for
 from kit.loop import AwaitOnSyncResult, LoopReport, Stall, await_guard, watch_loop
 from kit.modes import MODES
@@ -36,6 +37,10 @@ __all__ = [
     "DiffReport",
     "Exchange",
     "Explanation",
+    "FaultRule",
+    "FaultRuleError",
+    "FaultSet",
+    "FaultsClient",
     "KitError",
     "LoopReport",
     "MODES",
@@ -56,6 +61,7 @@ __all__ = [
     "clients",
     "diff",
     "explain",
+    "faults",
     "flags_for",
     "hidden_bodies",
     "method_call",

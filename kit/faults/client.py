@@ -14,17 +14,19 @@ so a bad rule fails with one line before anything is sent.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, final
 
 import httpx
 
 from kit.errors import StackNotRunning
 from kit.faults.errors import FaultAdminError, FaultRuleError
-from kit.faults.rules import FaultRule, RulesLike, parse_rules
+from kit.faults.rules import FaultRule, RuleLike, RulesLike, parse_rules
 from kit.targets import Target
 
 
+@final
 class ActiveFaults:
     """Rules added by one ``add`` call; a context manager that removes them on exit."""
 
@@ -104,8 +106,10 @@ class FaultsClient:
         >>> kit.stack.faults.add({"effect": {"json_status": 503}}).ids   # doctest: +SKIP
         ['json_status-0b8f1e']
         """
-        parsed = parse_rules([rule for group in rules
-                              for rule in ([group] if isinstance(group, (FaultRule, dict)) else group)])
+        flat: list[RuleLike] = []
+        for group in rules:
+            flat.extend([group] if isinstance(group, (FaultRule, Mapping)) else group)
+        parsed = parse_rules(flat)
         self._call("POST", "", [rule.to_dict() for rule in parsed])
         return ActiveFaults(self, parsed)
 

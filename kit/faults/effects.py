@@ -1,7 +1,8 @@
 """What a fault does: a registry of effects, each planning an ``Injection`` (pure).
 
     effect = Effect.from_dict({"html_page": "cloudflare-520", "status": 200})
-    injection = plan(effect, PlanContext("r1", RequestInfo.of("GET", "/rest/v1/chats"), random.Random(0), 0.0))
+    ctx = PlanContext("r1", RequestInfo.of("GET", "/rest/v1/chats"), random.Random(0), now=0.0)
+    injection = plan(effect, ctx)
     injection.action, injection.status                       # ('reply', 200)
 
 An ``Injection`` is plain data; the ASGI middleware and the client transports carry it
@@ -173,7 +174,8 @@ for _spec in (
     EffectSpec("json_status", _status, {"body": _json_body, **_HEADERS_PARAM}, _plan_json_status,
                'json_status: 503, body: {"message": "upstream down"}'),
     EffectSpec("latency", _seconds, {"jitter": _seconds}, _plan_latency, "latency: 0.5, jitter: 0.1"),
-    EffectSpec("rate_limit", _seconds, {"body": _json_body}, _plan_rate_limit, "rate_limit: 30  (Retry-After)"),
+    EffectSpec("rate_limit", _seconds, {"body": _json_body}, _plan_rate_limit,
+               "rate_limit: 30  (Retry-After)"),
     EffectSpec("connection_reset", _true, {},
                lambda v, p, c: Injection(c.rule_id, "connection_reset", "reset"), "connection_reset: true"),
     EffectSpec("truncated_body", _fraction, {},
@@ -240,7 +242,8 @@ def _checked(spec: EffectSpec, check: Callable[[Any], Any], value: Any, where: s
     try:
         return check(value)
     except ValueError as exc:
-        raise FaultRuleError(f"effect {where} must be {exc}, not {value!r}", fix=f"e.g. {spec.example}") from None
+        raise FaultRuleError(f"effect {where} must be {exc}, not {value!r}",
+                             fix=f"e.g. {spec.example}") from None
 
 
 def plan(effect: Effect, ctx: PlanContext) -> Injection:

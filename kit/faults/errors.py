@@ -1,4 +1,11 @@
-"""Errors of the fault injector (part of the kit's tree: ``KitError`` → ``UsageError`` → ``FaultRuleError``)."""
+"""Errors of the fault injector, in the kit's tree.
+
+    KitError
+    ├── UsageError
+    │   └── FaultRuleError      a rule is malformed (one line: the bad field, the known names)
+    └── StackError
+        └── FaultAdminError     the stack's /_kit/faults route refused a request
+"""
 
 from __future__ import annotations
 

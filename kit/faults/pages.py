@@ -15,7 +15,7 @@ import html
 import string
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from kit.faults.errors import FaultRuleError
@@ -26,8 +26,8 @@ COLO = "FRA"  # the Cloudflare data centre named in cf-ray headers
 def _cloudflare_headers(ray_id: str) -> list[tuple[str, str]]:
     return [("content-type", "text/html; charset=UTF-8"), ("server", "cloudflare"),
             ("cf-ray", f"{ray_id}-{COLO}"),
-            ("cache-control", "private, max-age=0, no-store, no-cache, must-revalidate, "
-                              "post-check=0, pre-check=0"),
+            ("cache-control", ("private, max-age=0, no-store, no-cache, must-revalidate, "
+                               "post-check=0, pre-check=0")),
             ("expires", "Thu, 01 Jan 1970 00:00:01 GMT"), ("referrer-policy", "same-origin"),
             ("x-frame-options", "SAMEORIGIN")]
 
@@ -44,9 +44,10 @@ def _nginx_headers(ray_id: str) -> list[tuple[str, str]]:
 EDGE_HEADERS = {"cloudflare": _cloudflare_headers, "kong": _kong_headers, "nginx": _nginx_headers}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(file: str) -> string.Template:
-    text = resources.files("kit.faults").joinpath("templates", file).read_bytes().decode()  # keeps nginx's CRLF
+    # bytes, not read_text(): universal newlines would turn nginx's CRLF into LF
+    text = resources.files("kit.faults").joinpath("templates").joinpath(file).read_bytes().decode()
     return string.Template(text)
 
 
@@ -91,19 +92,20 @@ def page_named(name: str) -> PageTemplate:
                              fix="use one of the known page names") from None
 
 
-_TRY_AGAIN = "If you are a visitor of this website: please try again in a few minutes. If you own it: check your origin server and its logs."
+_TRY_AGAIN = ("If you are a visitor of this website: please try again in a few minutes. "
+              "If you own it: check your origin server and its logs.")
 _CLOUDFLARE_5XX = {
     520: ("Web server is returning an unknown error",
-          "There is an unknown connection issue between Cloudflare and the origin web server. "
-          "As a result, the web page can not be displayed."),
+          ("There is an unknown connection issue between Cloudflare and the origin web server. "
+           "As a result, the web page can not be displayed.")),
     521: ("Web server is down",
           "The web server is not returning a connection. As a result, the web page is not displaying."),
     522: ("Connection timed out",
-          "The initial connection between Cloudflare's network and the origin web server timed out. "
-          "As a result, the web page can not be displayed."),
+          ("The initial connection between Cloudflare's network and the origin web server timed out. "
+           "As a result, the web page can not be displayed.")),
     524: ("A timeout occurred",
-          "Cloudflare was able to complete a TCP connection to the origin server, "
-          "but did not receive a timely HTTP response."),
+          ("Cloudflare was able to complete a TCP connection to the origin server, "
+           "but did not receive a timely HTTP response.")),
 }
 for _code, (_title, _happened) in _CLOUDFLARE_5XX.items():
     register_page(PageTemplate(f"cloudflare-{_code}", "cloudflare", _code, _title, "cloudflare_5xx.html",

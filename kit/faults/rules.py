@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from kit.faults.effects import Effect
 from kit.faults.errors import FaultRuleError
@@ -57,7 +57,7 @@ class FaultRule:
                 "effect": self.effect.to_dict(), "seed": self.seed}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FaultRule:
+    def from_dict(cls, data: Mapping[str, Any] | FaultRule) -> FaultRule:
         if isinstance(data, FaultRule):
             return data
         if not isinstance(data, Mapping):
@@ -96,8 +96,8 @@ class FaultRule:
         return {"text/plain": repr(self), "text/html": f"<table><tr>{head}</tr><tr>{row}</tr></table>"}
 
 
-RuleLike = Union[FaultRule, Mapping[str, Any]]
-RulesLike = Union[RuleLike, Iterable[RuleLike]]
+RuleLike = FaultRule | Mapping[str, Any]
+RulesLike = RuleLike | Iterable[RuleLike]
 
 
 def parse_rules(rules: RulesLike) -> list[FaultRule]:

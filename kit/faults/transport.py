@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Union
+from typing import Any
 
 import httpx
 
@@ -53,8 +53,8 @@ class ReadRaw:
     response: httpx.Response
 
 
-Step = Union[Sleep, Forward, ReadRaw]
-BodyStep = Union[float, bytes, Exception]  # sleep seconds, a chunk, or the error that ends the body
+Step = Sleep | Forward | ReadRaw
+BodyStep = float | bytes | Exception  # sleep seconds, a chunk, or the error that ends the body
 
 
 def _phrase(status: int) -> bytes:
@@ -138,8 +138,9 @@ class _Tracked(httpx.SyncByteStream, httpx.AsyncByteStream):
         return response
 
     def _done(self) -> None:
-        if self._release is not None:
-            self._release, release = None, self._release
+        release = self._release
+        if release is not None:
+            self._release = None
             release()
 
     def __iter__(self) -> Iterator[bytes]:
@@ -203,7 +204,7 @@ class FaultTransport(httpx.BaseTransport):
                     step.response.close()
                     step = flow.send(raw)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value
         except BaseException:
             self.faults.leave()
             raise
@@ -235,7 +236,7 @@ class AsyncFaultTransport(httpx.AsyncBaseTransport):
                     await step.response.aclose()
                     step = flow.send(raw)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value
         except BaseException:
             self.faults.leave()
             raise

@@ -79,10 +79,12 @@ for _trigger in (
     Trigger("nth", _positive_int, lambda v, m: m.n == v, "nth: 3  (only the 3rd matching request)"),
     Trigger("every", _positive_int, lambda v, m: m.n % v == 0, "every: 2  (the 2nd, 4th, ...)"),
     Trigger("first", _positive_int, lambda v, m: m.n <= v, "first: 3"),
-    Trigger("probability", _probability, lambda v, m: m.draw < v, "probability: 0.25  (with the rule's seed)"),
+    Trigger("probability", _probability, lambda v, m: m.draw < v,
+            "probability: 0.25  (with the rule's seed)"),
     Trigger("in_flight_at_least", _positive_int, lambda v, m: m.in_flight >= v,
             "in_flight_at_least: 4  (this request included)"),
-    Trigger("window", _window, lambda v, m: v[0] <= m.elapsed < v[1], "window: [2, 5]  (seconds after adding)"),
+    Trigger("window", _window, lambda v, m: v[0] <= m.elapsed < v[1],
+            "window: [2, 5]  (seconds after adding)"),
 ):
     register_trigger(_trigger)
 
