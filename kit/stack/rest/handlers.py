@@ -231,8 +231,7 @@ class RestService:
             changed = sum(r.rows[0][1] for r in results)
             body = _concat_arrays([r.rows[0][0] for r in results])
         total = str(changed) if prefs.count else "*"
-        headers = {"Content-Range": (f"*/{total}" if posting or not changed
-                                     else f"0-{changed - 1}/{total}")}
+        headers = {"Content-Range": f"*/{total}"}  # PostgREST: contentRangeH 1 0 for writes
         if returning == "headers-only" and posting and body and body != "[]":
             headers["Location"] = _location(table, json.loads(body)[0])
         if returning != "representation":

@@ -36,6 +36,8 @@ def resolve_embed(schema: Schema, base: Table, embed: Embed) -> ResolvedEmbed:
                 candidates.append((True, fk, child))
     if embed.hint:
         candidates = [c for c in candidates if embed.hint == c[1].name or (embed.hint,) == c[1].columns]
+        if len(candidates) == 2 and candidates[0][1] == candidates[1][1]:  # self-reference: the parent
+            candidates = [c for c in candidates if not c[0]]
     if not candidates:
         raise RestProblem(400, "PGRST200", f"Could not find a relationship between '{base.name}' and "
                           f"'{embed.name}' in the schema cache",

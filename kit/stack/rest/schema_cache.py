@@ -94,7 +94,7 @@ class Schema:
         for fk in self.foreign_keys:
             if fk.table == base.key and fk.target == other.key:
                 found.append(("to_one", fk))
-            if fk.target == base.key and fk.table == other.key and fk.table != fk.target:
+            if fk.target == base.key and fk.table == other.key:
                 found.append(("to_many", fk))
         return found
 
