@@ -43,7 +43,7 @@ async def get_bucket(conn: AsyncConnection[Any], bucket_id: str) -> Row | None:
 async def bucket_limits(conn: AsyncConnection[Any], bucket_id: str) -> Row | None:
     """``file_size_limit`` and ``allowed_mime_types`` of a bucket, even one RLS hides."""
     return await _one(conn, "SELECT file_size_limit, allowed_mime_types "
-                            "FROM storage.kit_bucket_limits(%s)", (bucket_id,))
+                            "FROM kit_meta.storage_bucket_limits(%s)", (bucket_id,))
 
 
 async def list_buckets(conn: AsyncConnection[Any]) -> list[Row]:
