@@ -294,3 +294,22 @@ def test_registries_list_what_the_issue_asks_for() -> None:
                             "truncated_body", "wrong_content_type", "slow_body", "hang"}
     assert set(PAGES) == {"cloudflare-520", "cloudflare-521", "cloudflare-522", "cloudflare-524",
                           "cloudflare-1015", "kong-502", "nginx-502", "nginx-504", "supabase-paused"}
+
+
+def test_catalog_names_everything_a_rule_may_use() -> None:
+    from kit.faults import catalog
+
+    names = catalog()
+    assert names["match"] == ["service", "method", "path", "table", "bucket"]
+    assert names["html_page"] == list(PAGES) and len(names["effect"]) == len(EFFECTS)
+    assert all(example.split(":")[0] in TRIGGERS for example in names["when"])
+
+
+def test_fault_set_displays_its_rules_and_counts() -> None:
+    faults = FaultSet([{"id": "edge", "match": {"service": "rest"}, "when": {"nth": 2},
+                        "effect": {"html_page": "kong-502"}}])
+    faults.decide(REST)
+    bundle = faults._repr_mimebundle_()
+    assert bundle["text/plain"] == "<FaultSet 1 rules, 0 in flight, 0 injected>"
+    assert ("<td><code>edge</code></td><td><code>rest when nth=2 → html_page=kong-502</code></td>"
+            "<td><code>1</code></td><td><code>0</code></td>") in bundle["text/html"]

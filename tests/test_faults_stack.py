@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,3 +95,22 @@ def test_default_client_finds_the_stack_and_says_when_there_is_none(tmp_path: Pa
     assert repr(kit.stack.faults) == "<FaultsClient the default stack>"
     with pytest.raises(kit.StackNotRunning, match="no embedded stack is running"):
         FaultsClient(data_dir=tmp_path / "nothing-here").rules()
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_client_side_reply_is_the_server_side_reply(stack: Target, faults: FaultsClient, method: str) -> None:
+    rule = {"id": "paused", "match": {"service": "kit"}, "effect": {"html_page": "supabase-paused"}, "seed": 4}
+    with faults.add(rule):
+        server = httpx.request(method, f"{stack.url}/_kit/ping")
+    with httpx.Client(transport=kit.faults.wrap_sync(httpx.HTTPTransport(verify=False), [rule])) as http:
+        client = http.request(method, f"{stack.url}/_kit/ping")
+    def page(r: httpx.Response) -> bytes:  # the page prints the time: the two may straddle a second
+        return re.sub(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", b"<time>", r.content)
+
+    assert (client.status_code, client.reason_phrase, page(client)) == (
+        server.status_code, server.reason_phrase, page(server))
+    strip = {"date", "server"}  # uvicorn's own lines; the page's own `server` is compared below
+    assert [(k, v) for k, v in client.headers.multi_items() if k not in strip] == [
+        (k, v) for k, v in server.headers.multi_items() if k not in strip]
+    assert client.headers.get_list("server") == server.headers.get_list("server")[-1:] == ["cloudflare"]
+    assert server.status_code == 540 and (method == "HEAD") == (server.content == b"")

@@ -21,7 +21,7 @@ from kit.faults.engine import FAULT_HEADER, FaultSet
 from kit.faults.errors import FaultAdminError, FaultRuleError
 from kit.faults.matching import Match, RequestInfo
 from kit.faults.pages import PAGES, PageTemplate, register_page
-from kit.faults.rules import FaultRule, parse_rules
+from kit.faults.rules import FaultRule, catalog, parse_rules
 from kit.faults.transport import AsyncFaultTransport, FaultTransport, wrap_async, wrap_sync
 from kit.faults.triggers import TRIGGERS, Trigger, When, register_trigger
 
@@ -46,6 +46,7 @@ __all__ = [
     "RequestInfo",
     "Trigger",
     "When",
+    "catalog",
     "parse_rules",
     "register_effect",
     "register_page",

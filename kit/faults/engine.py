@@ -14,6 +14,7 @@ Thread-safe: the client transports may be shared by threads.
 
 from __future__ import annotations
 
+import html
 import random
 import threading
 import time
@@ -157,3 +158,12 @@ class FaultSet:
 
     def __repr__(self) -> str:
         return f"<FaultSet {len(self._states)} rules, {self._in_flight} in flight, {self._seq} injected>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        counts = self.counts()
+        rows = "".join(
+            "<tr>" + "".join(f"<td><code>{html.escape(str(cell))}</code></td>" for cell in (
+                rule.id, rule.describe(), counts[rule.id]["matched"], counts[rule.id]["fired"])) + "</tr>"
+            for rule in self.rules)
+        head = "<tr><th>rule</th><th>match → effect</th><th>matched</th><th>fired</th></tr>"
+        return {"text/plain": repr(self), "text/html": f"<table>{head}{rows}</table>"}

@@ -100,6 +100,18 @@ RuleLike = FaultRule | Mapping[str, Any]
 RulesLike = RuleLike | Iterable[RuleLike]
 
 
+def catalog() -> dict[str, list[str]]:
+    """Every name a rule may use, with an example each: ``catalog()["effect"][0]``."""
+    from kit.faults.effects import EFFECTS
+    from kit.faults.matching import MATCH_FIELDS, SERVICE_PREFIXES
+    from kit.faults.pages import PAGES
+    from kit.faults.triggers import TRIGGERS
+
+    return {"match": list(MATCH_FIELDS), "service": list(SERVICE_PREFIXES),
+            "when": [t.example for t in TRIGGERS.values()],
+            "effect": [e.example for e in EFFECTS.values()], "html_page": list(PAGES)}
+
+
 def parse_rules(rules: RulesLike) -> list[FaultRule]:
     """One rule, or many, from rules or plain dicts: ``parse_rules([{...}, {...}])``.
 

@@ -104,7 +104,8 @@ def _exchange(faults: FaultSet, request: httpx.Request, flavour: str,
         yield Sleep(inj.delay)
     if inj.action == "reply":
         headers = [*inj.headers, ("content-length", str(len(inj.body))), *marks]
-        return httpx.Response(inj.status, headers=headers, stream=_Tracked([inj.body], release),
+        body = b"" if request.method == "HEAD" else inj.body  # a server sends no body to HEAD
+        return httpx.Response(inj.status, headers=headers, stream=_Tracked([body], release),
                               request=request, extensions=extensions)
     if inj.action == "reset":
         raise httpx.ReadError(_RESET_MESSAGE[flavour], request=request)
