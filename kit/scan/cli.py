@@ -5,8 +5,9 @@
 
 Exit codes: 0 no findings; 1 findings; 2 bad arguments, a missing path, or a file that could
 not be parsed (2 wins over 1: a file that was not read may hide findings; every other file
-is still scanned and its findings printed). Silence one line with ``# kit: ignore[KIT102]``
-or every rule on it with ``# kit: ignore``.
+is still scanned and its findings printed). Files whose text cannot hold a finding are not
+parsed at all (``--no-prefilter`` parses everything). Silence one line with
+``# kit: ignore[KIT102]`` or every rule on it with ``# kit: ignore``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only these rules (codes or prefixes, comma-separated)")
     parser.add_argument("--ignore", action="append", default=[], metavar="CODES",
                         help="skip these rules (codes or prefixes, comma-separated)")
+    parser.add_argument("--no-prefilter", action="store_true",
+                        help="parse every file, even those that cannot hold a finding (slower)")
     return parser
 
 
@@ -49,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_ERROR if exc.code else 0
     try:
-        result = scan(*args.paths, select=_codes(args.select) or None, ignore=_codes(args.ignore))
+        result = scan(*args.paths, select=_codes(args.select) or None, ignore=_codes(args.ignore),
+                      prefilter=not args.no_prefilter)
     except UsageError as exc:
         print(f"kit scan: {exc}", file=sys.stderr)
         return EXIT_ERROR
