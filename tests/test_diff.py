@@ -170,3 +170,18 @@ def test_bad_arguments_are_one_line_usage_errors(stack: Target) -> None:
         kit.diff(target=stack, service_factory=lambda c: c, call=lambda s: s, modes="sync")
     with pytest.raises(kit.UsageError, match="must be a callable taking a client"):
         kit.diff("c.table('x')", target=stack)
+
+
+def test_an_html_page_instead_of_the_file_is_flagged_and_explained(stack: Target,
+                                                                    stored_object: str) -> None:
+    rule = {"match": {"service": "storage", "method": "GET"},
+            "effect": {"html_page": "cloudflare-520", "status": 200}}
+    r = kit.diff(lambda c: c.storage.from_(BUCKET).download(stored_object), target=stack,
+                 modes="sync,to_thread", faults=[rule])
+    row = r["to_thread"]
+    assert row.outcome == "value" and row.value.lstrip().lower().startswith(b"<!doctype html")
+    assert "html_where_bytes_expected" in row.flags
+    assert row.explanation is not None and row.explanation.recognised
+    assert [ex.status for ex in row.exchanges] == [200] and row.exchanges[0].fault_rule
+    html = r._repr_mimebundle_()["text/html"]
+    assert "html_where_bytes_expected" in html
