@@ -6,6 +6,7 @@ operation is written once and ``run`` awaits it when the client is async.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import io
 import random
@@ -408,3 +409,18 @@ async def test_head_and_delete_single_object_routes(stack: Target, bucket: str,
     assert (again.status_code, again.json()["statusCode"]) == (400, "404")
     unknown = await http.get(f"{stack.url}/storage/v1/no/such/route", headers=auth)
     assert (unknown.status_code, unknown.json()["statusCode"]) == (400, "404")
+
+
+async def test_racing_upserts_keep_one_version_on_disk(stack: Target, bucket: str,
+                                                       stack_dir: Path) -> None:
+    objects = stack_dir / "storage" / "objects"
+    before = {p.name for p in objects.rglob("*") if p.is_file()}
+    client = async_client(stack.url, stack.service_role_key or "")
+    files = client.storage.from_(bucket)
+    payloads = [bytes([i]) * (1000 + i) for i in range(8)]
+    await asyncio.gather(*(files.upload("race.bin", p, {"upsert": "true"}) for p in payloads))
+    assert await files.download("race.bin") in payloads
+    after = {p.name for p in objects.rglob("*") if p.is_file()}
+    info = await files.info("race.bin")
+    assert after - before == {info["version"]}  # every replaced version's bytes are gone
+    await client.options.httpx_client.aclose()  # type: ignore[union-attr]

@@ -76,6 +76,13 @@ async def delete_bucket(conn: AsyncConnection[Any], bucket_id: str) -> bool:
 
 # objects ------------------------------------------------------------------------------------
 
+async def lock_name(conn: AsyncConnection[Any], bucket_id: str, name: str) -> None:
+    """Serialise writers of one object name until the transaction ends (so a replaced
+    version is always seen, and its bytes deleted, even when two uploads race)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 42))",
+                       (f"{bucket_id}/{name}",))
+
+
 async def get_object(conn: AsyncConnection[Any], bucket_id: str, name: str, *,
                      for_update: bool = False) -> Row | None:
     lock = " FOR UPDATE" if for_update else ""

@@ -68,6 +68,7 @@ async def store_upload(request: Request, bucket_id: str, key: str, *, caller: Au
     with body.writer:
         try:
             async with ctx.db.transaction(SUPERUSER) as conn:
+                await catalog.lock_name(conn, bucket_id, key)
                 current = await catalog.get_object(conn, bucket_id, key, for_update=True)
                 if current is not None and not upsert:
                     raise problems.duplicate()
@@ -224,6 +225,7 @@ async def copy(request: Request) -> Response:
             row = await catalog.get_object(conn, bucket_id, source)
             if row is None or not store.exists(row["version"] or ""):
                 raise problems.no_such_key()
+            await catalog.lock_name(conn, dest_bucket, destination)
             current = await catalog.get_object(conn, dest_bucket, destination)
             await asyncio.to_thread(store.copy, row["version"], version)
             meta = dict(row["metadata"] or {}, lastModified=iso(datetime.now(timezone.utc)))
