@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -286,6 +287,7 @@ def test_any_valid_rule_round_trips(effect: dict, names: set[str], service: str,
     conditions = {name: data.draw(_values[name]) for name in sorted(names)}
     rule = FaultRule.from_dict({"match": {"service": service}, "when": conditions, "effect": effect, "seed": seed})
     assert FaultRule.from_dict(rule.to_dict()) == rule
+    assert FaultRule.from_dict(yaml.safe_load(yaml.safe_dump(rule.to_dict()))) == rule  # YAML-able
 
 
 def test_registries_list_what_the_issue_asks_for() -> None:

@@ -114,3 +114,19 @@ def test_client_side_reply_is_the_server_side_reply(stack: Target, faults: Fault
         (k, v) for k, v in server.headers.multi_items() if k not in strip]
     assert client.headers.get_list("server") == server.headers.get_list("server")[-1:] == ["cloudflare"]
     assert server.status_code == 540 and (method == "HEAD") == (server.content == b"")
+
+
+def test_rules_do_not_survive_a_restart(stack: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a second stack process on the session's database: cheap to restart, and the session stack stays up
+    monkeypatch.setenv("KIT_DATABASE_URL", stack.database_url or "")
+    folder = tmp_path / "restarted"
+    first = kit.stack.start(folder)
+    try:
+        FaultsClient(first).add(PING_RULE)
+        assert httpx.get(f"{first.url}/_kit/ping").status_code == 503
+        kit.stack.stop(folder)
+        again = kit.stack.start(folder)
+        assert FaultsClient(again).rules() == []
+        assert httpx.get(f"{again.url}/_kit/ping").status_code == 200
+    finally:
+        kit.stack.stop(folder)
