@@ -130,3 +130,10 @@ def test_rules_do_not_survive_a_restart(stack: Target, tmp_path: Path, monkeypat
         assert httpx.get(f"{again.url}/_kit/ping").status_code == 200
     finally:
         kit.stack.stop(folder)
+
+
+def test_server_side_rules_are_for_the_embedded_stack_only(stack: Target) -> None:
+    remote = Target("remote", "https://abcd.supabase.co", "anon", "service-role-secret")
+    with pytest.raises(FaultAdminError, match=r"^<Target remote https://abcd.supabase.co> is not the kit's "
+                                              r"embedded stack\. Fix: .*kit\.clients\(target, faults="):
+        FaultsClient(remote).add(PING_RULE)

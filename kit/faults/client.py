@@ -78,8 +78,8 @@ class FaultsClient:
 
     def _call(self, method: str, path: str, body: Any = None, *, missing: Any = None) -> Any:
         target = self._resolve()
-        if not target.service_role_key:
-            raise FaultAdminError(f"{target!r} has no service_role key",
+        if not target.is_embedded or not target.service_role_key:  # never send a key elsewhere
+            raise FaultAdminError(f"{target!r} is not the kit's embedded stack",
                                   fix="fault rules are set on the embedded stack; for other targets "
                                       "use client-side rules: kit.clients(target, faults=[...])")
         try:
