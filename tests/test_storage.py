@@ -341,7 +341,7 @@ async def test_oversized_uploads_write_nothing(run: Run, bucket: str, stack: Tar
     storage_dir = stack_dir / "storage"
     before = sorted(p.name for p in (storage_dir / "objects").rglob("*") if p.is_file())
     await run(lambda s: s.update_bucket(bucket, {"file_size_limit": 1_000_000}))
-    big = await run.error(lambda s: s.from_(bucket).upload("big.bin", b"\xff" * 3_000_000))
+    big = await run.error(lambda s: s.from_(bucket).upload("big.bin", b"\xff" * 16_000_000))
     assert status_code(big) == ("413", "Payload too large")
 
     async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit is counted

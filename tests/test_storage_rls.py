@@ -173,3 +173,11 @@ def test_user_files_stay_where_policies_put_them(world: World, db_url: str) -> N
         kept = conn.execute("SELECT count(*) FROM storage.objects WHERE bucket_id = %s AND name = %s",
                             (world.private, f"{OTHER}/b.txt")).fetchone()
     assert kept == (1,)
+
+
+def test_refused_large_upload_gets_a_clean_answer(world: World) -> None:
+    """Refused before the body is read: the body is drained, the client reads the 403."""
+    anon = storage_for(world, "anon", "sync")
+    with pytest.raises(StorageApiError) as refused:
+        anon.from_(world.private).upload("big.bin", b"\x00" * 16_000_000)
+    assert (refused.value.status, refused.value.code) == ("403", "Unauthorized")

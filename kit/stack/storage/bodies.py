@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from kit.stack.storage import names, problems
 from kit.stack.storage.blobs import BlobStore, BlobWriter, TooLarge
 
-_DRAIN_CAP = 1024 * 1024 * 1024  # past this much excess, stop reading and let the socket close
+_DRAIN_CAP = 1024 * 1024 * 1024
 _MAX_FIELD = 1024 * 1024  # a text field (metadata) may be this large, as on the real service
 
 
@@ -39,6 +40,35 @@ class Upload:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+class BodyReader:
+    """The request body straight from ASGI ``receive``, remembering whether it has ended
+    (Starlette's ``request.stream()`` can be iterated only once, so it cannot drain)."""
+
+    def __init__(self, request: Request) -> None:
+        self._receive = request.receive
+        self.done = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.done:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            self.done = not message.get("more_body", False)
+            if message.get("body"):
+                yield message["body"]
+
+    async def drain(self) -> None:
+        """Read and drop the rest, so the client gets the answer rather than a broken pipe."""
+        read = 0
+        try:
+            async for chunk in self.chunks():
+                read += len(chunk)
+                if read > _DRAIN_CAP:  # past this, stop reading; the connection will close
+                    return
+        except ClientDisconnect:
+            return
+
+
 async def read_upload(request: Request, store: BlobStore, *, limit: int,
                       allowed_mime_types: list[str] | None) -> Upload:
     """Stream the body into a temp file; raises StorageProblem (413, 415, 400) with nothing kept."""
@@ -46,18 +76,20 @@ async def read_upload(request: Request, store: BlobStore, *, limit: int,
     if content_type.lower().startswith("multipart/form-data"):
         return await _read_multipart(request, store, content_type, limit, allowed_mime_types)
     mimetype = content_type or "application/octet-stream"
+    body = BodyReader(request)
     if not names.mime_allowed(mimetype, allowed_mime_types):
+        await body.drain()
         raise problems.invalid_mime_type(mimetype)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        await _drain(request)
+        await body.drain()
         raise problems.entity_too_large()
     writer = store.writer(limit)
     try:
-        async for chunk in request.stream():
+        async for chunk in body.chunks():
             writer.write(chunk)
     except TooLarge:
-        await _drain(request)
+        await body.drain()
         raise problems.entity_too_large() from None
     except BaseException:
         writer.discard()
@@ -74,13 +106,14 @@ async def _read_multipart(request: Request, store: BlobStore, content_type: str,
         raise problems.invalid_request("No content provided: multipart body without a boundary")
     form = _FormState(store, limit, allowed_mime_types)
     parser = MultipartParser(boundary, form.callbacks())
+    body = BodyReader(request)
     try:
-        async for chunk in request.stream():
+        async for chunk in body.chunks():
             parser.write(chunk)
         parser.finalize()
     except (TooLarge, problems.StorageProblem) as exc:
         form.discard()
-        await _drain(request)
+        await body.drain()
         raise problems.entity_too_large() if isinstance(exc, TooLarge) else exc from None
     except Exception as exc:  # a malformed body, as python-multipart reports it
         form.discard()
@@ -169,17 +202,6 @@ class _FormState:
             self.file_done = True
         else:
             self.fields[self._name] = self._value.decode("utf-8", "replace")
-
-
-async def _drain(request: Request) -> None:
-    read = 0
-    try:
-        async for chunk in request.stream():
-            read += len(chunk)
-            if read > _DRAIN_CAP:
-                return
-    except (OSError, RuntimeError, ClientDisconnect):  # the client went away: nothing to drain
-        return
 
 
 def _header_metadata(value: str | None) -> dict[str, Any] | None:

@@ -50,14 +50,18 @@ async def store_upload(request: Request, bucket_id: str, key: str, *, caller: Au
     declared = request.headers.get("content-length", "")
     probe_meta = {"mimetype": request.headers.get("content-type", ""),
                   "contentLength": int(declared) if declared.isdigit() else None}
-    async with ctx.db.transaction(caller) as conn:  # may the caller write this row? (rolled back)
-        bucket = await catalog.bucket_limits(conn, bucket_id)
-        if bucket is None:
-            raise problems.no_such_bucket()
-        await catalog.write_object(conn, bucket_id=bucket_id, name=key, version="probe",
-                                   owner=owner, metadata=probe_meta, user_metadata=None,
-                                   upsert=upsert)
-        raise psycopg.Rollback()
+    try:
+        async with ctx.db.transaction(caller) as conn:  # may the caller write it? (rolled back)
+            bucket = await catalog.bucket_limits(conn, bucket_id)
+            if bucket is None:
+                raise problems.no_such_bucket()
+            await catalog.write_object(conn, bucket_id=bucket_id, name=key, version="probe",
+                                       owner=owner, metadata=probe_meta, user_metadata=None,
+                                       upsert=upsert)
+            raise psycopg.Rollback()
+    except (problems.StorageProblem, psycopg.Error):
+        await bodies.BodyReader(request).drain()  # refused before a byte was kept: answer cleanly
+        raise
     body = await bodies.read_upload(request, store, limit=names.upload_limit(bucket["file_size_limit"]),
                                     allowed_mime_types=bucket["allowed_mime_types"])
     version = store.new_version()
