@@ -185,3 +185,15 @@ def test_an_html_page_instead_of_the_file_is_flagged_and_explained(stack: Target
     assert [ex.status for ex in row.exchanges] == [200] and row.exchanges[0].fault_rule
     html = r._repr_mimebundle_()["text/html"]
     assert "html_where_bytes_expected" in html
+
+
+def test_existing_clients_lend_their_target_and_capture(stack: Target, chats: str) -> None:
+    c = kit.clients(stack, role="anon")
+    r = kit.diff(lambda client: client.table(chats).select("*").execute(), clients=c,
+                 modes="sync,to_thread")
+    c.close()
+    assert r.capture is c.capture
+    assert [ex.mode for ex in c.capture] == ["sync", "to_thread"]
+    assert r["to_thread"].equal_to_baseline
+    with pytest.raises(kit.UsageError, match="both target= and clients="):
+        kit.diff(lambda client: client, clients=c, target=Target("remote", "http://x", "k"))

@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import json
 import os
+import selectors
 import threading
 import time
 
@@ -202,3 +203,17 @@ async def test_report_displays_itself() -> None:
     assert bundle["text/plain"].startswith("<LoopReport ")
     assert "block_the_loop" in bundle["text/html"] and "<details>" in bundle["text/html"]
     assert repr(w).startswith("<LoopWatch threshold 20 ms: <LoopReport ")
+
+
+def test_stall_descriptions() -> None:
+    from kit.loop import Stall
+
+    select = FrameInfo(selectors.__file__, 468, "select", "stdlib")
+    user = FrameInfo("app.py", 42, "download_image", "user")
+    sdk = FrameInfo("/v/site-packages/storage3/_sync/file_api.py", 141, "download", "sdk")
+    assert Stall(0.0, 0.03, (), None, None, 0).traced_to.startswith("(not sampled")
+    assert Stall(0.0, 0.03, (select,), None, None, 2).traced_to == (
+        "(no user or SDK code: loop thread in selectors.py:468 select)")
+    stall = Stall(0.0, 0.2125, (user, sdk), user, sdk, 9)
+    assert stall.traced_to == "app.py:42 download_image → storage3/_sync/file_api.py:141 download"
+    assert stall.sync_sdk_call and repr(stall) == f"<Stall 212 ms at {stall.traced_to}>"

@@ -50,7 +50,9 @@ class Stall:
     def traced_to(self) -> str:
         """``app.py:42 download_image → storage3/_sync/file_api.py:141 download``."""
         if self.user_frame is None and self.sdk_frame is None:
-            return "(no user frame sampled)"
+            if not self.stack:
+                return "(not sampled: shorter than the watchdog's first look)"
+            return f"(no user or SDK code: loop thread in {self.stack[-1].where})"
         parts = [f.where for f in (self.user_frame, self.sdk_frame) if f is not None]
         return " → ".join(parts)
 
