@@ -14,8 +14,13 @@ from typing import Any
 from kit.errors import UsageError
 
 
-def operation(source: str) -> Callable[[Any], Any]:
-    """An expression over the client ``c`` as a one-argument callable for ``kit.diff``."""
+def operation(source: str, **values: Any) -> Callable[[Any], Any]:
+    """An expression over the client ``c`` as a one-argument callable for ``kit.diff``;
+    ``values`` are further names the expression may use.
+
+    >>> kit.operation("c.table(table).select('*').eq('id', chat_id).execute()",
+    ...               table="chats", chat_id="chat-1")                      # doctest: +SKIP
+    """
     text = (source or "").strip()
     if text.startswith("lambda"):
         text = text.split(":", 1)[1].strip() if ":" in text else text
@@ -30,7 +35,12 @@ def operation(source: str) -> Callable[[Any], Any]:
         raise UsageError(f"the operation {source!r} does not use the client c",
                          fix="start it with c., e.g. c.storage.from_('reference-ads').download('x.png')")
     code = compile(tree, "<kit operation>", "eval")
-    run: Callable[[Any], Any] = lambda c: eval(code, {"__builtins__": __builtins__}, {"c": c})  # noqa: E731, S307
+    unknown = names - {"c", *values} - set(dir(__builtins__) if isinstance(__builtins__, type(ast)) else __builtins__)
+    if unknown:
+        raise UsageError(f"the operation {source!r} uses {', '.join(sorted(unknown))}, which it is not given",
+                         fix=f"pass them by name: kit.operation(..., {sorted(unknown)[0]}=...)")
+    scope = {"__builtins__": __builtins__}
+    run: Callable[[Any], Any] = lambda c: eval(code, scope, {**values, "c": c})  # noqa: E731, S307
     run.__doc__ = text
     return run
 

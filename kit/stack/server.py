@@ -43,7 +43,7 @@ async def serve(data_dir: Path, port: int, database_url: str | None) -> None:
     ctx = StackContext(db=db, keys=stack_keys.load_or_create(data_dir), data_dir=data_dir)
     sock = _bind(port)
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False,
+    config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False, server_header=False,
                             timeout_keep_alive=30, lifespan="off")
     server = uvicorn.Server(config)
     state = StackState(pid=os.getpid(), port=bound_port, url=f"http://127.0.0.1:{bound_port}",
