@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from kit import faults, render, report, stack
-from kit import scenarios, ui
+from kit import scan, scenarios, ui
 from kit.bodies import hidden_bodies
 from kit.capture import Capture, Exchange, capture_mode
 from kit.clients import Clients, clients
@@ -69,6 +69,7 @@ __all__ = [
     "record",
     "render",
     "report",
+    "scan",
     "scenarios",
     "stack",
     "target",

@@ -97,6 +97,7 @@ def _walk(source: _Source, problems: list[ParseProblem]) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes etc. are not ours to report
+            tree: ast.Module
             if is_notebook:
                 source.notebook = NotebookSource.from_json(source.data.decode("utf-8", "replace"),
                                                            source.display)
@@ -104,7 +105,7 @@ def _walk(source: _Source, problems: list[ParseProblem]) -> None:
                 problems.extend(ParseProblem(source.display, line, col, msg, cell)
                                 for cell, line, col, msg in bad_cells)
             else:
-                tree = compile(source.data, source.display, "exec", ast.PyCF_ONLY_AST)
+                tree = ast.parse(source.data, source.display)
         source.facts = walk_module(tree, str(source.path), _parts(source.path),
                                    is_notebook=is_notebook)
     except SyntaxError as exc:

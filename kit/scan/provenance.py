@@ -173,7 +173,9 @@ class Resolver:
     def _library_base(self, ref: tuple[str, str]) -> Kind | None:
         """A scanned class that subclasses a library class makes what that class makes."""
         cls = self.modules[ref[0]].classes.get(ref[1])
-        for base in cls.bases if cls else ():
+        if cls is None:
+            return None
+        for base in cls.bases:
             base_kind = self.kind(base)
             if base_kind.tag == "lib" and sdk.LIBRARY[base_kind.ref].kind == "class":
                 return Kind(sdk.LIBRARY[base_kind.ref].makes, via=f"{cls.name}({base_kind.via})")

@@ -153,9 +153,8 @@ def _to_thread_async(event: Event, ctx: Any) -> Iterator[Hit]:
         return
     kind = ctx.resolver.kind(target)
     what = ""
-    if kind.tag == "fn" and kind.is_async:
-        what = f"an async function (`{kind.via}`)"
-    elif kind.tag == "lib" and sdk.LIBRARY[kind.ref].kind == "afunc":
+    if (kind.tag == "fn" and kind.is_async) or (
+            kind.tag == "lib" and sdk.LIBRARY[kind.ref].kind == "afunc"):
         what = f"an async function (`{kind.via}`)"
     elif kind.tag == "coro":
         what = "a coroutine"

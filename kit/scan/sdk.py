@@ -82,13 +82,14 @@ AUTH_IO = frozenset({
     "invite_user_by_email", "generate_link", "enroll", "challenge", "verify",
     "challenge_and_verify", "unenroll", "list_factors", "get_authenticator_assurance_level",
 })
+AUTH_ASYNC_ONLY = frozenset({"close"})  # async def on AsyncClient; closes, no request, on Client
 FUNCTIONS_IO = frozenset({"invoke"})
 CLIENT_ASYNC_ONLY = frozenset({"remove_channel", "remove_all_channels"})
 CLIENT_ENTRIES = POSTGREST_ENTRIES | {"storage", "auth", "functions"} | CLIENT_ASYNC_ONLY
 
 # Terminal method names that may end a supabase I/O call: the walker only looks closer at these.
 OP_TERMINALS = frozenset({"execute"} | STORAGE_FILE_IO | STORAGE_ASYNC_ONLY | STORAGE_BUCKET_IO
-                         | AUTH_IO | FUNCTIONS_IO | CLIENT_ASYNC_ONLY)
+                         | AUTH_IO | AUTH_ASYNC_ONLY | FUNCTIONS_IO | CLIENT_ASYNC_ONLY)
 # Terminal names of library calls the rules look at (aliases are caught through imports).
 LIBCALL_TERMINALS = frozenset({
     "run", "sleep", "to_thread", "run_sync", "run_in_executor", "run_until_complete", "apply",
@@ -119,7 +120,8 @@ def classify_op(path: list[str]) -> str:
             return f"storage.{terminal}"
         return ""
     if entry == "auth":
-        if terminal in AUTH_IO and (size == 2 or (size == 3 and path[1] in ("admin", "mfa"))):
+        if (terminal in AUTH_IO or terminal in AUTH_ASYNC_ONLY) and (
+                size == 2 or (size == 3 and path[1] in ("admin", "mfa"))):
             return f"auth.{terminal}" if size == 2 else f"auth.{path[1]}.{terminal}"
         return ""
     if entry == "functions":
@@ -131,7 +133,9 @@ def classify_op(path: list[str]) -> str:
 
 def blocks_when_sync(op: str) -> bool:
     """Whether the op does network I/O on a sync Client (``get_public_url`` only builds a URL)."""
-    return op.rsplit(".", 1)[-1] not in STORAGE_ASYNC_ONLY and op not in CLIENT_ASYNC_ONLY
+    terminal = op.rsplit(".", 1)[-1]
+    return (terminal not in STORAGE_ASYNC_ONLY and terminal not in AUTH_ASYNC_ONLY
+            and op not in CLIENT_ASYNC_ONLY)
 
 
 def looks_like_supabase(name: str) -> bool:

@@ -11,6 +11,7 @@ has been walked, so a client made by a helper in another file, or below its use,
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,8 +73,8 @@ class ModuleFacts:
 
 
 class _Scope:
-    __slots__ = ("kind", "is_async", "qual", "name", "locals", "cls", "self_name", "func",
-                 "has_await", "ops", "pending")
+    __slots__ = ("cls", "func", "has_await", "is_async", "kind", "locals", "name", "ops",
+                 "pending", "qual", "self_name")
 
     def __init__(self, kind: str, qual: str, name: str, *, is_async: bool = False) -> None:
         self.kind, self.qual, self.name, self.is_async = kind, qual, name, is_async
@@ -111,11 +112,10 @@ class ModuleWalker:
     def __init__(self, modid: str, parts: tuple[str, ...], *, is_notebook: bool = False) -> None:
         self.facts = ModuleFacts(modid, parts, is_notebook)
         self.modid = modid
-        self.package = parts[:-1] if parts and parts[-1] != "__init__" else parts[:-1]
         self.aliases: dict[str, str] = {}  # local name -> library callable it is bound to
         self.scopes = [_Scope("module", "", "<module>")]
         self._ops: dict[int, tuple[Value, str, str, str] | None] = {}
-        self._dispatch = {
+        self._dispatch: dict[type, Callable[[Any, Any], None]] = {
             ast.Expr: self._expr, ast.Assign: self._assign, ast.AnnAssign: self._annassign,
             ast.Return: self._return, ast.Import: self._import, ast.ImportFrom: self._importfrom,
             ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function,
