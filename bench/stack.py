@@ -1,0 +1,124 @@
+"""Benchmark the embedded stack; prints figures measured side by side in one run.
+
+    .venv/bin/python bench/stack.py              # fresh temp data dir, 2,000 rounds
+    .venv/bin/python bench/stack.py -n 500
+
+- cold start: ``kit.stack.start()`` on a fresh data directory (initdb, bootstrap, gateway)
+  until the first HTTP 200 from /rest/v1/            target <= 3 s
+- REST latency: GET /rest/v1/<table>?select=*&id=eq.<n> (supabase-py's select-by-id) vs
+  GET /_kit/ping (the trivial route, the floor) on one keep-alive connection, alternating,
+  median over median                                 target <= 1.5
+
+Other services add their figures through ``EXTRA_MEASUREMENTS``: callables
+``measure(target) -> dict[str, float]``; bench/stack_storage.py's ``measure`` is picked up
+when that file exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import psycopg
+
+import kit
+from kit.targets import Target
+
+Measurement = Callable[[Target], dict[str, float]]
+TARGETS = {"cold_start_s": 3.0, "rest_select_by_id_vs_ping_ratio": 1.5}
+
+
+def cold_start(data_dir: Path) -> tuple[Target, dict[str, float]]:
+    """Start a stack on an empty data directory; seconds until /rest/v1/ first answers 200."""
+    began = time.perf_counter()
+    target = kit.stack.start(data_dir)
+    with httpx.Client(timeout=30) as http:
+        while http.get(f"{target.url}/rest/v1/", headers={"apikey": target.anon_key}).status_code != 200:
+            time.sleep(0.01)
+    return target, {"cold_start_s": time.perf_counter() - began}
+
+
+def rest_latency(target: Target, rounds: int = 2000) -> dict[str, float]:
+    """Median select-by-id through the gateway over median /_kit/ping, alternating."""
+    assert target.database_url
+    with psycopg.connect(target.database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_people (id int PRIMARY KEY, name text, "
+                     "age int, meta jsonb); TRUNCATE bench_people; INSERT INTO bench_people "
+                     "SELECT i, 'person ' || i, i % 90, jsonb_build_object('n', i) "
+                     "FROM generate_series(1, 1000) i")
+    key = target.anon_key
+    ping, rest = [], []
+    with httpx.Client(base_url=target.url, timeout=30,
+                      headers={"apikey": key, "Authorization": f"Bearer {key}"}) as http:
+        for i in range(rounds + 200):
+            path = f"/rest/v1/bench_people?select=*&id=eq.{i % 1000 + 1}"
+            start = time.perf_counter()
+            floor = http.get("/_kit/ping")
+            middle = time.perf_counter()
+            answer = http.get(path)
+            end = time.perf_counter()
+            if floor.status_code != 200 or answer.status_code != 200 or len(answer.json()) != 1:
+                raise SystemExit(f"bench request failed: {answer.status_code} {answer.text[:200]}")
+            if i >= 200:  # the first 200 rounds warm caches and prepared statements
+                ping.append(middle - start)
+                rest.append(end - middle)
+    return {"ping_median_ms": statistics.median(ping) * 1000,
+            "rest_select_by_id_median_ms": statistics.median(rest) * 1000,
+            "rest_select_by_id_vs_ping_ratio": statistics.median(rest) / statistics.median(ping)}
+
+
+def extra_measurements(folder: Path = Path(__file__).parent) -> list[Measurement]:
+    """Measurements other services contribute (``bench/stack_storage.py`` → ``measure``)."""
+    found: list[Measurement] = []
+    for name in ("stack_storage",):
+        path = folder / f"{name}.py"
+        if path.exists():
+            spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            found.append(module.measure)
+    return found
+
+
+# ---- extra measurements: other services append here (or drop a bench/stack_<service>.py) ----
+EXTRA_MEASUREMENTS: list[Measurement] = extra_measurements()
+
+
+def render(figures: dict[str, float]) -> str:
+    """One line per figure, with its target when it has one."""
+    lines = []
+    for name, value in figures.items():
+        goal = TARGETS.get(name)
+        verdict = "" if goal is None else f"   (target <= {goal:g}: {'ok' if value <= goal else 'MISSED'})"
+        lines.append(f"{name:<40} {value:10.3f}{verdict}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--rounds", type=int, default=2000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
+        Path(tmp).chmod(0o755)  # pgserver runs PostgreSQL as its own user when we are root
+        folder = Path(tmp) / "stack"
+        try:
+            target, figures = cold_start(folder)
+            figures.update(rest_latency(target, args.rounds))
+            for measure in EXTRA_MEASUREMENTS:
+                figures.update(measure(target))
+        finally:
+            kit.stack.stop(folder)
+    print(render(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
