@@ -46,7 +46,7 @@ def _notebook(tmp_path: Path, *cells: tuple[str, str]) -> Path:
 def test_text_output_and_exit_code_1_on_findings(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(broken)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith(f"{broken}:7:5 KIT101 `await client.table().select().execute()`")
+    assert lines[0].startswith(f"{broken}:7:5 KIT101 `await client.table(…).select(…).execute(…)`")
     assert "Fix: drop the `await`" in lines[0]
     assert lines[1].startswith(f"{broken}:8:5 KIT102 sync supabase call")
     assert lines[-1] == "2 findings (KIT101×1, KIT102×1) in 1 file scanned"

@@ -156,7 +156,9 @@ class Resolver:
     def call(self, callee: Kind) -> Kind:
         if callee.tag == "lib":
             obj = sdk.LIBRARY[callee.ref]
-            if obj.kind in ("class", "func"):
+            if obj.kind == "class":
+                return Kind(obj.makes, via=f"{callee.ref.rsplit('.', 1)[-1]}(...)")
+            if obj.kind == "func":
                 return Kind(obj.makes, via=obj.label)
             if obj.kind == "afunc":
                 return Kind("coro", via=obj.label, inner=Kind(obj.makes, via=obj.label))
@@ -202,7 +204,7 @@ class Resolver:
     def instance(self, type_kind: Kind) -> Kind:
         if type_kind.tag == "lib" and sdk.LIBRARY[type_kind.ref].kind == "class":
             obj = sdk.LIBRARY[type_kind.ref]
-            return Kind(obj.makes, via=f"annotated {obj.label}")
+            return Kind(obj.makes, via=f"a `{type_kind.ref.rsplit('.', 1)[-1]}` annotation")
         if type_kind.tag == "cls":
             made = self._library_base(type_kind.ref)
             return made if made is not None else Kind("inst", via=type_kind.via, ref=type_kind.ref)

@@ -100,7 +100,7 @@ def _dotted(expr: ast.expr) -> str:
     if isinstance(expr, ast.Name):
         parts.append(expr.id)
     elif isinstance(expr, ast.Call):
-        parts.append(_dotted(expr.func) + "()")
+        parts.append(_dotted(expr.func) + "(…)")
     else:
         parts.append("(…)")
     return ".".join(reversed(parts))
@@ -250,10 +250,10 @@ class ModuleWalker:
         for i, name in enumerate(names):
             if name in sdk.CLIENT_ENTRIES and (op := sdk.classify_op(names[i:])):
                 value = self.val(cur)
-                text = _dotted(cur) if not isinstance(cur, ast.Call) else _dotted(cur.func) + "()"
+                text = _dotted(cur)
                 for seg_name, called in segments[:i]:
                     value = ("getattr", value, seg_name) if value is not None else None
-                    text += f".{seg_name}" + ("()" if called else "")
+                    text += f".{seg_name}" + ("(…)" if called else "")
                     if called and value is not None:
                         value = ("call", value)
                 tail = [f".{n}(…)" if called else f".{n}" for n, called in segments[i:]]
@@ -440,7 +440,7 @@ class ModuleWalker:
         self._consume(node.value)
         if isinstance(node.value, (ast.Call, ast.Name, ast.Attribute)):
             self.facts.events.append(Event(
-                "await", node.lineno, node.col_offset + 1, _dotted(node.value)[:80],
+                "await", node.lineno, node.col_offset + 1, _dotted(node.value),
                 value=self.val(node.value), in_async=scope.is_async, func=scope.name))
         self.visit(node.value, AWAIT)
 
