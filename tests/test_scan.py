@@ -212,3 +212,22 @@ def test_python_m_kit_scan_runs_the_cli(broken: Path) -> None:
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["runs"][0]["results"][0]["ruleId"] == "KIT101"
+
+
+def test_kit_facade_scan_is_callable_and_keeps_the_package(broken: Path) -> None:
+    import kit
+
+    result = kit.scan(broken)
+    assert [f.code for f in result] == ["KIT101", "KIT102"]
+    assert kit.scan.RULES is RULES and "scan" in kit.__all__
+
+
+def test_low_confidence_is_stated(tmp_path: Path) -> None:
+    (tmp_path / "svc.py").write_text(
+        "async def f(supabase):\n    supabase.storage.from_('b').download('x')\n")
+    result = scan(tmp_path)
+    assert [(f.line, f.code, f.confidence) for f in result] == [(1, "KIT104", "low"),
+                                                                (2, "KIT102", "low")]
+    assert "[low confidence: client kind guessed from its name]" in render(result, "text")
+    sarif = json.loads(render(result, "sarif"))
+    assert {r["level"] for r in sarif["runs"][0]["results"]} == {"note"}
