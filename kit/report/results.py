@@ -14,13 +14,15 @@ from kit.checks import CHECKS_MIME, Check
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_NOT_EXECUTED, EXIT_USAGE = 0, 1, 2, 3
 
-# How a notebook run ended; anything but EXECUTED makes the report exit 2.
-EXECUTED = "executed"
-CELL_ERROR = "cell error"
-KERNEL_DIED = "kernel died"
-TIMED_OUT = "timed out"
-RUNNER_CRASHED = "runner crashed"
-STATUSES = (EXECUTED, CELL_ERROR, KERNEL_DIED, TIMED_OUT, RUNNER_CRASHED)
+# How a notebook run ended (the worker reports it); anything but EXECUTED makes the report exit 2.
+from kit.report.worker import (
+    CELL_ERROR,
+    EXECUTED,
+    KERNEL_DIED,
+    RUNNER_CRASHED,
+    STATUSES,
+    TIMED_OUT,
+)
 
 
 @dataclass

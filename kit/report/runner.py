@@ -27,7 +27,7 @@ from typing import Any
 from kit.report.results import RUNNER_CRASHED, TIMED_OUT, NotebookResult
 
 KERNEL_NAME = "kit"
-WORKER = (sys.executable, "-m", "kit.report.worker")
+WORKER = (sys.executable, str(Path(__file__).with_name("worker.py")))
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
-"""One notebook, executed in its own process: ``python -m kit.report.worker SPEC.json``.
+"""One notebook, executed in its own process: ``python kit/report/worker.py SPEC.json``.
 
 The runner starts one worker per notebook so a dead or hung kernel can be told apart
 from a slow one and killed without touching the others. The worker prints progress as
 JSON lines on stdout (``{"cell": 3, "cells": 12}``) and writes its result to
 ``spec["result"]``. Secrets come from the environment variables named in
 ``spec["secret_envs"]``; the spec file holds none.
+
+It runs as a script and imports only the standard library at the top: papermill loads
+first so the kernel starts at once, and ``kit`` (with supabase-py) and nbconvert load in
+a thread while the kernel works.
 """
 
 from __future__ import annotations
@@ -12,11 +16,21 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from kit.report.results import CELL_ERROR, EXECUTED, KERNEL_DIED, RUNNER_CRASHED, TIMED_OUT
+if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == Path(__file__).parent:
+    sys.path.pop(0)  # run as a script: kit/report/ must not shadow top-level modules
+
+# How a notebook run ended; anything but EXECUTED makes the report exit 2.
+EXECUTED = "executed"
+CELL_ERROR = "cell error"
+KERNEL_DIED = "kernel died"
+TIMED_OUT = "timed out"
+RUNNER_CRASHED = "runner crashed"
+STATUSES = (EXECUTED, CELL_ERROR, KERNEL_DIED, TIMED_OUT, RUNNER_CRASHED)
 
 
 def _emit(event: dict[str, Any]) -> None:
@@ -56,6 +70,7 @@ def execute(spec: dict[str, Any]) -> tuple[str, str]:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
 
     papermill_engines.register("kit-progress", _progress_engine())
     deadline = time.monotonic() + float(spec["timeout"])
@@ -68,24 +83,53 @@ def execute(spec: dict[str, Any]) -> tuple[str, str]:
             spec["input"], spec["raw_output"], parameters=spec["parameters"],
             kernel_name=spec["kernel_name"], engine_name="kit-progress", progress_bar=False,
             execution_timeout=spec["timeout"], start_timeout=min(120, spec["timeout"]),
-            cwd=spec.get("cwd"), log_output=False, timeout_func=remaining)
+            cwd=spec.get("cwd"), log_output=False, timeout_func=remaining,
+            # Unix sockets, not TCP ports: kernels starting at once cannot race for a port
+            # in the worker's private folder
+            config=Config({"KernelManager": {"transport": "ipc", "ip": str(
+                Path(spec["raw_output"]).with_name("kernel-ipc"))}}))
     except PapermillExecutionError as exc:
         return CELL_ERROR, _one_line(f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
     except CellTimeoutError:
         return TIMED_OUT, f"still running when its {spec['timeout']:g} s timeout ran out"
     except DeadKernelError as exc:
         return KERNEL_DIED, _one_line(f"the kernel died: {exc}")
+    except RuntimeError as exc:
+        if "Kernel died" in str(exc):
+            return KERNEL_DIED, _one_line(f"the kernel died while starting: {exc}")
+        return RUNNER_CRASHED, _one_line(f"RuntimeError: {exc}")
     except Exception as exc:  # noqa: BLE001 - anything else is reported, never hidden
         return RUNNER_CRASHED, _one_line(f"{type(exc).__name__}: {exc}")
     return EXECUTED, ""
 
 
-def run(spec: dict[str, Any]) -> dict[str, Any]:
-    from kit.report.notebook_files import write_notebook_files
+class _WarmExporter(threading.Thread):
+    """Imports nbconvert and compiles its templates while the kernel works, so the page is
+    written moments after the last cell instead of seconds."""
 
+    def __init__(self) -> None:
+        super().__init__(name="warm-html-exporter", daemon=True)
+        self.exporter: Any = None
+
+    def run(self) -> None:
+        try:
+            from kit.report.notebook_files import html_exporter
+
+            self.exporter = html_exporter(warm=True)
+        except Exception:  # noqa: BLE001 - the page is then built cold, with errors shown there
+            self.exporter = None
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    import papermill  # noqa: F401 - before the thread starts: concurrent imports of jupyter_client race
+
+    warm = _WarmExporter()
+    warm.start()
     started = time.monotonic()
     status, error = execute(spec)
     duration = time.monotonic() - started
+    warm.join()
+    from kit.report.notebook_files import write_notebook_files
     from kit.report.scrub import secret_parameter_values
 
     known = [os.environ.get(name, "") for name in spec.get("secret_envs", [])]
@@ -94,7 +138,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                               "scenario": "", "checks": []}
     if Path(spec["raw_output"]).exists():
         scenario, checks = write_notebook_files(Path(spec["raw_output"]), Path(spec["ipynb"]),
-                                                Path(spec["html"]), known)
+                                                Path(spec["html"]), known, exporter=warm.exporter)
         result.update(scenario=scenario, checks=[c.to_dict() for c in checks])
     return result
 

@@ -1,0 +1,122 @@
+"""Benchmark the report runner against its floor; every figure measured in one run.
+
+    .venv/bin/python bench/report.py                    # notebooks/*.ipynb, jobs 2
+    .venv/bin/python bench/report.py --jobs 2 --only 00_start_here 04_diff_your_own_call
+
+Each configuration starts its own fresh embedded stack (a new data directory), so every
+wall time below includes one stack start, as `make report` on a fresh machine does.
+
+(a) report: `kit report` on the profile's N notebooks with J jobs (execution, scrubbing,
+    HTML pages, index, JUnit, summary).
+(b) floor: stack start + bare papermill executing N *empty* notebooks, J at a time (one
+    in-process thread per job, the kernel from the kit's kernelspec). Ratio a/b is the
+    issue's figure; target <= 1.5. It includes the notebooks' own work, which the runner
+    cannot remove.
+(c) same-work floor: stack start + bare papermill on the same N notebooks, J at a time,
+    no pages or scrubbing. Ratio a/c is the runner's own overhead on real notebooks.
+(d) empty report: `kit report` on the N empty notebooks. Ratio d/b is the runner's
+    overhead where it is largest, on notebooks that do nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+import kit
+from kit.report.profiles import NotebookSpec, Profile, load_profile, select_notebooks
+from kit.report.progress import QuietProgress
+from kit.report.run import kernel_environment, run_report
+from kit.report.runner import ensure_kernelspec
+
+
+def empty_notebooks(folder: Path, count: int) -> list[NotebookSpec]:
+    specs = []
+    for index in range(count):
+        nb = new_notebook(cells=[new_code_cell('target = "embedded"', metadata={"tags": ["parameters"]}),
+                                 new_code_cell("")])
+        nb.metadata["kernelspec"] = {"name": "kit", "display_name": "kit", "language": "python"}
+        path = folder / f"empty_{index:02d}.ipynb"
+        nbformat.write(nb, str(path))
+        specs.append(NotebookSpec(path))
+    return specs
+
+
+def bare_papermill(profile: Profile, specs: list[NotebookSpec], jobs: int, stack_dir: Path,
+                   out: Path) -> float:
+    """Stack start + papermill alone, ``jobs`` notebooks at a time; returns wall seconds."""
+    import papermill
+
+    started = time.monotonic()
+    kernel = kernel_environment(profile, stack_dir=stack_dir)
+    os.environ.update(kernel.env)  # bare papermill: kernels inherit this process's environment
+    name = ensure_kernelspec()
+    out.mkdir(parents=True, exist_ok=True)
+
+    def run(spec: NotebookSpec) -> None:
+        try:
+            papermill.execute_notebook(str(spec.path), str(out / spec.path.name), kernel_name=name,
+                                       parameters={**profile.target_parameters(), **spec.parameters},
+                                       progress_bar=False, cwd=str(spec.path.parent))
+        except papermill.PapermillExecutionError:
+            pass  # a failing scenario still counts: the report runs it too
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(run, specs))
+    return time.monotonic() - started
+
+
+def report(profile: Profile, jobs: int, only: list[str] | None, stack_dir: Path, out: Path) -> float:
+    started = time.monotonic()
+    run_report(profile, only=only, jobs=jobs, out=out, stack_dir=stack_dir,
+               progress=QuietProgress(io.StringIO(), 0))
+    return time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="embedded")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", nargs="+")
+    args = parser.parse_args(argv)
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # as the workers do
+    profile = load_profile(args.profile)
+    specs = select_notebooks(profile, args.only)
+    with tempfile.TemporaryDirectory(prefix="kit-bench-report-") as tmp:
+        root = Path(tmp)
+        empties = empty_notebooks(root, len(specs))
+        empty_profile = Profile(name="empty", notebooks=tuple(empties), timeout=profile.timeout)
+        stacks = [root / f"stack_{name}" / ".kit" / "stack" for name in "abcd"]
+        figures = {}
+        try:
+            figures["b"] = bare_papermill(profile, empties, args.jobs, stacks[1], root / "b")
+            figures["a"] = report(profile, args.jobs, args.only, stacks[0], root / "a")
+            figures["c"] = bare_papermill(profile, specs, args.jobs, stacks[2], root / "c")
+            figures["d"] = report(empty_profile, args.jobs, None, stacks[3], root / "d")
+        finally:
+            for stack_dir in stacks:
+                kit.stack.stop(stack_dir)
+    n, j = len(specs), args.jobs
+    print(f"notebooks: {n} ({', '.join(s.name for s in specs)}), jobs {j}; "
+          f"each line includes one fresh stack start")
+    print(f"(a) kit report, real notebooks            {figures['a']:7.1f} s")
+    print(f"(b) floor: papermill, empty notebooks     {figures['b']:7.1f} s")
+    print(f"(c) papermill alone, real notebooks       {figures['c']:7.1f} s")
+    print(f"(d) kit report, empty notebooks           {figures['d']:7.1f} s")
+    print(f"a/b = {figures['a'] / figures['b']:.2f}   (issue's figure, target <= 1.5)")
+    print(f"a/c = {figures['a'] / figures['c']:.2f}   (runner overhead on the same work)")
+    print(f"d/b = {figures['d'] / figures['b']:.2f}   (runner overhead on empty notebooks)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
