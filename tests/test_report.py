@@ -35,21 +35,21 @@ NOT_A_JWT = "hunter2-secret-parameter-0042"  # a secret-named parameter that mus
 # could (print, HTML, JSON); shows an HTML error page in a sandboxed iframe; records
 # checks, one forced to fail when fail=True.
 CHECKS_BODY = [
-    "import json, os\nimport httpx\nimport kit\nfrom kit.checks import Check\n"
+    ("import json, os\nimport httpx\nimport kit\nfrom kit.checks import Check\n"
     "from IPython.display import display\n"
     "key = os.environ[key_env]\n"
     "response = httpx.get(os.environ[url_env] + '/rest/v1/', headers={'apikey': key})\n"
     "print('the key is', key, 'and the token parameter is', api_token)\n"
     "display({'text/html': f'<p>key: <code>{key}</code></p>'}, raw=True)\n"
-    "json.dumps({'apikey': key})",
-    "page = ('&lt;!DOCTYPE html&gt;&lt;title&gt;520&lt;/title&gt;&lt;h1&gt;'\n"
+    "json.dumps({'apikey': key})"),
+    ("page = ('&lt;!DOCTYPE html&gt;&lt;title&gt;520&lt;/title&gt;&lt;h1&gt;'\n"
     "        'Web server is returning an unknown error&lt;/h1&gt;&lt;p&gt;Error code 520&lt;/p&gt;')\n"
     "display({'text/html': '<iframe class=\"kit-error-page\" sandbox=\"\" '\n"
-    "         f'srcdoc=\"{page}\" style=\"width:600px;height:160px\"></iframe>'}, raw=True)",
-    "kit.record([Check('the stack answered', response.status_code < 500, "
+    "         f'srcdoc=\"{page}\" style=\"width:600px;height:160px\"></iframe>'}, raw=True)"),
+    ("kit.record([Check('the stack answered', response.status_code < 500, "
     "f'HTTP {response.status_code}'),\n"
     "            Check('forced check', not fail, 'fail parameter was set' if fail else '')],\n"
-    "           figures={'max_stall_ms': stall_ms}, scenario='generated checks')",
+    "           figures={'max_stall_ms': stall_ms}, scenario='generated checks')"),
 ]
 
 
@@ -217,8 +217,8 @@ def test_forced_failing_check_exits_1_and_baseline_shows_it(
 
 def test_broken_notebooks_exit_2_with_each_failure_named(stack_dir: Path, tmp_path: Path) -> None:
     write_notebook(tmp_path / "gen_raises.ipynb",
-                   ["import kit\nfrom kit.checks import Check\n"
-                    "kit.record([Check('recorded before the error', True)])",
+                   [("import kit\nfrom kit.checks import Check\n"
+                     "kit.record([Check('recorded before the error', True)])"),
                     "raise RuntimeError('scenario broke on purpose')"])
     write_notebook(tmp_path / "gen_dies.ipynb", ["import os\nos._exit(1)"])
     write_notebook(tmp_path / "gen_sleeps.ipynb", ["import time\ntime.sleep(600)"])
@@ -244,11 +244,11 @@ def test_broken_notebooks_exit_2_with_each_failure_named(stack_dir: Path, tmp_pa
 def test_watchdog_kills_a_worker_that_never_answers(tmp_path: Path) -> None:
     child_pid_file = tmp_path / "child.pid"
     hanging_worker = [sys.executable, "-c",
-                      "import subprocess, sys, time\n"
+                      ("import subprocess, sys, time\n"
                       "child = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
                       f"open({str(child_pid_file)!r}, 'w').write(str(child.pid))\n"
                       "print('{\"cell\": 1, \"cells\": 4}', flush=True)\n"
-                      "time.sleep(600)\n"]
+                      "time.sleep(600)\n")]
     job = NotebookJob("hangs", tmp_path / "hangs.ipynb", {}, tmp_path / "hangs.ipynb",
                       tmp_path / "hangs.html")
     [result] = run_notebooks([job], parallel=1, timeout=1, watchdog_grace=1, env=dict(os.environ),

@@ -77,14 +77,14 @@ def test_recorded_checks_are_read_from_display_outputs_in_order() -> None:
 
 
 def test_summary_text_table() -> None:
-    assert render_summary_text(summary(passing(), failing(), died())) == "\n".join([
+    assert render_summary_text(summary(passing(), failing(), died())).splitlines() == [
         "notebook    status       checks  failed  time",
         "01_storage  executed     2/2     0       4.2 s",
         "02_queue    executed     0/1     1       2.0 s",
         "03_llm      kernel died  0/0     0       1.0 s",
         "  FAIL 02_queue: no stall — stall 212 ms",
         "  03_llm: kernel died: the kernel died: Kernel died",
-        "exit 2: a notebook failed to execute"])
+        "exit 2: a notebook failed to execute"]
 
 
 def test_index_html_escapes_names_and_shows_status_links_and_versions() -> None:

@@ -10,7 +10,8 @@ Implementations register in ``PROGRESS``; ``make_progress("nope", ...)`` lists t
 from __future__ import annotations
 
 import threading
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 from kit.errors import UsageError
 from kit.report.results import NotebookResult

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Union
+from typing import Any
 
 from kit.checks import CHECKS_MIME, Check, Checks, render_checks_html, render_checks_text
 
-Figures = Mapping[str, Union[float, Mapping[str, float]]]
+Figures = Mapping[str, "float | Mapping[str, float]"]
 
 
 def checks_bundle(checks: Checks | Iterable[Check] | Check, figures: Figures | None = None,

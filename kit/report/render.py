@@ -120,9 +120,8 @@ def render_comparison_html(comparison: Comparison) -> str:
 
 
 def _meta_rows(summary: ReportSummary) -> str:
-    rows: list[tuple[str, Any]] = [("profile", summary.profile),
-                                   ("target", f"{summary.target.get('kind')} "
-                                              f"{summary.target.get('url', '')}"),
+    target = f"{summary.target.get('kind')} {summary.target.get('url', '')}"
+    rows: list[tuple[str, Any]] = [("profile", summary.profile), ("target", target),
                                    ("started", summary.started),
                                    ("duration", f"{summary.duration_s:.1f} s")]
     rows += [(name, version) for name, version in sorted(summary.versions.items())]

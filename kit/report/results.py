@@ -24,6 +24,10 @@ from kit.report.worker import (
     TIMED_OUT,
 )
 
+__all__ = ["CELL_ERROR", "EXECUTED", "EXIT_CHECK_FAILED", "EXIT_NOT_EXECUTED", "EXIT_OK",
+           "EXIT_USAGE", "KERNEL_DIED", "RUNNER_CRASHED", "STATUSES", "TIMED_OUT",
+           "NotebookResult", "ReportSummary", "recorded_checks"]
+
 
 @dataclass
 class NotebookResult:
@@ -117,7 +121,7 @@ class ReportSummary:
 
 def recorded_checks(nb: Any) -> tuple[str, list[Check]]:
     """The scenario name and checks a notebook recorded with ``kit.record`` (in cell order)."""
-    scenario, checks = "", []
+    scenario, checks = "", list[Check]()
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             data = output.get("data", {}) if output.get("output_type") in (

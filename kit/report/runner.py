@@ -120,7 +120,7 @@ class _Worker:
         self.job, self.workdir, self.timeout, self.grace = job, workdir, timeout, grace
         self.env, self.progress, self.worker_argv = env, progress, worker_argv
         self.last_cell = (0, 0)
-        self.spec = {"input": str(job.source), "raw_output": str(workdir / "raw.ipynb"),
+        self.spec: dict[str, Any] = {"input": str(job.source), "raw_output": str(workdir / "raw.ipynb"),
                      "ipynb": str(job.ipynb), "html": str(job.html),
                      "parameters": job.parameters, "kernel_name": kernel_name,
                      "timeout": timeout, "cwd": str(job.source.parent),
@@ -161,8 +161,8 @@ class _Worker:
     def _result(self, returncode: int, killed: bool, duration: float) -> NotebookResult:
         from kit.checks import Check
 
-        base = {"name": self.job.name, "duration_s": duration,
-                "parameters": self.job.shown_parameters}
+        base: dict[str, Any] = {"name": self.job.name, "duration_s": duration,
+                                "parameters": self.job.shown_parameters}
         answer = self.workdir / "result.json"
         if not killed and answer.exists():
             data = json.loads(answer.read_text())

@@ -41,7 +41,7 @@ def _emit(event: dict[str, Any]) -> None:
 def _progress_engine() -> type:
     from papermill.engines import NBClientEngine
 
-    class ProgressEngine(NBClientEngine):  # type: ignore[misc]
+    class ProgressEngine(NBClientEngine):
         """papermill's nbclient engine that also reports each cell as it starts."""
 
         @classmethod
