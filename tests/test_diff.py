@@ -146,7 +146,8 @@ async def test_service_variants_from_async_code(stack: Target, stored_object: st
 
 def test_await_guard_option_names_the_line(stack: Target, chats: str) -> None:
     r = kit.diff(lambda c: c.table(chats).select("*").execute(), target=stack,
-                 modes="sync,await_sync", await_guard=True)
+                 modes="sync,async,await_sync", await_guard=True)
+    assert r["async"].equal_to_baseline  # awaiting the AsyncClient's coroutine is untouched
     error = r["await_sync"].error
     assert isinstance(error, kit.AwaitOnSyncResult) and isinstance(error, TypeError)
     assert error.call_site is not None and error.call_site.function == "_run_await_sync"

@@ -10,6 +10,7 @@ from postgrest.base_request_builder import APIResponse, SingleAPIResponse
 
 import kit
 from kit.loop import AwaitOnSyncResult, await_guard, await_guard_active
+from kit.loop.guard import _guarded_classes
 
 
 def _response() -> SingleAPIResponse:
@@ -32,10 +33,13 @@ async def test_guarded_await_names_the_line_and_both_fixes() -> None:
 
 
 async def test_the_guard_is_restored_on_exit() -> None:
+    classes = _guarded_classes()
+    assert [c.__name__ for c in classes] == ["APIResponse", "UploadResponse", "AuthResponse",
+                                             "UserResponse"]
     with await_guard():
-        assert "__await__" in APIResponse.__dict__
+        assert all("__await__" in c.__dict__ for c in classes)
         assert await_guard_active()
-    assert "__await__" not in APIResponse.__dict__
+    assert not any("__await__" in c.__dict__ for c in classes)
     assert not await_guard_active()
     with pytest.raises(TypeError, match="can't be used in 'await' expression") as caught:
         await _response()  # type: ignore[misc]
@@ -77,3 +81,14 @@ async def test_guard_with_a_real_sync_client(service_client, sql, unique) -> Non
         await service_client.table(table).select("*").eq("id", 1).single().execute()
     assert caught.value.result_type == "SingleAPIResponse"
     assert ".single().execute()" in str(caught.value)
+
+
+async def test_guard_on_a_real_sync_storage_upload(service_client, unique) -> None:
+    bucket = f"guard-{unique}"
+    service_client.storage.create_bucket(bucket)
+    with await_guard(), pytest.raises(AwaitOnSyncResult, match="UploadResponse") as caught:
+        await service_client.storage.from_(bucket).upload("a.txt", b"hello",
+                                                          {"content-type": "text/plain"})
+    assert caught.value.call_site is not None
+    assert caught.value.call_site.function == "test_guard_on_a_real_sync_storage_upload"
+    assert service_client.storage.from_(bucket).download("a.txt") == b"hello"

@@ -6,8 +6,10 @@
 
     guard = kit.await_guard(); guard.enable(); ...; guard.disable()   # the same, by hand
 
-While enabled, postgrest's ``APIResponse`` (and so ``SingleAPIResponse``) get an ``__await__``
-that raises; the last ``disable()`` removes it. Enabling is counted and locked, so nested and
+While enabled, postgrest's ``APIResponse`` (and so ``SingleAPIResponse``), storage3's
+``UploadResponse`` and supabase_auth's ``AuthResponse``/``UserResponse`` get an ``__await__``
+that raises; the last ``disable()`` removes it. Results of builtin types (``bytes`` from a
+download, ``list`` from ``list()``) cannot be patched and keep the bare TypeError. Enabling is counted and locked, so nested and
 concurrent guards in several threads are safe; the error is a ``TypeError`` too, so code
 that caught the bare TypeError still catches it.
 """
@@ -25,7 +27,12 @@ from kit.errors import KitError, UsageError
 from kit.loop.frames import FrameInfo, classify
 
 # (module, class): results of sync SDK calls that are objects of classes we may patch.
-GUARDED_CLASSES = (("postgrest.base_request_builder", "APIResponse"),)
+# Async clients' calls are coroutines that return these same classes, so only an ``await``
+# on the object itself (a sync call's result) ever reaches the patched ``__await__``.
+GUARDED_CLASSES = (("postgrest.base_request_builder", "APIResponse"),
+                   ("storage3.types", "UploadResponse"),
+                   ("supabase_auth.types", "AuthResponse"),
+                   ("supabase_auth.types", "UserResponse"))
 
 _lock = threading.Lock()
 _depth = 0
@@ -43,7 +50,7 @@ class AwaitOnSyncResult(KitError, TypeError):
         source = f": `{call_site.source_line}`" if call_site and call_site.source_line else ""
         super().__init__(
             f"await on a sync supabase result ({result_type}){where}{source}; a sync Client's "
-            "execute() returns the response itself, not a coroutine",
+            "calls return their result itself, not a coroutine",
             fix="either build the client with `await acreate_client(url, key)` and keep the "
                 "`await`, or keep the sync client and run the call off the loop with "
                 "`await asyncio.to_thread(lambda: ...execute())` (dropping the `await` alone "
