@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/stack_storage.py          # starts a stack in a temp dir
 
-(a) throughput: a 5 MB object downloaded through the gateway (plain httpx, keep-alive)
-    vs reading the same 5 MB file from disk in this process, alternating, medians.
+(a) throughput: a 5 MB object downloaded through the gateway (plain httpx, keep-alive, as
+    storage3 reads it) vs reading the same 5 MB file from disk in this process, alternating,
+    medians; plus the same download read off a bare socket, which shows how much of the
+    gap is the Python HTTP client rather than the server.
 (b) latency: a 30 KB PNG uploaded (``x-upsert``) and downloaded vs the trivial route
     ``/_kit/ping`` (the floor), alternating in one loop on one connection, medians.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import io
 import random
+import socket
 import statistics
 import sys
 import tempfile
@@ -43,6 +46,20 @@ def _timed(fn: object) -> float:
     start = time.perf_counter()
     fn()  # type: ignore[operator]
     return time.perf_counter() - start
+
+
+def _raw_get(http: httpx.Client, path: str) -> int:
+    """GET over a bare socket (Connection: close); returns the bytes read, headers included."""
+    url = http.base_url
+    with socket.create_connection((url.host, url.port or 80)) as sock:
+        head = "".join(f"{k}: {v}\r\n" for k, v in http.headers.items()
+                       if k.lower() in ("apikey", "authorization"))
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {url.host}\r\n{head}"
+                     "Connection: close\r\n\r\n".encode())
+        total = 0
+        while chunk := sock.recv(1 << 20):
+            total += len(chunk)
+    return total
 
 
 def measure(target: Target) -> dict[str, float]:
@@ -80,10 +97,14 @@ def _measure(http: httpx.Client, bucket: str, big: bytes, png: bytes, disk_copy:
     def read_disk() -> None:
         assert len(disk_copy.read_bytes()) == BIG
 
-    gateway_s, disk_s = [], []
+    def download_big_raw() -> None:
+        assert _raw_get(http, f"{objects}/big.bin") > BIG
+
+    gateway_s, disk_s, raw_s = [], [], []
     for _ in range(THROUGHPUT_ROUNDS):
         gateway_s.append(_timed(download_big))
         disk_s.append(_timed(read_disk))
+        raw_s.append(_timed(download_big_raw))
 
     upload_headers = {"content-type": "image/png", "x-upsert": "true"}
 
@@ -105,6 +126,7 @@ def _measure(http: httpx.Client, bucket: str, big: bytes, png: bytes, disk_copy:
     mb = BIG / 1e6
     gateway_mbps = mb / statistics.median(gateway_s)
     disk_mbps = mb / statistics.median(disk_s)
+    raw_mbps = mb / statistics.median(raw_s)
     ping_ms = statistics.median(ping_s) * 1e3
     upload_ms = statistics.median(upload_s) * 1e3
     download_ms = statistics.median(download_s) * 1e3
@@ -112,6 +134,8 @@ def _measure(http: httpx.Client, bucket: str, big: bytes, png: bytes, disk_copy:
         "storage_download_5mb_mb_per_s": gateway_mbps,
         "storage_disk_read_5mb_mb_per_s": disk_mbps,
         "storage_download_vs_disk_ratio": gateway_mbps / disk_mbps,
+        "storage_download_raw_socket_5mb_mb_per_s": raw_mbps,
+        "storage_download_raw_socket_vs_disk_ratio": raw_mbps / disk_mbps,
         "storage_ping_ms": ping_ms,
         "storage_upload_30kb_ms": upload_ms,
         "storage_download_30kb_ms": download_ms,
@@ -127,6 +151,9 @@ def render(figures: dict[str, float]) -> str:
         (f"5 MB download through the gateway: {f['storage_download_5mb_mb_per_s']:.0f} MB/s; "
         f"same file read from disk: {f['storage_disk_read_5mb_mb_per_s']:.0f} MB/s; "
         f"ratio {f['storage_download_vs_disk_ratio']:.3f}"),
+        (f"same download read off a bare socket (no HTTP client parsing): "
+         f"{f['storage_download_raw_socket_5mb_mb_per_s']:.0f} MB/s, ratio to disk "
+         f"{f['storage_download_raw_socket_vs_disk_ratio']:.3f}"),
         (f"30 KB image upload {f['storage_upload_30kb_ms']:.2f} ms, download "
         f"{f['storage_download_30kb_ms']:.2f} ms, /_kit/ping floor {f['storage_ping_ms']:.2f} ms "
         f"(medians of {LATENCY_ROUNDS}, alternating)"),
