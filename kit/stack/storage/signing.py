@@ -8,7 +8,8 @@ the stack's secret, as the real service makes them.
     PUT  /object/upload/sign/{bucket}/{key}?token=…             → uploads as the token's owner
 
 A token has no ``role``, so it never works as an API key, and an API key has no ``url``,
-so it never works as a signed URL.
+so it never works as a signed URL. Upload tokens also carry ``owner`` and ``upsert``;
+download tokens never do, so neither kind opens the other's route.
 """
 
 from __future__ import annotations
