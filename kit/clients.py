@@ -14,7 +14,9 @@ followed, HTTP/2 when ``h2`` is installed.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -82,8 +84,8 @@ def clients(target: Target, *, capture: Capture | None = None, faults: Any = Non
     key = _key_for(target, role)
     capture = capture if capture is not None else Capture()
     capture.add_secrets(target.anon_key, target.service_role_key, target.jwt_secret)
-    sync_inner: httpx.BaseTransport = httpx.HTTPTransport(http2=_HTTP2)
-    async_inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(http2=_HTTP2)
+    sync_inner: httpx.BaseTransport = httpx.HTTPTransport(http2=_HTTP2, verify=_ssl_context())
+    async_inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(http2=_HTTP2, verify=_ssl_context())
     if faults is not None:
         sync_inner, async_inner = _with_faults(sync_inner, async_inner, faults)
     sync_http = httpx.Client(transport=RecordingTransport(sync_inner, capture),
@@ -101,6 +103,14 @@ def clients(target: Target, *, capture: Capture | None = None, faults: Any = Non
 
 
 _HTTP2 = importlib.util.find_spec("h2") is not None
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context for every transport (building one costs ~100 ms)."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _key_for(target: Target, role: Role | None) -> str:

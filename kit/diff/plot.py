@@ -6,6 +6,9 @@ backend, in scripts and in notebooks, and never opens a window.
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,12 +17,27 @@ if TYPE_CHECKING:
     from kit.diff.report import DiffReport
 
 
-def plot_timeline(report: DiffReport) -> Figure:
-    """``report.plot()``: x is milliseconds since each mode's calls began."""
+@functools.lru_cache(maxsize=1)
+def _timeline_figure_class() -> type[Figure]:
     from matplotlib.figure import Figure
 
+    class TimelineFigure(Figure):
+        """A Figure that displays itself as a PNG wherever it is shown: JupyterLab, nbconvert
+        HTML, papermill outputs (no pyplot, no inline backend needed)."""
+
+        def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                    "text/plain": f"<timeline of {len(self.axes[0].get_yticklabels())} modes>"}
+
+    return TimelineFigure
+
+
+def plot_timeline(report: DiffReport) -> Figure:
+    """``report.plot()``: x is milliseconds since each mode's calls began."""
     rows = report.rows
-    figure = Figure(figsize=(10, 0.7 * len(rows) + 1.4), layout="constrained")
+    figure = _timeline_figure_class()(figsize=(10, 0.7 * len(rows) + 1.4), layout="constrained")
     axes = figure.add_subplot()
     labelled: set[str] = set()
 
