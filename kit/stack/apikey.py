@@ -8,6 +8,7 @@ The verified ``Auth`` is put in ``scope["kit.auth"]`` for the handlers.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
@@ -35,6 +36,19 @@ class ApiKeyMiddleware:
         self.app = app
         self.keys = keys
         self.known_keys = {keys.anon_key, keys.service_role_key}
+        self._claims: dict[str, dict[str, Any]] = {}  # verified tokens (HS256 decode is costly)
+
+    def _verified(self, token: str) -> dict[str, Any]:
+        """``keys.decode(token)``, remembered until the token's ``exp`` (errors never are)."""
+        claims = self._claims.get(token)
+        if claims is not None and claims["exp"] > time.time():
+            return claims
+        claims = self.keys.decode(token)
+        if isinstance(claims.get("exp"), (int, float)) and "nbf" not in claims:
+            if len(self._claims) >= 4096:
+                self._claims.clear()
+            self._claims[token] = claims
+        return claims
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -56,7 +70,7 @@ class ApiKeyMiddleware:
         token = _bearer(headers.get("authorization")) or apikey
         if token:
             try:
-                claims = self.keys.decode(token)
+                claims = self._verified(token)
             except jwt.ExpiredSignatureError:
                 await _jwt_error(path, "JWT expired", "PGRST303", "jwt expired")(scope, receive, send)
                 return

@@ -10,22 +10,32 @@ Prefer, Range, profiles), ``handlers`` / ``functions`` (the endpoints), ``proble
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
 
 from kit.stack.context import StackContext
 
-__all__ = ["build_app"]
-
-_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT", "OPTIONS"]
+__all__ = ["RestApp", "build_app"]
 
 
-def build_app(ctx: StackContext) -> Starlette:
+class RestApp:
+    """A bare ASGI app (no router or middleware of its own: the hot path stays short)."""
+
+    def __init__(self, ctx: StackContext) -> None:
+        from kit.stack.rest.handlers import RestService
+
+        self.service = RestService(ctx)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]
+        response = await self.service.handle(Request(scope, receive), path.lstrip("/"))
+        await response(scope, receive, send)
+
+
+def build_app(ctx: StackContext) -> RestApp:
     """The /rest/v1 ASGI app for one stack (the gateway authenticates before it is reached)."""
-    from kit.stack.rest.handlers import RestService
-
-    service = RestService(ctx)
-    routes = [Route("/{path:path}", service.handle, methods=_METHODS)]
-    app = Starlette(routes=routes)
-    app.state.rest = service
-    return app
+    return RestApp(ctx)

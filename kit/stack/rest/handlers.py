@@ -57,11 +57,11 @@ class RestService:
         # skip parsing, building and composing; values stay bound parameters
         self._reads: OrderedDict[tuple[Any, ...], build.Statement] = OrderedDict()
 
-    async def handle(self, request: HttpRequest) -> Response:
+    async def handle(self, request: HttpRequest, path: str) -> Response:
+        """Answer one request; ``path`` is relative to /rest/v1 (``todos``, ``rpc/fn``, ``""``)."""
         started = time.monotonic()
         head = request.method == "HEAD"
         try:
-            path = request.path_params.get("path", "")
             if path.startswith("rpc/"):
                 return await self.rpc(request, path[4:], started)
             if path in ("", "/"):
