@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kit.errors import KitError, StackError, TargetError, UsageError
+from kit.errors import KitError, TargetError, UsageError
 from kit.report.results import EXIT_NOT_EXECUTED, EXIT_USAGE
 
 EPILOG = """exit codes:
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, TargetError) as exc:
         print(f"kit report: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (StackError, KitError) as exc:
+    except KitError as exc:  # the stack did not start, or another failure to run
         print(f"kit report: {exc}", file=sys.stderr)
         return EXIT_NOT_EXECUTED
     from kit.report.render import render_summary_text

@@ -64,7 +64,7 @@ class BarProgress:
         self.stream = stream
         self.overall = tqdm(total=total, desc="notebooks", unit="nb", position=0, file=stream,
                             leave=True, dynamic_ncols=True)
-        self.bars: dict[str, Any] = {}
+        self.bars: dict[str, tuple[Any, int]] = {}  # name -> (bar, screen row)
         self._free_rows: list[int] = []
         self._next_row = 1
 
@@ -72,12 +72,13 @@ class BarProgress:
         with self._lock:
             row = self._free_rows.pop(0) if self._free_rows else self._next_row
             self._next_row = max(self._next_row, row + 1)
-            self.bars[name] = self._tqdm(total=1, desc=name, unit="cell", position=row,
-                                         file=self.stream, leave=False, dynamic_ncols=True)
+            bar = self._tqdm(total=1, desc=name, unit="cell", position=row, file=self.stream,
+                             leave=False, dynamic_ncols=True)
+            self.bars[name] = (bar, row)
 
     def advanced(self, name: str, cell: int, cells: int) -> None:
         with self._lock:
-            bar = self.bars.get(name)
+            bar, _ = self.bars.get(name, (None, 0))
             if bar is not None:
                 bar.total = cells
                 bar.n = cell
@@ -85,9 +86,9 @@ class BarProgress:
 
     def finished(self, result: NotebookResult) -> None:
         with self._lock:
-            bar = self.bars.pop(result.name, None)
+            bar, row = self.bars.pop(result.name, (None, 0))
             if bar is not None:
-                self._free_rows.append(bar.pos if isinstance(bar.pos, int) else 1)
+                self._free_rows.append(row)
                 bar.close()
             self._tqdm.write(f"{result.name}: {outcome_text(result)} ({result.duration_s:.1f} s)",
                              file=self.stream)
@@ -95,7 +96,7 @@ class BarProgress:
 
     def close(self) -> None:
         with self._lock:
-            for bar in self.bars.values():
+            for bar, _ in self.bars.values():
                 bar.close()
             self.overall.close()
 

@@ -177,7 +177,11 @@ class _Worker:
             return NotebookResult(status=TIMED_OUT, error=f"no answer {self.timeout + self.grace:g} s"
                                   f" after start{where}; the runner killed it and its kernel",
                                   scenario=scenario, checks=checks, files=self._files(), **base)
-        detail = _tail(self.workdir / "stderr.log")
+        from kit.report.scrub import scrub_text, secret_parameter_values
+
+        known = [self.env.get(name, "") for name in self.spec["secret_envs"]]
+        detail = scrub_text(_tail(self.workdir / "stderr.log"),
+                            known + secret_parameter_values(self.job.parameters))
         return NotebookResult(status=RUNNER_CRASHED, error=f"the worker exited with code "
                               f"{returncode}{where}" + (f": {detail}" if detail else ""),
                               scenario=scenario, checks=checks, files=self._files(), **base)

@@ -130,11 +130,12 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     duration = time.monotonic() - started
     warm.join()
     from kit.report.notebook_files import write_notebook_files
-    from kit.report.scrub import secret_parameter_values
+    from kit.report.scrub import scrub_text, secret_parameter_values
 
     known = [os.environ.get(name, "") for name in spec.get("secret_envs", [])]
     known += secret_parameter_values(spec["parameters"])
-    result: dict[str, Any] = {"status": status, "error": error, "duration_s": duration,
+    result: dict[str, Any] = {"status": status, "error": scrub_text(error, known),
+                              "duration_s": duration,
                               "scenario": "", "checks": []}
     if Path(spec["raw_output"]).exists():
         scenario, checks = write_notebook_files(Path(spec["raw_output"]), Path(spec["ipynb"]),
