@@ -230,7 +230,8 @@ def _parse_embed(part: str, whole: str) -> Embed:
     if not name or len(other) > 1 or (name.endswith(")") and not alias):
         raise ParseError("select", f"failed to parse select parameter ({whole})",
                          f"bad embedded resource {part!r}")
-    if not name.replace("_", "").replace("-", "").isalnum() and not name.startswith('"'):
+    aggregate = name.lower() in ("count", "sum", "avg", "min", "max") and not inner.strip()
+    if aggregate or (not name.replace("_", "").replace("-", "").isalnum() and not name.startswith('"')):
         raise ParseError("select", f"failed to parse select parameter ({whole})",
                          f"aggregates and functions ({part!r}) are not supported by the kit stack")
     items = parse_select(inner, depth=1) if inner.strip() else (Star(),)
