@@ -159,6 +159,8 @@ READS: dict[str, tuple[Op, Callable[[Any], Any], Any]] = {
     "rpc rows GET count": (lambda c, n: c.rpc(f"older_{n.suffix}", {"min_age": 30}, get=True, count="exact")
                            .select("id").order("id"), lambda r: (r.data, r.count),
                            ([{"id": 1}, {"id": 2}, {"id": 4}], 3)),
+    "rpc HEAD count": (lambda c, n: c.rpc(f"older_{n.suffix}", {"min_age": 30}, head=True, count="exact"),
+                       lambda r: (r.data, r.count), ([], 3)),
     "rpc one row": (lambda c, n: c.rpc(f"person_{n.suffix}", {"pid": 2}).select("name"),
                     lambda r: r.data, {"name": "bob"}),
     "rpc set of scalars": (lambda c, n: c.rpc(f"names_{n.suffix}", {}), lambda r: r.data,
@@ -250,3 +252,14 @@ async def test_write_sync_and_async_agree(name: str, twins: tuple[Names, Names],
     result = await both(op, twins[0], stack, n_async=twins[1])
     assert result.data == expected_data
     assert rows(db_url, twins[0].people) == rows(db_url, twins[1].people) == expected_rows
+
+
+async def test_content_profile_selects_the_schema_of_a_write(names: Names, stack: Target) -> None:
+    sync_client, async_client = clients(stack)
+    sync_rows = sync_client.schema(names.schema).table("things").insert({"id": 2, "label": "s"}).execute()
+    async_rows = await async_client.schema(names.schema).table("things").insert({"id": 3, "label": "a"}).execute()
+    assert (sync_rows.data, async_rows.data) == ([{"id": 2, "label": "s"}], [{"id": 3, "label": "a"}])
+    async with httpx.AsyncClient(timeout=60) as http:
+        wrong = await http.post(f"{stack.url}/rest/v1/things", json={"id": 4},
+                                headers={"apikey": stack.anon_key, "Content-Profile": "public"})
+    assert (wrong.status_code, wrong.json()["code"]) == (404, "PGRST205")

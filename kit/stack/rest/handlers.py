@@ -101,9 +101,9 @@ class RestService:
         if reading:
             return await self._read(request, schema, table, query, resolved, negotiated, prefs)
         if method == "POST":
-            return await self._insert(request, schema, table, query, resolved, negotiated, prefs, started)
+            return await self._insert(request, table, query, resolved, negotiated, prefs, started)
         if method == "PATCH":
-            return await self._update(request, schema, table, query, resolved, negotiated, prefs, started)
+            return await self._update(request, table, query, resolved, negotiated, prefs, started)
         if method == "DELETE":
             return await self._delete(request, table, query, resolved, negotiated, prefs)
         raise RestProblem(405, "PGRST117", f"Unsupported HTTP method: {method}", None,
@@ -139,7 +139,7 @@ class RestService:
         ranged = nego.byte_range(request.headers.get("range"))
         if ranged and query.limit is None and query.offset is None:
             query = _with_paging(query, ranged)
-        key = (id(schema), table.key, request.scope["query_string"], ranged, prefs.count,
+        key = (schema.generation, schema.loaded_at, table.key, request.scope["query_string"], ranged, prefs.count,
                negotiated.strip_nulls)
         statement = self._reads.get(key)
         if statement is None:
@@ -158,7 +158,7 @@ class RestService:
 
     # -- writes -----------------------------------------------------------------------------
 
-    async def _insert(self, request: HttpRequest, schema: Schema, table: Table, query: Request,
+    async def _insert(self, request: HttpRequest, table: Table, query: Request,
                       resolved: list[build.ResolvedEmbed], negotiated: nego.Negotiated,
                       prefs: nego.Preferences, started: float) -> Response:
         payload = await _json_body(request)
@@ -181,7 +181,7 @@ class RestService:
         return await self._write(request, table, query, resolved, negotiated, prefs, mutations,
                                  status=201, default_return="minimal")
 
-    async def _update(self, request: HttpRequest, schema: Schema, table: Table, query: Request,
+    async def _update(self, request: HttpRequest, table: Table, query: Request,
                       resolved: list[build.ResolvedEmbed], negotiated: nego.Negotiated,
                       prefs: nego.Preferences, started: float) -> Response:
         _no_paging(query, "PATCH")
