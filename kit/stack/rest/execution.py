@@ -1,6 +1,7 @@
 """Run a request's statements as the caller, in one transaction, in as few round trips as possible.
 
-/rest/v1 has its own small autocommit pool. Each connection remembers the caller (role
+/rest/v1 has its own small autocommit pool, last in first out (the warm connection, with its
+prepared statements, serves sequential requests). Each connection remembers the caller (role
 and JWT claims) its session is set to. A request whose caller matches sends just its one
 statement: one round trip, and PostgreSQL runs it as that role with RLS. Otherwise the
 ``set_config`` calls and the statements go out together in a pipeline, which PostgreSQL
@@ -17,13 +18,14 @@ transaction with ``set_config(..., true)`` is used and rolled back if needed, as
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from kit.stack.database import Auth
 from kit.stack.rest.problems import RestProblem, problem_from_database
@@ -52,26 +54,41 @@ Check = Callable[[list[Result]], RestProblem | None]
 class RestConnections:
     """The REST service's own pool (its sessions hold API roles, so it is not shared)."""
 
-    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 16) -> None:
-        self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            url, connection_class=CallerConnection, kwargs={"autocommit": True},
-            min_size=min_size, max_size=max_size, open=False, timeout=30)
-        self._opened = False
+    def __init__(self, url: str, *, max_size: int = 16) -> None:
+        self.url = url
+        self.max_size = max_size
+        self._idle: list[CallerConnection] = []
+        self._slots: asyncio.Semaphore | None = None  # created in the server's loop
 
     async def close(self) -> None:
-        if self._opened:
-            await self.pool.close()
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[CallerConnection]:
+        """A connection of its own for one request; broken or mid-transaction ones are dropped."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_size)
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else None
+            if conn is None or conn.closed:
+                conn = await CallerConnection.connect(self.url, autocommit=True)
+            try:
+                yield conn
+            finally:
+                if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.caller = None
+                    await conn.close()
+                else:
+                    self._idle.append(conn)
 
     async def run_as(self, auth: Auth, statements: Sequence[Statement], *, read_only: bool = False,
                      check: Check | None = None) -> list[Result]:
         """Execute ``statements`` as ``auth.role``; database errors become ``RestProblem``."""
-        if not self._opened:
-            self._opened = True
-            await self.pool.open(wait=False)
         caller = (auth.role, json.dumps(auth.claims, sort_keys=True))
         try:
-            async with self.pool.connection() as conn:
-                assert isinstance(conn, CallerConnection)
+            async with self.connection() as conn:
                 if check is not None or read_only:
                     return await _explicit(conn, caller, statements, check, read_only)
                 if conn.caller == caller and len(statements) == 1:
