@@ -343,6 +343,8 @@ def parse_filter(parameter: str, column: str, text: str, *, in_logic: bool = Fal
                          f"{operator}({quantifier}) takes a list in braces, e.g. {{a,b}}")
     elif in_logic:
         parsed = _unquote(value)
+    if operator in ("like", "ilike") and isinstance(parsed, str):
+        parsed = parsed.replace("*", "%")  # PostgREST accepts * for % (no URL escaping needed)
     return Filter(field_, operator, parsed, negated, quantifier, config)
 
 

@@ -11,12 +11,10 @@ import io
 import json
 import logging
 import time
-from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from psycopg import sql
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 
@@ -35,6 +33,7 @@ from kit.stack.rest.problems import (
 )
 from kit.stack.rest.relations import resolve_embeds
 from kit.stack.rest.schema_cache import Schema, SchemaCache, Table
+from kit.stack.rest.statement_cache import ReadCache
 
 log = logging.getLogger("kit.stack.rest")
 JSON = "application/json; charset=utf-8"
@@ -53,9 +52,7 @@ class RestService:
         self.ctx = ctx
         self.cache = SchemaCache(ctx.db)
         self.connections = RestConnections(ctx.db.url)
-        # rendered SELECTs by (schema snapshot, table, query string, options): repeated reads
-        # skip parsing, building and composing; values stay bound parameters
-        self._reads: OrderedDict[tuple[Any, ...], build.Statement] = OrderedDict()
+        self.reads = ReadCache()
 
     async def handle(self, request: HttpRequest, path: str) -> Response:
         """Answer one request; ``path`` is relative to /rest/v1 (``todos``, ``rpc/fn``, ``""``)."""
@@ -139,16 +136,9 @@ class RestService:
         ranged = nego.byte_range(request.headers.get("range"))
         if ranged and query.limit is None and query.offset is None:
             query = _with_paging(query, ranged)
-        key = (schema.generation, schema.loaded_at, table.key, request.scope["query_string"], ranged, prefs.count,
-               negotiated.strip_nulls)
-        statement = self._reads.get(key)
-        if statement is None:
-            statement = build.read_statement(table, query, resolved, count=prefs.count,
-                                             strip_nulls=negotiated.strip_nulls)
-            statement.query = sql.SQL(statement.query.as_string(None))
-            self._reads[key] = statement
-            if len(self._reads) > 1024:
-                self._reads.popitem(last=False)
+        key = (schema.generation, schema.loaded_at, table.key, prefs.count, negotiated.strip_nulls)
+        statement = self.reads.statement(key, query, lambda shape: build.read_statement(
+            table, shape, resolved, count=prefs.count, strip_nulls=negotiated.strip_nulls))
         [result] = await self.connections.run_as(auth_of(request), [statement])
         body, rows, total = result.rows[0]
         offset = query.offset or 0

@@ -118,8 +118,6 @@ def condition_sql(qualifier: sql.Composable, cond: Condition, st: Statement) -> 
                  if cond.config else sql.SQL("{}({})").format(function, st.bind(value)))
         expr = sql.SQL("{} @@ {}").format(lhs, query)
     else:
-        if op in ("like", "ilike") and isinstance(value, str):
-            value = value.replace("*", "%")
         operator = sql.SQL(COMPARISONS[op])
         if cond.quantifier:
             expr = sql.SQL("{} {} {}({})").format(lhs, operator, sql.SQL(cond.quantifier.upper()),
