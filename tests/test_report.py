@@ -266,3 +266,21 @@ def test_watchdog_kills_a_worker_that_never_answers(tmp_path: Path) -> None:
             import time
 
             time.sleep(0.1)
+
+
+def test_longest_notebooks_start_first_and_results_keep_profile_order(tmp_path: Path) -> None:
+    started = tmp_path / "started.txt"
+    answering_worker = [sys.executable, "-c",
+                        ("import json, sys\n"
+                         "spec = json.load(open(sys.argv[1]))\n"
+                         f"open({str(started)!r}, 'a').write(spec['input'] + '\\n')\n"
+                         "json.dump({'status': 'executed', 'error': '', 'duration_s': 0.1,\n"
+                         "           'scenario': '', 'checks': []}, open(spec['result'], 'w'))\n")]
+    jobs = [NotebookJob(name, tmp_path / name, {}, tmp_path / f"{name}.ipynb",
+                        tmp_path / f"{name}.html") for name in ("short", "new", "long", "mid")]
+    results = run_notebooks(jobs, parallel=1, timeout=60, env=dict(os.environ), secret_envs=[],
+                            progress=QuietProgress(sys.stderr, 4), worker_argv=answering_worker,
+                            expected_s={"short": 1.0, "long": 30.0, "mid": 8.0})
+    assert [r.name for r in results] == ["short", "new", "long", "mid"]
+    assert all(r.status == EXECUTED for r in results)
+    assert [Path(line).name for line in started.read_text().split()] == ["new", "long", "mid", "short"]

@@ -119,6 +119,15 @@ def _point_latest(out: Path, directory: Path) -> None:
     os.replace(tmp, link)
 
 
+def previous_durations(out: Path) -> dict[str, float]:
+    """Notebook durations of the last report in ``out`` (for scheduling), or nothing."""
+    try:
+        data = json.loads((out / "latest" / "summary.json").read_text())
+        return {n["name"]: float(n["duration_s"]) for n in data["notebooks"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | None = None,
                timeout: float | None = None, baseline: str | Path | None = None,
                out: str | Path = "reports", stack_dir: str | Path | None = None,
@@ -143,6 +152,7 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
     kernel = kernel_environment(profile, base_env=base_env, stack_dir=stack_dir)
     kernel_name = ensure_kernelspec()
     out = Path(out)
+    expected = previous_durations(out)
     directory = _report_dir(out, started_at)
     base_params = profile.target_parameters()
     jobs_list = [NotebookJob(name=s.name, source=s.path, parameters={**base_params, **s.parameters},
@@ -154,7 +164,7 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
         results = run_notebooks(jobs_list, parallel=jobs or profile.jobs,
                                 timeout=timeout or profile.timeout, env=kernel.env,
                                 secret_envs=kernel.secret_envs, progress=progress,
-                                kernel_name=kernel_name)
+                                kernel_name=kernel_name, expected_s=expected)
     finally:
         progress.close()
     summary = ReportSummary(profile=profile.name, target=kernel.target, versions=versions(),

@@ -210,8 +210,13 @@ class _Worker:
 def run_notebooks(jobs: Sequence[NotebookJob], *, parallel: int, timeout: float,
                   env: Mapping[str, str], secret_envs: Sequence[str], progress: Any,
                   kernel_name: str = KERNEL_NAME, watchdog_grace: float = 60.0,
-                  worker_argv: Sequence[str] = WORKER) -> list[NotebookResult]:
-    """Run every job, ``parallel`` at a time; results in the order of ``jobs``."""
+                  worker_argv: Sequence[str] = WORKER,
+                  expected_s: Mapping[str, float] | None = None) -> list[NotebookResult]:
+    """Run every job, ``parallel`` at a time; results in the order of ``jobs``.
+
+    ``expected_s`` (name -> seconds, e.g. from the previous report) starts the longest
+    notebooks first, so a long one does not run alone at the end; unknown ones go first.
+    """
     with tempfile.TemporaryDirectory(prefix="kit-report-") as tmp:
         def run_one(index: int) -> NotebookResult:
             workdir = Path(tmp) / f"{index:03d}"
@@ -220,5 +225,8 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, parallel: int, timeout: float,
                            secret_envs=secret_envs, kernel_name=kernel_name, progress=progress,
                            worker_argv=worker_argv).run()
 
+        known = expected_s or {}
+        order = sorted(range(len(jobs)), key=lambda i: -known.get(jobs[i].name, float("inf")))
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            return list(pool.map(run_one, range(len(jobs))))
+            futures = {index: pool.submit(run_one, index) for index in order}
+            return [futures[index].result() for index in range(len(jobs))]
