@@ -4,8 +4,10 @@
 
 Modules: ``grammar`` (query string → AST), ``schema_cache`` (catalog snapshot),
 ``relations`` (embeds → foreign keys), ``sql_builder`` (AST → SQL + bound values),
-``execution`` (one pipelined transaction as the caller's role), ``negotiation`` (Accept,
-Prefer, Range, profiles), ``handlers`` / ``functions`` (the endpoints), ``problems`` (errors).
+``statement_cache`` (SQL rendered once per request shape), ``execution`` (one transaction
+as the caller's role, one round trip when it can), ``negotiation`` (Accept, Prefer, Range,
+profiles), ``answers`` (response bodies), ``handlers`` / ``functions`` (the endpoints),
+``problems`` (PostgREST's error format and SQLSTATE → HTTP status).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from kit.stack.apikey import auth_of
 from kit.stack.rest import negotiation as nego
 from kit.stack.rest import sql_builder as build
+from kit.stack.rest.answers import JSON, answer, json_body, parsed_query
 from kit.stack.rest.problems import RestProblem
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 async def call_function(service: RestService, request: HttpRequest, name: str,
                         started: float) -> Response:
-    from kit.stack.rest.handlers import _answer, _json_body, parsed_query
-
     method = request.method
     if method not in ("GET", "HEAD", "POST"):
         raise RestProblem(405, "PGRST117", f"Unsupported HTTP method: {method}", None,
@@ -43,7 +42,7 @@ async def call_function(service: RestService, request: HttpRequest, name: str,
         arguments: dict[str, Any] = dict(query.arguments)
         body_json = json.dumps(arguments)
     else:
-        payload = await _json_body(request)
+        payload = await json_body(request)
         if not isinstance(payload, dict):
             raise RestProblem(400, "PGRST102", "Empty or invalid json",
                               "the body of an RPC call is one JSON object of named arguments")
@@ -70,12 +69,12 @@ async def call_function(service: RestService, request: HttpRequest, name: str,
     if function.shape == "void":
         return Response(None, 204)
     if function.shape == "scalar" and not function.returns_set:
-        return Response(None if head else body, 200, media_type="application/json; charset=utf-8")
+        return Response(None if head else body, 200, media_type=JSON)
     headers = {"Content-Range": nego.content_range(query.offset or 0, rows, total)}
     if function.shape == "rows" and not function.returns_set and negotiated.kind == "json":
         body = body[1:-1] if rows == 1 else "null"
-        return Response(None if head else body, 200, headers, media_type="application/json; charset=utf-8")
-    return _answer(body, rows, 200, headers, negotiated, head)
+        return Response(None if head else body, 200, headers, media_type=JSON)
+    return answer(body, rows, 200, headers, negotiated, head)
 
 
 def _argument_names(schema: Schema, schema_name: str, name: str) -> frozenset[str]:

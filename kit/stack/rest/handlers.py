@@ -6,14 +6,13 @@ Thin: parse (grammar) → look up (schema_cache) → build SQL (sql_builder) →
 
 from __future__ import annotations
 
-import csv
-import io
+import difflib
 import json
 import logging
 import time
-from functools import lru_cache
+from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
@@ -22,8 +21,10 @@ from kit.stack.apikey import auth_of
 from kit.stack.context import StackContext
 from kit.stack.rest import negotiation as nego
 from kit.stack.rest import sql_builder as build
+from kit.stack.rest.answers import answer, json_body, parsed_query
 from kit.stack.rest.execution import RestConnections, Result
-from kit.stack.rest.grammar import ParseError, Request, parse_request
+from kit.stack.rest.functions import call_function
+from kit.stack.rest.grammar import Column, Field, ParseError, Request
 from kit.stack.rest.problems import (
     RestProblem,
     column_not_found,
@@ -36,13 +37,6 @@ from kit.stack.rest.schema_cache import Schema, SchemaCache, Table
 from kit.stack.rest.statement_cache import ReadCache
 
 log = logging.getLogger("kit.stack.rest")
-JSON = "application/json; charset=utf-8"
-
-
-@lru_cache(maxsize=2048)
-def parsed_query(query_string: bytes, argument_names: frozenset[str] = frozenset()) -> Request:
-    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    return parse_request(pairs, argument_names=argument_names)
 
 
 class RestService:
@@ -113,8 +107,6 @@ class RestService:
             schema = await self.cache.refresh_after(started)
             table = schema.table(schema_name, name)
         if table is None:
-            import difflib
-
             names = [t.name for t in schema.tables.values() if t.schema == schema_name]
             close = difflib.get_close_matches(name, names, n=1)
             raise table_not_found(schema_name, name, close[0] if close else None)
@@ -144,14 +136,14 @@ class RestService:
         offset = query.offset or 0
         status = 206 if total is not None and rows < total and (rows or offset) else 200
         headers = {"Content-Range": nego.content_range(offset, rows, total)}
-        return _answer(body, rows, status, headers, negotiated, request.method == "HEAD")
+        return answer(body, rows, status, headers, negotiated, request.method == "HEAD")
 
     # -- writes -----------------------------------------------------------------------------
 
     async def _insert(self, request: HttpRequest, table: Table, query: Request,
                       resolved: list[build.ResolvedEmbed], negotiated: nego.Negotiated,
                       prefs: nego.Preferences, started: float) -> Response:
-        payload = await _json_body(request)
+        payload = await json_body(request)
         rows = payload if isinstance(payload, list) else [payload]
         if not all(isinstance(row, dict) for row in rows):
             raise RestProblem(400, "PGRST102", "All object keys must match",
@@ -175,7 +167,7 @@ class RestService:
                       resolved: list[build.ResolvedEmbed], negotiated: nego.Negotiated,
                       prefs: nego.Preferences, started: float) -> Response:
         _no_paging(query, "PATCH")
-        payload = await _json_body(request)
+        payload = await json_body(request)
         if not isinstance(payload, dict):
             raise RestProblem(400, "PGRST102", "Empty or invalid json",
                               "PATCH takes one JSON object of the columns to change")
@@ -226,7 +218,7 @@ class RestService:
             headers["Location"] = _location(table, json.loads(body)[0])
         if returning != "representation":
             return Response(None, 201 if posting else 204, headers)
-        return _answer(body or "[]", changed, status if posting else 200, headers, negotiated, False)
+        return answer(body or "[]", changed, status if posting else 200, headers, negotiated, False)
 
     async def _check_columns(self, table: Table, columns: list[str], started: float) -> Table:
         missing = [c for c in columns if c not in table.columns]
@@ -241,47 +233,7 @@ class RestService:
     # -- functions --------------------------------------------------------------------------
 
     async def rpc(self, request: HttpRequest, name: str, started: float) -> Response:
-        from kit.stack.rest.functions import call_function
-
         return await call_function(self, request, name, started)
-
-
-def _answer(body: str, rows: int, status: int, headers: dict[str, str], negotiated: nego.Negotiated,
-            head: bool) -> Response:
-    """The response body in the negotiated shape: array, one object (or 406), or CSV."""
-    media = JSON
-    if negotiated.kind == "object":
-        if rows != 1:
-            raise not_single_object(rows)
-        body = body[1:-1] if body.startswith("[") else body
-    elif negotiated.kind == "csv":
-        body, media = _csv(body), "text/csv; charset=utf-8"
-    response = Response(None if head else body, status, headers, media_type=media)
-    if head:
-        response.headers["content-length"] = str(len(body.encode()))
-    return response
-
-
-def _csv(body: str) -> str:
-    data = json.loads(body)
-    rows = data if isinstance(data, list) else [data]
-    if not rows or not isinstance(rows[0], dict):
-        return ""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(list(rows[0]))
-    for row in rows:
-        writer.writerow(["" if v is None else json.dumps(v) if isinstance(v, (dict, list))
-                         else str(v).lower() if isinstance(v, bool) else v for v in row.values()])
-    return out.getvalue().rstrip("\n")
-
-
-async def _json_body(request: HttpRequest) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw) if raw.strip() else {}
-    except ValueError as exc:
-        raise RestProblem(400, "PGRST102", "Empty or invalid json", str(exc)) from None
 
 
 def _keys_in_order(rows: list[dict[str, Any]]) -> list[str]:
@@ -313,14 +265,10 @@ def _no_paging(query: Request, method: str) -> None:
 
 
 def _with_paging(query: Request, ranged: tuple[int, int | None]) -> Request:
-    from dataclasses import replace
-
     return replace(query, offset=ranged[0], limit=ranged[1])
 
 
 def _pk_columns(table: Table) -> list[Any]:
-    from kit.stack.rest.grammar import Column, Field
-
     return [Column(Field(name)) for name in table.primary_key]
 
 
