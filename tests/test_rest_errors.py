@@ -182,6 +182,11 @@ async def test_bad_keys_and_jwts_raise_api_errors(mode: str, world: World) -> No
     expired = world.keys.sign({"role": "authenticated", "sub": OWNER, "iat": int(time.time()) - 7200,
                                "exp": int(time.time()) - 3600})
     forged = jwt.encode({"role": "service_role", "iss": "kit"}, "a-different-secret-of-at-least-32-bytes", algorithm="HS256")
+    keyless = world.client(mode)
+    del keyless.postgrest.headers["apikey"]  # as a proxy that strips headers would
+    err = await raised(lambda: keyless.table(world.items).select("*").execute())
+    assert (err.code, err.message, err.hint) == (None, "No API key found in request",
+                                                 "No `apikey` request header or url param was found.")
     unknown_key = world.client(mode, key="not-a-project-key")
     err = await raised(lambda: unknown_key.table(world.items).select("*").execute())
     assert (err.code, err.message) == (None, "Invalid API key")
