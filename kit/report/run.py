@@ -112,6 +112,8 @@ def _report_dir(out: Path, now: datetime) -> Path:
 
 def _point_latest(out: Path, directory: Path) -> None:
     link = out / "latest"
+    if link.exists() and not link.is_symlink():
+        return  # someone keeps a real folder named "latest" there: leave it alone
     tmp = out / f".latest-{os.getpid()}"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
