@@ -70,8 +70,9 @@ class RestService:
     async def root(self, request: HttpRequest) -> Response:
         schema = await self.cache.current()
         name = nego.profile(request.headers.get("accept-profile"), schema.exposed)
-        paths: dict[str, dict[str, Any]] = {"/": {}, **{f"/{t.name}": {} for t in schema.tables.values() if t.schema == name},
-                 **{f"/rpc/{f}": {} for (s, f) in schema.functions if s == name}}
+        paths: dict[str, dict[str, Any]] = {"/": {}}
+        paths.update({f"/{t.name}": {} for t in schema.tables.values() if t.schema == name})
+        paths.update({f"/rpc/{f}": {} for (s, f) in schema.functions if s == name})
         body = {"swagger": "2.0", "info": {"title": "kit embedded stack (PostgREST subset)",
                                            "version": "12"}, "paths": paths}
         return Response(json.dumps(body), 200, media_type="application/openapi+json; charset=utf-8")
