@@ -245,10 +245,11 @@ def test_watchdog_kills_a_worker_that_never_answers(tmp_path: Path) -> None:
     child_pid_file = tmp_path / "child.pid"
     hanging_worker = [sys.executable, "-c",
                       ("import subprocess, sys, time\n"
-                      "child = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
-                      f"open({str(child_pid_file)!r}, 'w').write(str(child.pid))\n"
-                      "print('{\"cell\": 1, \"cells\": 4}', flush=True)\n"
-                      "time.sleep(600)\n")]
+                       "sys.stdin.readline()\n"
+                       "child = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+                       f"open({str(child_pid_file)!r}, 'w').write(str(child.pid))\n"
+                       "print('{\"cell\": 1, \"cells\": 4}', flush=True)\n"
+                       "time.sleep(600)\n")]
     job = NotebookJob("hangs", tmp_path / "hangs.ipynb", {}, tmp_path / "hangs.ipynb",
                       tmp_path / "hangs.html")
     [result] = run_notebooks([job], parallel=1, timeout=1, watchdog_grace=1, env=dict(os.environ),
@@ -272,10 +273,12 @@ def test_longest_notebooks_start_first_and_results_keep_profile_order(tmp_path: 
     started = tmp_path / "started.txt"
     answering_worker = [sys.executable, "-c",
                         ("import json, sys\n"
-                         "spec = json.load(open(sys.argv[1]))\n"
-                         f"open({str(started)!r}, 'a').write(spec['input'] + '\\n')\n"
-                         "json.dump({'status': 'executed', 'error': '', 'duration_s': 0.1,\n"
-                         "           'scenario': '', 'checks': []}, open(spec['result'], 'w'))\n")]
+                         "for line in sys.stdin:\n"
+                         "    spec = json.load(open(line.strip()))\n"
+                         f"    open({str(started)!r}, 'a').write(spec['input'] + '\\n')\n"
+                         "    json.dump({'status': 'executed', 'error': '', 'duration_s': 0.1,\n"
+                         "               'scenario': '', 'checks': []}, open(spec['result'], 'w'))\n"
+                         "    print(json.dumps({'done': spec['result']}), flush=True)\n")]
     jobs = [NotebookJob(name, tmp_path / name, {}, tmp_path / f"{name}.ipynb",
                         tmp_path / f"{name}.html") for name in ("short", "new", "long", "mid")]
     results = run_notebooks(jobs, parallel=1, timeout=60, env=dict(os.environ), secret_envs=[],

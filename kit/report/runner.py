@@ -3,15 +3,18 @@
     results = run_notebooks(jobs, parallel=2, timeout=600, env=kernel_env,
                             secret_envs=["SUPABASE_SERVICE_ROLE_KEY"], progress=progress)
 
-Each worker runs one kernel. A notebook gets ``timeout`` seconds in all (nbclient stops
-the cell that crosses it); a worker that still has not answered ``watchdog_grace``
-seconds later is killed with its kernel and reported as timed out, never left hanging.
+Each of the ``parallel`` slots keeps a worker process that runs its notebooks one after
+another, each in a fresh kernel. A notebook gets ``timeout`` seconds in all (nbclient
+stops the cell that crosses it); a worker that still has not answered ``watchdog_grace``
+seconds later is killed with its kernel, reported as timed out (never left hanging), and
+replaced for the next notebook.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -27,7 +30,7 @@ from typing import Any
 from kit.report.results import RUNNER_CRASHED, TIMED_OUT, NotebookResult
 
 KERNEL_NAME = "kit"
-WORKER = (sys.executable, str(Path(__file__).with_name("worker.py")))
+WORKER = (sys.executable, str(Path(__file__).with_name("worker.py")), "--serve")
 
 
 @dataclass(frozen=True)
@@ -111,60 +114,126 @@ def _tail(path: Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])
 
 
-class _Worker:
-    """One notebook in one worker process, watched by a wall-clock deadline."""
+class _Slot:
+    """One of the ``parallel`` places a notebook runs: a worker process that serves one
+    notebook after another (imports paid once), replaced when it dies or is killed."""
 
-    def __init__(self, job: NotebookJob, workdir: Path, *, timeout: float, grace: float,
-                 env: Mapping[str, str], secret_envs: Sequence[str], kernel_name: str,
-                 progress: Any, worker_argv: Sequence[str]) -> None:
-        self.job, self.workdir, self.timeout, self.grace = job, workdir, timeout, grace
-        self.env, self.progress, self.worker_argv = env, progress, worker_argv
-        self.last_cell = (0, 0)
-        self.spec: dict[str, Any] = {"input": str(job.source), "raw_output": str(workdir / "raw.ipynb"),
-                     "ipynb": str(job.ipynb), "html": str(job.html),
-                     "parameters": job.parameters, "kernel_name": kernel_name,
-                     "timeout": timeout, "cwd": str(job.source.parent),
-                     "secret_envs": list(secret_envs), "result": str(workdir / "result.json")}
+    def __init__(self, index: int, root: Path, *, env: Mapping[str, str],
+                 worker_argv: Sequence[str]) -> None:
+        self.env, self.worker_argv = env, worker_argv
+        self.stderr_path = root / f"worker-{index}.stderr"
+        self.proc: subprocess.Popen[str] | None = None
+        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
 
-    def _read_progress(self, stream: Any) -> None:
+    def _spawn(self) -> subprocess.Popen[str]:
+        self.events = queue.Queue()
+        with open(self.stderr_path, "a") as stderr:
+            proc = subprocess.Popen(list(self.worker_argv), stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                    env=dict(self.env), start_new_session=True)
+        threading.Thread(target=self._read, args=(proc.stdout, self.events), daemon=True).start()
+        return proc
+
+    @staticmethod
+    def _read(stream: Any, events: queue.Queue[dict[str, Any] | None]) -> None:
         for line in stream:
             try:
                 event = json.loads(line)
-                cell, cells = int(event["cell"]), int(event["cells"])
-            except (ValueError, KeyError, TypeError):
+            except ValueError:
                 continue  # a kernel's stray output; not ours
-            self.last_cell = (cell, cells)
-            self.progress.advanced(self.job.name, cell, cells)
+            if isinstance(event, dict):
+                events.put(event)
+        events.put(None)  # the worker exited
+
+    def send(self, spec_path: Path) -> None:
+        for attempt in (1, 2):
+            if self.proc is None or self.proc.poll() is not None:
+                self.proc = self._spawn()
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(f"{spec_path}\n")
+                self.proc.stdin.flush()
+                return
+            except BrokenPipeError:
+                self.proc = None  # it died between notebooks: start another once
+                if attempt == 2:
+                    raise
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            _kill_tree(self.proc)
+            self.proc = None
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()  # the worker exits at end of input
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class _Run:
+    """One notebook on a slot, watched by a wall-clock deadline."""
+
+    def __init__(self, job: NotebookJob, workdir: Path, slot: _Slot, *, timeout: float,
+                 grace: float, env: Mapping[str, str], secret_envs: Sequence[str],
+                 kernel_name: str, progress: Any) -> None:
+        self.job, self.workdir, self.slot = job, workdir, slot
+        self.timeout, self.grace, self.env, self.progress = timeout, grace, env, progress
+        self.last_cell = (0, 0)
+        self.spec: dict[str, Any] = {
+            "input": str(job.source), "raw_output": str(workdir / "raw.ipynb"),
+            "ipynb": str(job.ipynb), "html": str(job.html), "parameters": job.parameters,
+            "kernel_name": kernel_name, "timeout": timeout, "cwd": str(job.source.parent),
+            "secret_envs": list(secret_envs), "result": str(workdir / "result.json")}
 
     def run(self) -> NotebookResult:
         spec_path = self.workdir / "spec.json"
         spec_path.write_text(json.dumps(self.spec))
         started = time.monotonic()
+        deadline = started + self.timeout + self.grace
         self.progress.started(self.job.name)
-        with open(self.workdir / "stderr.log", "w") as stderr:
-            proc = subprocess.Popen([*self.worker_argv, str(spec_path)], stdout=subprocess.PIPE,
-                                    stderr=stderr, stdin=subprocess.DEVNULL, text=True,
-                                    env=dict(self.env), start_new_session=True)
-            reader = threading.Thread(target=self._read_progress, args=(proc.stdout,), daemon=True)
-            reader.start()
-            killed = False
+        self.slot.send(spec_path)
+        outcome = "killed"
+        while (left := deadline - time.monotonic()) > 0:
             try:
-                proc.wait(self.timeout + self.grace)
-            except subprocess.TimeoutExpired:
-                killed = True
-                _kill_tree(proc)
-            reader.join(5)
-        result = self._result(proc.returncode, killed, time.monotonic() - started)
+                event = self.slot.events.get(timeout=left)
+            except queue.Empty:
+                break
+            if event is None:
+                outcome = "exited"
+                break
+            if event.get("done") == self.spec["result"]:
+                outcome = "answered"
+                break
+            if "cell" in event:
+                self.last_cell = (int(event["cell"]), int(event["cells"]))
+                self.progress.advanced(self.job.name, *self.last_cell)
+        returncode = 0
+        if outcome == "killed":
+            self.slot.kill()
+        elif outcome == "exited" and self.slot.proc is not None:
+            returncode = self.slot.proc.wait()
+            self.slot.proc = None
+        result = self._result(outcome, returncode, time.monotonic() - started)
         self.progress.finished(result)
         return result
 
-    def _result(self, returncode: int, killed: bool, duration: float) -> NotebookResult:
+    def _known_secrets(self) -> list[str]:
+        from kit.report.scrub import secret_parameter_values
+
+        known = [self.env.get(name, "") for name in self.spec["secret_envs"]]
+        return known + secret_parameter_values(self.job.parameters)
+
+    def _result(self, outcome: str, returncode: int, duration: float) -> NotebookResult:
         from kit.checks import Check
 
         base: dict[str, Any] = {"name": self.job.name, "duration_s": duration,
                                 "parameters": self.job.shown_parameters}
         answer = self.workdir / "result.json"
-        if not killed and answer.exists():
+        if outcome == "answered" and answer.exists():
             data = json.loads(answer.read_text())
             return NotebookResult(status=data["status"], error=data["error"],
                                   scenario=data["scenario"],
@@ -173,15 +242,13 @@ class _Worker:
         scenario, checks = self._salvage()
         cell, cells = self.last_cell
         where = f" (at cell {cell}/{cells})" if cells else ""
-        if killed:
+        if outcome == "killed":
             return NotebookResult(status=TIMED_OUT, error=f"no answer {self.timeout + self.grace:g} s"
                                   f" after start{where}; the runner killed it and its kernel",
                                   scenario=scenario, checks=checks, files=self._files(), **base)
-        from kit.report.scrub import scrub_text, secret_parameter_values
+        from kit.report.scrub import scrub_text
 
-        known = [self.env.get(name, "") for name in self.spec["secret_envs"]]
-        detail = scrub_text(_tail(self.workdir / "stderr.log"),
-                            known + secret_parameter_values(self.job.parameters))
+        detail = scrub_text(_tail(self.slot.stderr_path), self._known_secrets())
         return NotebookResult(status=RUNNER_CRASHED, error=f"the worker exited with code "
                               f"{returncode}{where}" + (f": {detail}" if detail else ""),
                               scenario=scenario, checks=checks, files=self._files(), **base)
@@ -193,12 +260,8 @@ class _Worker:
         raw = Path(self.spec["raw_output"])
         if not raw.exists():
             return "", []
-        from kit.report.scrub import secret_parameter_values
-
-        known = [self.env.get(name, "") for name in self.spec["secret_envs"]]
-        known += secret_parameter_values(self.job.parameters)
         try:
-            return write_notebook_files(raw, self.job.ipynb, self.job.html, known)
+            return write_notebook_files(raw, self.job.ipynb, self.job.html, self._known_secrets())
         except Exception:  # noqa: BLE001 - a half-written notebook: report without it
             return "", []
 
@@ -218,15 +281,31 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, parallel: int, timeout: float,
     notebooks first, so a long one does not run alone at the end; unknown ones go first.
     """
     with tempfile.TemporaryDirectory(prefix="kit-report-") as tmp:
-        def run_one(index: int) -> NotebookResult:
-            workdir = Path(tmp) / f"{index:03d}"
-            workdir.mkdir()
-            return _Worker(jobs[index], workdir, timeout=timeout, grace=watchdog_grace, env=env,
-                           secret_envs=secret_envs, kernel_name=kernel_name, progress=progress,
-                           worker_argv=worker_argv).run()
-
         known = expected_s or {}
         order = sorted(range(len(jobs)), key=lambda i: -known.get(jobs[i].name, float("inf")))
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            futures = {index: pool.submit(run_one, index) for index in order}
-            return [futures[index].result() for index in range(len(jobs))]
+        waiting: queue.Queue[int] = queue.Queue()
+        for index in order:
+            waiting.put(index)
+        results: dict[int, NotebookResult] = {}
+
+        def serve(slot: _Slot) -> None:
+            try:
+                while True:
+                    try:
+                        index = waiting.get_nowait()
+                    except queue.Empty:
+                        return
+                    workdir = Path(tmp) / f"{index:03d}"
+                    workdir.mkdir()
+                    results[index] = _Run(jobs[index], workdir, slot, timeout=timeout,
+                                          grace=watchdog_grace, env=env, secret_envs=secret_envs,
+                                          kernel_name=kernel_name, progress=progress).run()
+            finally:
+                slot.close()
+
+        slots = [_Slot(i, Path(tmp), env=env, worker_argv=worker_argv)
+                 for i in range(max(1, min(parallel, len(jobs))))]
+        with ThreadPoolExecutor(max_workers=len(slots)) as pool:
+            for future in [pool.submit(serve, slot) for slot in slots]:
+                future.result()
+        return [results[index] for index in range(len(jobs))]

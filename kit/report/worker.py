@@ -1,9 +1,10 @@
-"""One notebook, executed in its own process: ``python kit/report/worker.py SPEC.json``.
+"""Notebooks executed outside the runner's process: ``python kit/report/worker.py --serve``.
 
-The runner starts one worker per notebook so a dead or hung kernel can be told apart
-from a slow one and killed without touching the others. The worker prints progress as
-JSON lines on stdout (``{"cell": 3, "cells": 12}``) and writes its result to
-``spec["result"]``. Secrets come from the environment variables named in
+The runner keeps one worker process per parallel slot; the worker reads spec file paths
+on stdin and runs one notebook (one fresh kernel) per line, so a dead or hung kernel is
+told apart from a slow one, and a hung worker is killed without touching the others. It
+prints progress as JSON lines on stdout (``{"cell": 3, "cells": 12}``, then
+``{"done": <result path>}``) and writes each result to ``spec["result"]``. Secrets come from the environment variables named in
 ``spec["secret_envs"]``; the spec file holds none.
 
 It runs as a script and imports only the standard library at the top: papermill loads
@@ -120,11 +121,8 @@ class _WarmExporter(threading.Thread):
             self.exporter = None
 
 
-def run(spec: dict[str, Any]) -> dict[str, Any]:
-    import papermill  # noqa: F401 - before the thread starts: concurrent imports of jupyter_client race
-
-    warm = _WarmExporter()
-    warm.start()
+def run(spec: dict[str, Any], warm: _WarmExporter) -> dict[str, Any]:
+    """Execute one notebook and write its scrubbed files; the result as JSON-able data."""
     started = time.monotonic()
     status, error = execute(spec)
     duration = time.monotonic() - started
@@ -135,8 +133,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     known = [os.environ.get(name, "") for name in spec.get("secret_envs", [])]
     known += secret_parameter_values(spec["parameters"])
     result: dict[str, Any] = {"status": status, "error": scrub_text(error, known),
-                              "duration_s": duration,
-                              "scenario": "", "checks": []}
+                              "duration_s": duration, "scenario": "", "checks": []}
     if Path(spec["raw_output"]).exists():
         scenario, checks = write_notebook_files(Path(spec["raw_output"]), Path(spec["ipynb"]),
                                                 Path(spec["html"]), known, exporter=warm.exporter)
@@ -144,16 +141,32 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _answer(spec_file: str, exporter: Any) -> None:
+    spec = json.loads(Path(spec_file).read_text())
+    result = run(spec, exporter)
+    tmp = Path(spec["result"]).with_suffix(".tmp")
+    tmp.write_text(json.dumps(result))
+    os.replace(tmp, spec["result"])
+    _emit({"done": spec["result"]})
+
+
 def main(argv: list[str]) -> int:
+    """``worker.py SPEC.json`` runs one notebook; ``worker.py --serve`` runs one per line of
+    standard input (a spec file path) until input ends, paying its imports once."""
     # jsonschema (via nbformat) imports rfc3987_syntax when installed, which compiles a
     # Lark grammar at import: seconds of CPU per worker for an IRI format check papermill
     # never uses. The worker opts out; jsonschema skips that check on ImportError.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-    spec = json.loads(Path(argv[0]).read_text())
-    result = run(spec)
-    tmp = Path(spec["result"]).with_suffix(".tmp")
-    tmp.write_text(json.dumps(result))
-    os.replace(tmp, spec["result"])
+    import papermill  # noqa: F401 - before the thread starts: concurrent imports of jupyter_client race
+
+    warm = _WarmExporter()
+    warm.start()
+    if argv != ["--serve"]:
+        _answer(argv[0], warm)
+        return 0
+    for line in sys.stdin:
+        if line.strip():
+            _answer(line.strip(), warm)
     return 0
 
 
