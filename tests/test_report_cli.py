@@ -72,3 +72,15 @@ def test_script_wrapper_runs_the_same_command() -> None:
     done = subprocess.run([str(REPO / "diagnostics" / "report"), "--help"], capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0 and "3  bad arguments or profile" in done.stdout
+
+
+def test_import_kit_stays_light_and_report_names_resolve_lazily() -> None:
+    code = ("import sys, kit\n"
+            "heavy = [m for m in ('papermill', 'nbconvert', 'IPython', 'yaml') if m in sys.modules]\n"
+            "assert heavy == [], heavy\n"
+            "from kit.report.run import run_report\n"
+            "assert kit.report.run_report is run_report and kit.record is kit.report.record\n"
+            "print(kit.report.load_profile('embedded').target)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "embedded"), done.stderr

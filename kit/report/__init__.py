@@ -1,20 +1,28 @@
 """Regression reports: notebooks record checks, the runner executes them and writes a report.
 
-    kit.record(checks)                    # in a notebook
+    kit.record(checks)                                   # in a notebook
     python -m kit report --profile embedded --jobs 2     # on the command line
+    kit.report.run_report(kit.report.load_profile("embedded"), only=["01_storage_download"])
 
-Importing this package stays light: papermill, nbconvert and IPython load only when used.
+Importing this package stays light: the runner, papermill, nbconvert and IPython load
+only when used.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from kit.report.record import checks_bundle, record
 
-__all__ = ["checks_bundle", "record", "run_report"]
+__all__ = ["checks_bundle", "load_profile", "load_summary", "record", "run_report"]
+
+_LAZY = {"run_report": "kit.report.run", "load_profile": "kit.report.profiles",
+         "load_summary": "kit.report.baseline"}
 
 
-def run_report(*args: object, **kwargs: object) -> object:
-    """``kit.report.run_report(load_profile("embedded"))``: see ``kit.report.run.run_report``."""
-    from kit.report.run import run_report as run
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
 
-    return run(*args, **kwargs)  # type: ignore[arg-type]
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'kit.report' has no attribute {name!r}")
