@@ -140,6 +140,12 @@ async def test_effect_through_postgrest_clients_same_on_both_sides(
         server = await outcome(stack, flavour, op(table), timeout=timeout)
     client = await outcome(stack, flavour, op(table), rules=[rule], timeout=timeout)
     kind, code, message, details = expected.get(flavour) or expected["*"]
+    if case == "connection-reset" and server[0] == "httpx.RemoteProtocolError":
+        # A reset that races the request body: the OS may report the closed socket before the
+        # RST (an early EOF). Both are what httpx raises for a resetting edge.
+        assert server[2] == "Server disconnected without sending a response.", server
+        assert client[0] in ("httpx.ReadError", "httpx.RemoteProtocolError"), client
+        return
     assert server[:2] == (kind, code), server
     assert re.search(message, server[2], re.DOTALL), server
     assert re.search(details, server[3], re.DOTALL), server
