@@ -1,7 +1,7 @@
 """Progress while notebooks run: tqdm bars on a terminal, plain lines elsewhere.
 
     progress = choose_progress(sys.stderr, total=5)   # "bars" on a tty, "lines" otherwise
-    progress.started("01_storage_download"); progress.advanced("01_storage_download", 3, 12)
+    progress.started("01_storage_download"); progress.advanced("01_storage_download", 3, 12)  # cell 3 runs
     progress.finished(result); progress.close()
 
 Implementations register in ``PROGRESS``; ``make_progress("nope", ...)`` lists the known ones.
@@ -81,7 +81,8 @@ class BarProgress:
             bar, _ = self.bars.get(name, (None, 0))
             if bar is not None:
                 bar.total = cells
-                bar.n = cell
+                bar.n = cell - 1  # cells finished; ``cell`` is the one now running
+                bar.set_postfix_str(f"cell {cell}", refresh=False)
                 bar.refresh()
 
     def finished(self, result: NotebookResult) -> None:
