@@ -23,6 +23,17 @@ def run_kit(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Compl
                           capture_output=True, input=stdin, timeout=120)
 
 
+def postgres_processes(pgdata: Path) -> list[int]:
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = proc.info.get("cmdline") or []
+        if cmdline and cmdline[0].endswith("postgres") and str(pgdata) in " ".join(cmdline):
+            found.append(proc.info["pid"])
+    return found
+
+
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory):
     """A second stack, owned by this module, so lifecycle tests can stop and restart it."""
@@ -65,6 +76,7 @@ def test_data_and_keys_survive_down_and_up(own_stack):
         conn.execute("INSERT INTO public.survivor VALUES (7) ON CONFLICT DO NOTHING")
     assert run_kit("stack", "down", cwd=project).stdout.strip() == "stack stopped"
     assert run_kit("stack", "status", cwd=project).returncode == 1
+    assert postgres_processes(project / ".kit" / "stack" / "pg") == []  # down stops PostgreSQL too
     up = run_kit("stack", "up", "--json", cwd=project)
     assert up.returncode == 0, up.stderr
     after = json.loads(up.stdout)

@@ -61,6 +61,16 @@ def start_embedded_postgres(pgdata: Path) -> str:
 _KEEP_ALIVE: list[Any] = []
 
 
+def stop_embedded_postgres() -> None:
+    """Stop the PostgreSQL this process started (pgserver's own cleanup, run now, not at exit)."""
+    while _KEEP_ALIVE:
+        server = _KEEP_ALIVE.pop()
+        try:
+            server.cleanup()
+        except Exception as exc:  # stopping is best effort; the next start recovers the data dir
+            log.warning("PostgreSQL did not stop cleanly: %s", exc)
+
+
 class Database:
     """A connection pool plus the schema generation the gateway's caches key on."""
 

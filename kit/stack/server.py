@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import socket
 from pathlib import Path
 
@@ -17,11 +19,23 @@ import uvicorn
 
 from kit.stack import keys as stack_keys
 from kit.stack.context import StackContext
-from kit.stack.database import Database, redact_url, start_embedded_postgres
+from kit.stack.database import Database, redact_url, start_embedded_postgres, stop_embedded_postgres
 from kit.stack.gateway import build_app
 from kit.stack.state import StackState, state_path
 
 log = logging.getLogger("kit.stack")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its signal handling: uvicorn re-raises a captured SIGTERM after shutting
+    down, which kills the process before PostgreSQL is stopped. The stack handles the signals
+    itself (``request_exit``) and stops PostgreSQL on the way out."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def request_exit(self) -> None:
+        self.should_exit = True
 
 
 def _bind(port: int) -> socket.socket:
@@ -45,7 +59,10 @@ async def serve(data_dir: Path, port: int, database_url: str | None) -> None:
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False, server_header=False,
                             timeout_keep_alive=30, lifespan="off")
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, server.request_exit)
     state = StackState(pid=os.getpid(), port=bound_port, url=f"http://127.0.0.1:{bound_port}",
                        database_url=url, data_dir=str(data_dir), embedded_postgres=embedded)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -60,6 +77,8 @@ async def serve(data_dir: Path, port: int, database_url: str | None) -> None:
         if (current := StackState.read(state_path(data_dir))) and current.pid == os.getpid():
             state_path(data_dir).unlink(missing_ok=True)
         await db.close()
+        if embedded:
+            stop_embedded_postgres()
         log.warning("stack stopped")
 
 
