@@ -69,6 +69,14 @@ def test_a_notebook_folder_below_the_project_finds_the_same_stack(own_stack):
     assert json.loads(found.stdout)["API_URL"] == info["API_URL"]
 
 
+def test_a_stopped_stack_in_a_parent_folder_is_reused_not_duplicated(tmp_path):
+    (tmp_path / ".kit" / "stack").mkdir(parents=True)
+    (tmp_path / ".kit" / "stack" / "keys.json").write_text("{}")
+    (tmp_path / "notebooks").mkdir()
+    assert resolve_data_dir(env={}, cwd=tmp_path / "notebooks") == tmp_path / ".kit" / "stack"
+    assert resolve_data_dir(env={}, cwd=tmp_path.parent) == tmp_path.parent / ".kit" / "stack"
+
+
 def test_data_and_keys_survive_down_and_up(own_stack):
     project, info = own_stack
     with psycopg.connect(info["DB_URL"], autocommit=True) as conn:

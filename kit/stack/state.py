@@ -23,17 +23,19 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None,
                      env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
     """The data directory: the argument, else ``KIT_STACK_DIR``, else the nearest
     ``.kit/stack`` holding a running stack's state file in this or a parent directory
-    (so a notebook in ``notebooks/`` finds the stack started at the repository root),
-    else ``./.kit/stack``."""
+    (so a notebook in ``notebooks/`` finds the stack started at the repository root), else
+    the nearest existing stack directory (stopped), else ``./.kit/stack``."""
     env = os.environ if env is None else env
     if data_dir is not None:
         return Path(data_dir).expanduser().resolve()
     if env.get("KIT_STACK_DIR"):
         return Path(env["KIT_STACK_DIR"]).expanduser().resolve()
     here = (cwd or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / DEFAULT_DIR / "state.json").exists():
-            return folder / DEFAULT_DIR
+    folders = (here, *here.parents)
+    for marker in ("state.json", "keys.json"):  # a running stack first, then a stopped one
+        for folder in folders:
+            if (folder / DEFAULT_DIR / marker).exists():
+                return folder / DEFAULT_DIR
     return here / DEFAULT_DIR
 
 
