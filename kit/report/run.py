@@ -63,6 +63,7 @@ def kernel_environment(profile: Profile, *, base_env: dict[str, str] | None = No
                        stack_dir: str | Path | None = None) -> KernelEnvironment:
     """Start or reuse the embedded stack, or read a local/remote target from the environment."""
     env = dict(os.environ if base_env is None else base_env)
+    env["KIT_HEADLESS"] = "1"  # no one clicks in a report: panels stay inert (kit.ui)
     key_envs = [profile.key_env] + ([profile.anon_key_env] if profile.anon_key_env else [])
     if profile.target == "embedded":
         from kit import stack
