@@ -73,3 +73,13 @@ def test_ci_runs_the_readme_test_command():
     readme_head = "\n".join((REPO / "README.md").read_text().splitlines()[:40])
     assert "make report" in readme_head and "make test" in readme_head
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_facade_functions_survive_their_submodules_being_imported_first():
+    import subprocess
+    import sys
+
+    code = ("import kit.clients, kit.diff.engine, kit.explain.registry, kit.scan.cli, kit; "
+            "print(kit.clients.__module__, kit.diff.__module__, kit.explain.__module__, callable(kit.scan))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["kit.clients", "kit.diff.engine", "kit.explain", "True"]
