@@ -110,7 +110,7 @@ def _external(name: str) -> Callable[[Sequence[str]], int]:
     import importlib
 
     module = importlib.import_module(EXTERNAL_COMMANDS[name][0])
-    return module.main  # type: ignore[no-any-return]
+    return module.main
 
 
 def main(argv: Sequence[str] | None = None) -> int:

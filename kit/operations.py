@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,11 +36,11 @@ def operation(source: str, **values: Any) -> Callable[[Any], Any]:
         raise UsageError(f"the operation {source!r} does not use the client c",
                          fix="start it with c., e.g. c.storage.from_('reference-ads').download('x.png')")
     code = compile(tree, "<kit operation>", "eval")
-    unknown = names - {"c", *values} - set(dir(__builtins__) if isinstance(__builtins__, type(ast)) else __builtins__)
+    unknown = names - {"c", *values} - set(dir(builtins))
     if unknown:
         raise UsageError(f"the operation {source!r} uses {', '.join(sorted(unknown))}, which it is not given",
                          fix=f"pass them by name: kit.operation(..., {sorted(unknown)[0]}=...)")
-    scope = {"__builtins__": __builtins__}
+    scope = {"__builtins__": builtins}
     run: Callable[[Any], Any] = lambda c: eval(code, scope, {**values, "c": c})  # noqa: E731, S307
     run.__doc__ = text
     return run

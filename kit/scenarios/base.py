@@ -86,7 +86,7 @@ def apply_schema(target: Target, sql_text: str, *, tables: list[str], functions:
         before_functions = {r[0] for r in conn.execute(
             "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace "
             "AND proname = ANY(%s)", (functions,)).fetchall()}
-        conn.execute(sql_text)  # type: ignore[arg-type]
+        conn.execute(sql_text)
         conn.execute("NOTIFY pgrst, 'reload schema'")  # a real PostgREST reloads its cache
     ledger.tables += [t for t in tables if t not in before]
     ledger.functions += [f for f in functions if f not in before_functions]
@@ -139,7 +139,7 @@ def load_implementation(spec: str | type | None, default: type) -> type:
     if not inspect.isclass(found):
         raise UsageError(f"implementation {spec!r} is a {type(found).__name__}, not a class",
                          fix="point at the service class the scenario should construct")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def wants_async_client(cls: type) -> bool:

@@ -80,8 +80,8 @@ class SourceDiff:
     def of(cls, before: Any, after: Any, before_title: str | None = None,
            after_title: str | None = None) -> SourceDiff:
         return cls(source_of(before), source_of(after),
-                   before_title or getattr(before, "__qualname__", "broken"),
-                   after_title or getattr(after, "__qualname__", "fixed"))
+                   before_title or str(getattr(before, "__qualname__", "broken")),
+                   after_title or str(getattr(after, "__qualname__", "fixed")))
 
     @property
     def changed(self) -> tuple[set[int], set[int]]:

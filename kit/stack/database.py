@@ -110,7 +110,7 @@ class Database:
             await conn.execute("SELECT pg_advisory_lock(4242)")
             try:
                 for path in files:
-                    await conn.execute(path.read_text())  # type: ignore[arg-type]
+                    await conn.execute(path.read_text())
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(4242)")
 
@@ -161,7 +161,7 @@ def apply_migrations(database_url: str, files: Iterable[Path]) -> list[tuple[str
                 continue
             try:
                 with conn.transaction():
-                    conn.execute(sql)  # type: ignore[arg-type]
+                    conn.execute(sql)
                     conn.execute("INSERT INTO kit_meta.migrations (name, sha256) VALUES (%s, %s)",
                                  (path.name, digest))
             except psycopg.Error as exc:

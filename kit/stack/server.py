@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Generator
 from pathlib import Path
 
 import uvicorn
@@ -31,8 +32,9 @@ class _Server(uvicorn.Server):
     down, which kills the process before PostgreSQL is stopped. The stack handles the signals
     itself (``request_exit``) and stops PostgreSQL on the way out."""
 
-    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
     def request_exit(self) -> None:
         self.should_exit = True
