@@ -37,14 +37,18 @@ def split_storage_path(storage_path: str) -> tuple[str, str]:
     return bucket, path or storage_path
 
 
-class BrokenAdCreationService:
-    """The checkpoint's code: sync storage calls inside ``async def`` (blocks the loop)."""
+class _AdCreationServiceBase:
+    """The client and the two buckets every version of the service is built with."""
 
     def __init__(self, supabase: Client, reference_bucket: str = "reference-ads",
                  generated_bucket: str = "generated-ads") -> None:
         self.supabase = supabase
         self.reference_bucket = reference_bucket
         self.generated_bucket = generated_bucket
+
+
+class BrokenAdCreationService(_AdCreationServiceBase):
+    """The checkpoint's code: sync storage calls inside ``async def`` (blocks the loop)."""
 
     async def upload_reference_ad(self, name: str, data: bytes, content_type: str = "image/webp") -> str:
         self.supabase.storage.from_(self.reference_bucket).upload(
@@ -66,14 +70,8 @@ class BrokenAdCreationService:
         return base64.b64encode(image_data).decode("utf-8")
 
 
-class ToThreadAdCreationService:
+class ToThreadAdCreationService(_AdCreationServiceBase):
     """Fix 1 (the checkpoint's): keep the sync client, run each call in a worker thread."""
-
-    def __init__(self, supabase: Client, reference_bucket: str = "reference-ads",
-                 generated_bucket: str = "generated-ads") -> None:
-        self.supabase = supabase
-        self.reference_bucket = reference_bucket
-        self.generated_bucket = generated_bucket
 
     async def upload_reference_ad(self, name: str, data: bytes, content_type: str = "image/webp") -> str:
         await asyncio.to_thread(self.supabase.storage.from_(self.reference_bucket).upload,
@@ -96,16 +94,11 @@ class ToThreadAdCreationService:
         return base64.b64encode(await self.download_image(storage_path)).decode("ascii")
 
 
-class AsyncAdCreationService:
+class AsyncAdCreationService(_AdCreationServiceBase):
     """Fix 2 (the better one): the native ``AsyncClient``, every call awaited."""
 
     client_kind = "async"
-
-    def __init__(self, supabase: AsyncClient, reference_bucket: str = "reference-ads",
-                 generated_bucket: str = "generated-ads") -> None:
-        self.supabase = supabase
-        self.reference_bucket = reference_bucket
-        self.generated_bucket = generated_bucket
+    supabase: AsyncClient  # type: ignore[assignment]
 
     async def upload_reference_ad(self, name: str, data: bytes, content_type: str = "image/webp") -> str:
         await self.supabase.storage.from_(self.reference_bucket).upload(
@@ -128,14 +121,8 @@ class AsyncAdCreationService:
         return base64.b64encode(await self.download_image(storage_path)).decode("ascii")
 
 
-class SyncAdCreationService:
+class SyncAdCreationService(_AdCreationServiceBase):
     """Fix 3: no pretence of async: plain methods for sync callers (scripts, threads, Celery)."""
-
-    def __init__(self, supabase: Client, reference_bucket: str = "reference-ads",
-                 generated_bucket: str = "generated-ads") -> None:
-        self.supabase = supabase
-        self.reference_bucket = reference_bucket
-        self.generated_bucket = generated_bucket
 
     def upload_reference_ad(self, name: str, data: bytes, content_type: str = "image/webp") -> str:
         self.supabase.storage.from_(self.reference_bucket).upload(
