@@ -42,6 +42,7 @@ def test_environment_yml_names_the_same_dependencies_as_pyproject():
 
 def test_facade_all_is_sorted_and_every_name_resolves():
     assert kit.__all__ == sorted(kit.__all__)
+    assert set(kit._LAZY) <= set(kit.__all__)
     for name in kit.__all__:
         assert getattr(kit, name) is not None, name
 
