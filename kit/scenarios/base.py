@@ -55,10 +55,6 @@ class Ledger:
     buckets: list[str] = field(default_factory=list)
     objects: list[tuple[str, str]] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"tables": list(self.tables), "functions": list(self.functions),
-                "buckets": list(self.buckets), "objects": [f"{b}/{p}" for b, p in self.objects]}
-
 
 def existing_tables(database_url: str, names: list[str]) -> set[str]:
     import psycopg
