@@ -13,13 +13,14 @@ caller's loop: results and stall figures are the same in a script, a notebook ce
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["arun_in_arena", "run_in_arena", "run_in_plain_thread"]
+__all__ = ["arun_in_arena", "call_off_loop", "run_in_arena", "run_in_plain_thread"]
 
 
 def run_in_plain_thread(func: Callable[[], T], *, name: str = "kit-plain") -> T:
@@ -76,3 +77,11 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
         task.cancel()
     if tasks:
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+async def call_off_loop(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Await an async method; run a sync one in a worker thread, so the loop never blocks
+    on it: ``await call_off_loop(service.download_image, path)``."""
+    if inspect.iscoroutinefunction(method):
+        return await method(*args, **kwargs)
+    return await asyncio.to_thread(method, *args, **kwargs)

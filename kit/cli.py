@@ -14,8 +14,12 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from kit.errors import KitError, StackNotRunning, UsageError
+
+if TYPE_CHECKING:
+    from kit.targets import Target
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_USAGE = 0, 1, 2, 3
 
@@ -27,22 +31,22 @@ EXTERNAL_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _stack_status_text(target: object) -> str:
-    t = target  # a kit.targets.Target; printed like `supabase status`
-    rows = [("API URL", t.url), ("REST URL", f"{t.url}/rest/v1"),  # type: ignore[attr-defined]
-            ("Storage URL", f"{t.url}/storage/v1"), ("DB URL", t.database_url),  # type: ignore[attr-defined]
-            ("JWT secret", t.jwt_secret), ("anon key", t.anon_key),  # type: ignore[attr-defined]
-            ("service_role key", t.service_role_key)]  # type: ignore[attr-defined]
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:>{width}}: {value}" for name, value in rows)
+def _stack_rows(t: Target) -> list[tuple[str, str, str | None]]:
+    """(label, JSON key, value) for ``kit stack status``, in ``supabase status``'s order."""
+    return [("API URL", "API_URL", t.url), ("REST URL", "REST_URL", f"{t.url}/rest/v1"),
+            ("Storage URL", "STORAGE_URL", f"{t.url}/storage/v1"), ("DB URL", "DB_URL", t.database_url),
+            ("JWT secret", "JWT_SECRET", t.jwt_secret), ("anon key", "ANON_KEY", t.anon_key),
+            ("service_role key", "SERVICE_ROLE_KEY", t.service_role_key)]
 
 
-def _status_json(target: object) -> str:
-    t = target
-    return json.dumps({"API_URL": t.url, "REST_URL": f"{t.url}/rest/v1",  # type: ignore[attr-defined]
-                       "STORAGE_URL": f"{t.url}/storage/v1", "DB_URL": t.database_url,  # type: ignore[attr-defined]
-                       "JWT_SECRET": t.jwt_secret, "ANON_KEY": t.anon_key,  # type: ignore[attr-defined]
-                       "SERVICE_ROLE_KEY": t.service_role_key}, indent=2)  # type: ignore[attr-defined]
+def _stack_status_text(target: Target) -> str:
+    rows = _stack_rows(target)
+    width = max(len(label) for label, _, _ in rows)
+    return "\n".join(f"{label:>{width}}: {value}" for label, _, value in rows)
+
+
+def _status_json(target: Target) -> str:
+    return json.dumps({key: value for _, key, value in _stack_rows(target)}, indent=2)
 
 
 def stack_command(args: argparse.Namespace) -> int:

@@ -54,13 +54,13 @@ def method_call(spec: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | No
     ``AsyncClient`` (or ``client="async"``); sync methods run in a thread.
     """
     from kit.scenarios.base import construct, load_implementation
-    from kit.scenarios.memory_service import call_service
+    from kit.arena import call_off_loop
 
     path, _, method = spec.rpartition(".")
     if not path or ":" not in path or not method:
         raise UsageError(f"method {spec!r} is not of the form 'package.module:Class.method'",
                          fix="e.g. 'myapp.services.ad_creation_service:AdCreationService.download_image'")
-    cls = load_implementation(path, object)
+    cls = load_implementation(path)
     if not callable(getattr(cls, method, None)):
         raise UsageError(f"{cls.__name__} has no method {method!r}",
                          fix=f"pick one of: {', '.join(m for m in dir(cls) if not m.startswith('_'))}")
@@ -70,7 +70,7 @@ def method_call(spec: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | No
         cls = type(cls.__name__, (cls,), {"client_kind": client})
     arguments, keywords = list(args), dict(kwargs or {})
     return {"service_factory": {cls.__name__: lambda clients: construct(cls, clients)},
-            "call": lambda service: call_service(getattr(service, method), *arguments, **keywords)}
+            "call": lambda service: call_off_loop(getattr(service, method), *arguments, **keywords)}
 
 
 def call_spec(operation_source: str = "", method: str = "", method_args: Sequence[Any] = (),

@@ -8,7 +8,6 @@ checks must pass (expected failures of the broken variants included).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +21,9 @@ NOTEBOOKS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
 @pytest.fixture(scope="module")
 def stress_report(stack, stack_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("stress-reports")
-    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
     done = subprocess.run([sys.executable, "-m", "kit", "report", "--profile", "stress", "--out", str(out),
                            "--stack-dir", str(stack_dir), "--progress", "lines"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
     return done, out / "latest"
 
 

@@ -83,11 +83,11 @@ def test_a_user_implementation_by_import_path_is_checked(storage_scenario):
 
 def test_bad_implementation_paths_are_one_clear_error():
     with pytest.raises(UsageError, match="not of the form 'package.module:ClassName'"):
-        load_implementation("userapp.services.GoodAdService", object)
+        load_implementation("userapp.services.GoodAdService")
     with pytest.raises(UsageError, match="has no 'Nope'; classes there: .*GoodAdService"):
-        load_implementation("userapp.services:Nope", object)
+        load_implementation("userapp.services:Nope")
     with pytest.raises(UsageError, match="cannot import 'no_such_pkg.x'"):
-        load_implementation("no_such_pkg.x:Y", object)
+        load_implementation("no_such_pkg.x:Y")
 
 
 def test_fault_profiles_are_valid_rules_and_unknown_names_list_the_known():

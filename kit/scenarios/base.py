@@ -110,10 +110,8 @@ def drop_created(target: Target, ledger: Ledger) -> list[str]:
     return removed
 
 
-def load_implementation(spec: str | type | None, default: type) -> type:
-    """``"myapp.services.ad_creation_service:AdCreationService"`` → the class (or ``default``)."""
-    if spec is None or spec == "":
-        return default
+def load_implementation(spec: str | type) -> type:
+    """``"myapp.services.ad_creation_service:AdCreationService"`` → the class."""
     if isinstance(spec, type):
         return spec
     module_name, _, attr = spec.partition(":")
@@ -175,7 +173,6 @@ class Scenario:
     seed: str = ""  # the checkpoint file in shared/seeds/
     notebook: str = ""
     implementations: dict[str, type] = {}
-    broken: str = "broken"
 
     def __init__(self, target: Target, *, clients: Any = None) -> None:
         from kit.capture import Capture
@@ -212,7 +209,7 @@ class Scenario:
         if which is None or which == "":
             raise UsageError("no implementation given",
                              fix=f"use one of {', '.join(self.implementations)} or 'module:Class'")
-        return load_implementation(which, self.implementations[self.broken])
+        return load_implementation(which)
 
     def service_factory(self, which: str | type | None, faults: Any = None
                         ) -> tuple[Any, Any]:

@@ -141,7 +141,7 @@ async def run_pipeline(logger: Any, chat_id: str, prompt: str = "Starting dashbo
 
     As in the checkpoint, a failure in logging fails the widget: the cascade to watch.
     """
-    from kit.scenarios.memory_service import call_service
+    from kit.arena import call_off_loop
 
     llm = llm or MockLlm()
     result = WidgetResult(prompt)
@@ -150,7 +150,7 @@ async def run_pipeline(logger: Any, chat_id: str, prompt: str = "Starting dashbo
         answer, usage = llm.complete(agent, prompt if agent == "coordinator_agent" else outputs[_previous(agent)])
         outputs[agent] = answer
         try:
-            await call_service(logger._log_llm, chat_id, usage)
+            await call_off_loop(logger._log_llm, chat_id, usage)
         except Exception as exc:  # the pipeline's own behaviour: logging failure fails the widget
             result.steps.append((agent, f"failed: {type(exc).__name__}: {exc}"))
             result.error = exc

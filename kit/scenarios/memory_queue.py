@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit.arena import run_in_arena
+from kit.arena import call_off_loop, run_in_arena
 from kit.checks import Check, Checks
 from kit.scenarios import memory_service as ms
 from kit.scenarios.base import Scenario, apply_schema, label_of
@@ -118,7 +118,7 @@ class MemoryQueueScenario(Scenario):
                 for n in range(items):
                     messages = [{"role": "user", "content": f"message {n} for {chat_ids[n % len(chat_ids)]}"}]
                     try:
-                        enqueued.append(await ms.call_service(producer.request_update,
+                        enqueued.append(await call_off_loop(producer.request_update,
                                                               chat_ids[n % len(chat_ids)], messages))
                     except Exception as exc:  # the broken service fails here: that is the finding
                         errors.append(f"{type(exc).__name__}: {exc}")
@@ -158,7 +158,7 @@ class MemoryQueueScenario(Scenario):
         async def main() -> dict[str, Any]:
             service = make_service()
             try:
-                item = await ms.call_service(service.request_update, "chat-1",
+                item = await call_off_loop(service.request_update, "chat-1",
                                              [{"role": "user", "content": "Remember: I prefer bar charts."}])
                 stop = asyncio.Event()
                 worker = asyncio.create_task(ms.run_worker(service, "e2e-worker", chat_prefix="chat-1",
@@ -169,7 +169,7 @@ class MemoryQueueScenario(Scenario):
                     await asyncio.sleep(0.05)
                 stop.set()
                 await worker
-                memory = await ms.call_service(service.get_memory, "chat-1")
+                memory = await call_off_loop(service.get_memory, "chat-1")
                 return {"item": item, "memory": memory}
             finally:
                 await close()

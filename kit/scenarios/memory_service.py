@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from supabase import AsyncClient, Client
 
+from kit.arena import call_off_loop
 from kit.scenarios.base import Names
 
 
@@ -138,13 +138,6 @@ IMPLEMENTATIONS: dict[str, type] = {
 }
 
 
-async def call_service(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Await an async service method; run a sync one in a thread so the loop never blocks."""
-    if inspect.iscoroutinefunction(method):
-        return await method(*args, **kwargs)
-    return await asyncio.to_thread(method, *args, **kwargs)
-
-
 def mock_summary(messages: list[dict[str, str]]) -> str:
     """``USE_MOCK_LLM=true``: a deterministic summary, no model, no cost."""
     digest = hashlib.sha256(repr(messages).encode()).hexdigest()[:8]
@@ -170,7 +163,7 @@ async def run_worker(service: Any, worker: str, *, chat_prefix: str, stop_when_i
     stats = WorkerStats(worker)
     while not stop_when_idle.is_set():
         try:
-            items = await call_service(service.claim, worker, 1, lease_seconds, chat_prefix)
+            items = await call_off_loop(service.claim, worker, 1, lease_seconds, chat_prefix)
         except Exception as exc:  # the worker must survive a bad response: record, retry
             stats.errors.append(f"claim: {type(exc).__name__}: {exc}"[:300])
             await asyncio.sleep(idle_sleep)
@@ -180,7 +173,7 @@ async def run_worker(service: Any, worker: str, *, chat_prefix: str, stop_when_i
             continue
         for item in items:
             try:
-                done = await call_service(service.complete, item["id"], worker,
+                done = await call_off_loop(service.complete, item["id"], worker,
                                           summarise(item["messages"]), len(item["messages"]))
                 if done:
                     stats.processed.append(int(item["id"]))

@@ -19,7 +19,7 @@ from kit.checks import Check, Checks
 from kit.scenarios import ad_creation_service as ads
 from kit.scenarios.base import Scenario, asset_bytes, construct, label_of
 from kit.scenarios.fault_profiles import fault_rules, with_latency
-from kit.scenarios.memory_service import call_service
+from kit.arena import call_off_loop
 
 FIXED = ("to_thread", "async_client", "sync")
 IMAGE_NAME = "kit_reference_ad.webp"
@@ -101,7 +101,7 @@ class StorageDownloadScenario(Scenario):
 
         self.require_setup()
         factories = {label_of(v): self._factory(v) for v in variants}
-        return diff(service_factory=factories, call=self._call(method, concurrency),
+        return diff(service_factory=factories, call=self._call(method),
                     target=self.target, concurrency=concurrency,
                     faults=with_latency(faults, latency_ms), retry=False)
 
@@ -110,19 +110,18 @@ class StorageDownloadScenario(Scenario):
         options = self.service_options()
         return lambda clients: construct(cls, clients, **options)
 
-    def _call(self, method: str, concurrency: int) -> Any:
+    def _call(self, method: str) -> Any:
         """Each copy's call; sync methods go through a thread, as a sync caller's would."""
         if method.startswith("upload_"):
             bucket = self.generated_bucket if method == "upload_generated_ad" else self.reference_bucket
-            names = iter([f"kit_upload_{uuid.uuid4().hex[:8]}.webp" for _ in range(64 * concurrency)])
             data = asset_bytes("reference_ad.webp")
 
             def upload(service: Any) -> Any:
-                name = next(names)
+                name = f"kit_upload_{uuid.uuid4().hex[:8]}.webp"
                 self.ledger.objects.append((bucket, name))
-                return call_service(getattr(service, method), name, data, "image/webp")
+                return call_off_loop(getattr(service, method), name, data, "image/webp")
             return upload
-        return lambda service: call_service(getattr(service, method), self.image_path)
+        return lambda service: call_off_loop(getattr(service, method), self.image_path)
 
     def compare(self, *, concurrency: int = 8, latency_ms: float = 50.0,
                 variants: tuple[str | type, ...] = ("broken", *FIXED)) -> Any:

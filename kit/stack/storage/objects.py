@@ -106,13 +106,18 @@ async def download_public(request: Request) -> Response:
     ctx, store = services(request)
     bucket_id, key = target(request)
     async with ctx.db.transaction(SUPERUSER) as conn:
-        bucket = await catalog.get_bucket(conn, bucket_id)
-        if bucket is None or not bucket["public"]:
-            raise problems.no_such_bucket()
+        await _require_public_bucket(conn, bucket_id)
         row = await catalog.get_object(conn, bucket_id, key)
     if row is None:
         raise problems.no_such_key()
     return delivery.respond(request, store, row)
+
+
+async def _require_public_bucket(conn: Any, bucket_id: str) -> None:
+    """Public routes serve public buckets only; any other bucket does not exist for them."""
+    bucket = await catalog.get_bucket(conn, bucket_id)
+    if bucket is None or not bucket["public"]:
+        raise problems.no_such_bucket()
 
 
 async def info(request: Request) -> Response:
@@ -130,9 +135,7 @@ async def _info(request: Request, *, public: bool) -> Response:
     bucket_id, key = target(request)
     async with ctx.db.transaction(SUPERUSER if public else auth_of(request)) as conn:
         if public:
-            bucket = await catalog.get_bucket(conn, bucket_id)
-            if bucket is None or not bucket["public"]:
-                raise problems.no_such_bucket()
+            await _require_public_bucket(conn, bucket_id)
         row = await catalog.get_object(conn, bucket_id, key)
     if row is None:
         raise problems.no_such_key()
