@@ -15,7 +15,7 @@ import jwt
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kit.stack.database import Auth
+from kit.stack.roles import Auth
 from kit.stack.errors_format import gateway_error, postgrest_error, storage_error
 from kit.stack.keys import API_ROLES, Keys
 

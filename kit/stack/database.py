@@ -1,9 +1,11 @@
 """The stack's PostgreSQL: start it (pgserver) or use ``KIT_DATABASE_URL``, bootstrap it,
 and run each API request in one transaction as the caller's role.
 
-    db = await Database.open(url)
-    async with db.transaction(auth) as conn:      # BEGIN; role + request.jwt.claims set
+    db = await Database.open(url)                 # url: the admin (superuser) URL
+    async with db.transaction(auth) as conn:      # an API request: kit.stack.roles decides how
         await conn.execute("select ...")
+    async with db.pool.connection() as conn:      # admin work only (schema cache, health)
+        ...
 """
 
 from __future__ import annotations
@@ -11,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +22,12 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from kit.errors import MigrationError, StackStartFailed
+from kit.stack.roles import Auth, RequestPool, prepare_login_role
+
+__all__ = ["Auth", "Database", "apply_migrations", "redact_url"]
 
 log = logging.getLogger("kit.stack")
 SQL_DIR = Path(__file__).with_name("sql")
-
-
-@dataclass(frozen=True)
-class Auth:
-    """Who is calling: the database role to assume and the verified JWT claims."""
-
-    role: str
-    claims: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_service_role(self) -> bool:
-        return self.role == "service_role"
 
 
 def start_embedded_postgres(pgdata: Path) -> str:
@@ -72,13 +63,18 @@ def stop_embedded_postgres() -> None:
 
 
 class Database:
-    """A connection pool plus the schema generation the gateway's caches key on."""
+    """The admin pool (superuser), the API requests' pool (the login role, ``kit.stack.roles``)
+    and the schema generation the gateway's caches key on."""
 
     def __init__(self, url: str, pool: AsyncConnectionPool) -> None:
         self.url = url
         self.pool = pool
+        self.requests: RequestPool | None = None  # set by bootstrap
         self.schema_generation = 0
         self._listener: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Database {redact_url(self.url)}>"
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 4, max_size: int = 32) -> Database:
@@ -100,6 +96,8 @@ class Database:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
+        if self.requests:
+            await self.requests.close()
         await self.pool.close()
 
     async def bootstrap(self, sql_files: Iterable[Path] | None = None) -> None:
@@ -111,19 +109,17 @@ class Database:
             try:
                 for path in files:
                     await conn.execute(path.read_text())
+                login = await prepare_login_role(conn, self.url)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(4242)")
+        self.requests = RequestPool(login)
 
-    @contextlib.asynccontextmanager
-    async def transaction(self, auth: Auth) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """One transaction as ``auth.role`` with ``request.jwt.claims`` set (RLS applies)."""
-        async with self.pool.connection() as conn:
-            async with conn.transaction():
-                await conn.execute(
-                    "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                    (auth.role, json.dumps(auth.claims)),
-                )
-                yield conn
+    def transaction(self, auth: Auth, *, read_only: bool = False
+                    ) -> contextlib.AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
+        """One transaction as ``auth.role`` with ``request.jwt.claims`` set (RLS applies), on a
+        connection of the login role: ``RequestPool.transaction`` (kit.stack.roles)."""
+        assert self.requests is not None, "Database.open bootstraps before requests are served"
+        return self.requests.transaction(auth, read_only=read_only)
 
     async def _listen_for_schema_changes(self) -> None:
         while True:

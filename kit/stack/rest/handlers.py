@@ -45,7 +45,7 @@ class RestService:
     def __init__(self, ctx: StackContext) -> None:
         self.ctx = ctx
         self.cache = SchemaCache(ctx.db)
-        self.connections = RestConnections(ctx.db.url)
+        self.connections = RestConnections(ctx.db.requests)
         self.reads = ReadCache()
 
     async def handle(self, request: HttpRequest, path: str) -> Response:

@@ -12,13 +12,15 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
     CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
   END IF;
+  -- The login role API requests connect as (kit/stack/roles.py sets its password and grants;
+  -- an `authenticator` the kit did not create is left alone and `kit_authenticator` is used).
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticator') THEN
-    CREATE ROLE authenticator LOGIN NOINHERIT;
+    CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
+      NOBYPASSRLS;
+    COMMENT ON ROLE authenticator IS 'kit: the login role API requests connect as';
   END IF;
 END
 $$;
-
-GRANT anon, authenticated, service_role TO authenticator;
 
 CREATE SCHEMA IF NOT EXISTS auth;
 CREATE SCHEMA IF NOT EXISTS extensions;
@@ -52,6 +54,20 @@ GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO anon, authenticated, service_role
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+
+-- The login role's password (superuser only), so every stack on one database shares it.
+CREATE TABLE IF NOT EXISTS kit_meta.login_role (name text PRIMARY KEY, password text NOT NULL);
+REVOKE ALL ON kit_meta.login_role FROM PUBLIC;
+
+-- Raised by the first statement of a request on a connection whose session state an earlier
+-- request changed (kit/stack/roles.py): the stack closes that connection and retries.
+CREATE OR REPLACE FUNCTION kit_meta.session_changed() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'kit: the session state of this pooled connection was changed'
+    USING ERRCODE = 'KT001';
+END
+$$;
+GRANT EXECUTE ON FUNCTION kit_meta.session_changed() TO PUBLIC;
 
 -- Migrations applied with `kit stack migrate`: a file whose checksum is recorded is skipped.
 CREATE TABLE IF NOT EXISTS kit_meta.migrations (

@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kit.stack.apikey import auth_of
-from kit.stack.database import Auth
+from kit.stack.roles import Auth
 from kit.stack.storage import bodies, catalog, delivery, names, problems
 from kit.stack.storage.wire import (
-    SUPERUSER,
+    SERVICE_ROLE,
     field,
     iso,
     json_body,
@@ -71,7 +71,7 @@ async def store_upload(request: Request, bucket_id: str, key: str, *, caller: Au
     replaced: str | None = None
     with body.writer:
         try:
-            async with ctx.db.transaction(SUPERUSER) as conn:
+            async with ctx.db.transaction(SERVICE_ROLE) as conn:
                 await catalog.lock_name(conn, bucket_id, key)
                 current = await catalog.get_object(conn, bucket_id, key, for_update=True)
                 if current is not None and not upsert:
@@ -105,7 +105,7 @@ async def download_public(request: Request) -> Response:
     """GET/HEAD ``/object/public/{bucket}/{key}``: public buckets only, no key needed."""
     ctx, store = services(request)
     bucket_id, key = target(request)
-    async with ctx.db.transaction(SUPERUSER) as conn:
+    async with ctx.db.transaction(SERVICE_ROLE) as conn:
         await _require_public_bucket(conn, bucket_id)
         row = await catalog.get_object(conn, bucket_id, key)
     if row is None:
@@ -133,7 +133,7 @@ async def info_public(request: Request) -> Response:
 async def _info(request: Request, *, public: bool) -> Response:
     ctx, _ = services(request)
     bucket_id, key = target(request)
-    async with ctx.db.transaction(SUPERUSER if public else auth_of(request)) as conn:
+    async with ctx.db.transaction(SERVICE_ROLE if public else auth_of(request)) as conn:
         if public:
             await _require_public_bucket(conn, bucket_id)
         row = await catalog.get_object(conn, bucket_id, key)

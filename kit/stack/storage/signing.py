@@ -25,12 +25,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kit.stack.apikey import auth_of
-from kit.stack.database import Auth
+from kit.stack.roles import Auth
 from kit.stack.keys import Keys
 from kit.stack.storage import catalog, delivery, names, problems
 from kit.stack.storage.objects import store_upload
 from kit.stack.storage.wire import (
-    SUPERUSER,
+    SERVICE_ROLE,
     field,
     json_body,
     json_response,
@@ -119,13 +119,13 @@ def _verified(request: Request, bucket_id: str, key: str, *, upload: bool = Fals
 
 
 async def get_signed(request: Request) -> Response:
-    """GET/HEAD ``/object/sign/{bucket}/{key}?token=…``: verified, then served as superuser."""
+    """GET/HEAD ``/object/sign/{bucket}/{key}?token=…``: verified, then served as service_role."""
     ctx, store = services(request)
     bucket_id = request.path_params["bucket"]
     key = request.path_params["key"]
     claims = _verified(request, bucket_id, key)
     names.check_key(key)
-    async with ctx.db.transaction(SUPERUSER) as conn:
+    async with ctx.db.transaction(SERVICE_ROLE) as conn:
         row = await catalog.get_object(conn, bucket_id, key)
     if row is None:
         raise problems.no_such_key()
@@ -161,6 +161,6 @@ async def upload_to_signed_url(request: Request) -> Response:
     bucket_id, key = target(request)
     claims = _verified(request, bucket_id, key, upload=True)
     owner = owner_of(Auth("authenticated", {"sub": claims.get("owner")}))
-    await store_upload(request, bucket_id, key, caller=SUPERUSER, owner=owner,
+    await store_upload(request, bucket_id, key, caller=SERVICE_ROLE, owner=owner,
                        upsert=bool(claims.get("upsert")))
     return json_response({"Key": f"{bucket_id}/{key}"})

@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kit.stack.context import StackContext
-from kit.stack.database import Auth
+from kit.stack.roles import Auth
 from kit.stack.storage import names, problems
 from kit.stack.storage.blobs import BlobStore
 
 JSON = "application/json; charset=utf-8"
-SUPERUSER = Auth("service_role", {"role": "service_role"})
+SERVICE_ROLE = Auth("service_role", {"role": "service_role"})  # the service acting for itself
 
 
 def iso(value: datetime | None) -> str | None:

@@ -1,0 +1,136 @@
+"""The role model (kit.stack.roles): API requests connect as the login role, take their role
+per transaction, and a session changed by one request never reaches the next.
+
+Through the real supabase-py clients where a client is involved; the pool itself is also
+driven directly, on the stack's real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from postgrest.exceptions import APIError
+from supabase import Client, ClientOptions, create_client
+
+from kit.stack.keys import Keys
+from kit.stack.roles import Auth, RequestPool, prepare_login_role
+from kit.targets import Target
+
+SUFFIX = uuid.uuid4().hex[:8]
+SECRETS = f"secrets_{SUFFIX}"
+USER = str(uuid.uuid4())
+
+# Each function is a way a request could try to leave its role or change its session.
+FUNCTIONS = {
+    "whoami": "RETURNS jsonb LANGUAGE sql AS $$ SELECT jsonb_build_object('session_user', "
+              "session_user, 'current_user', current_user, 'superuser', "
+              "current_setting('is_superuser'), 'claims', auth.jwt()) $$",
+    "to_postgres": "RETURNS text LANGUAGE sql AS $$ SELECT set_config('role', 'postgres', true) $$",
+    "to_postgres_dynamic": "RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'SET ROLE postgres'; END $$",
+    "session_to_service_role": "RETURNS text LANGUAGE sql AS "
+                               "$$ SELECT set_config('role', 'service_role', false) $$",
+    "session_claims": "RETURNS text LANGUAGE sql AS $$ SELECT set_config('request.jwt.claims', "
+                      "'{\"role\": \"service_role\"}', false) $$",
+    "session_search_path": "RETURNS text LANGUAGE sql AS "
+                           "$$ SELECT set_config('search_path', 'pg_temp, public', false) $$",
+    "session_time_zone": "RETURNS text LANGUAGE sql AS $$ SELECT set_config('TimeZone', 'Asia/Tokyo', false) $$",
+}
+
+
+@pytest.fixture(scope="module")
+def world(stack: Target, db_url: str) -> Iterator[Target]:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {SECRETS} (id int PRIMARY KEY, secret text); "  # type: ignore[arg-type]
+                     f"INSERT INTO {SECRETS} VALUES (1, 'only for service_role'); "
+                     f"ALTER TABLE {SECRETS} ENABLE ROW LEVEL SECURITY")
+        for name, body in FUNCTIONS.items():
+            conn.execute(f"CREATE FUNCTION {name}_{SUFFIX}() {body}")  # type: ignore[arg-type]
+    yield stack
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE {SECRETS}")  # type: ignore[arg-type]
+        for name in FUNCTIONS:
+            conn.execute(f"DROP FUNCTION {name}_{SUFFIX}()")  # type: ignore[arg-type]
+
+
+def client(stack: Target, role: str) -> Client:
+    key = stack.service_role_key if role == "service_role" else stack.anon_key
+    headers = {}
+    if role == "user":
+        keys = Keys(stack.jwt_secret or "", stack.anon_key, stack.service_role_key or "")
+        headers = {"Authorization": f"Bearer {keys.user_token(USER)}"}
+    return create_client(stack.url, key or "", ClientOptions(headers=headers))
+
+
+def rpc_error(c: Client, name: str) -> APIError:
+    with pytest.raises(APIError) as caught:
+        c.rpc(f"{name}_{SUFFIX}").execute()
+    return caught.value
+
+
+@pytest.mark.parametrize("role, current", [("anon", "anon"), ("user", "authenticated"),
+                                           ("service_role", "service_role")])
+def test_requests_connect_as_the_login_role_never_a_superuser(world: Target, role: str,
+                                                              current: str) -> None:
+    me: dict[str, Any] = client(world, role).rpc(f"whoami_{SUFFIX}").execute().data
+    assert me["session_user"] == "authenticator"
+    assert (me["current_user"], me["superuser"], me["claims"]["role"]) == (current, "off", current)
+
+
+@pytest.mark.parametrize("function", ["to_postgres", "to_postgres_dynamic"])
+def test_becoming_postgres_fails_42501_as_on_supabase(world: Target, function: str) -> None:
+    # PostgREST v13 (Error.hs pgErrorStatus): 42501 is 403 for a signed-in role, 401 for anon
+    err = rpc_error(client(world, "user"), function)
+    assert (err.code, err.message) == ("42501", 'permission denied to set role "postgres"')
+    assert rpc_error(client(world, "anon"), function).code == "42501"
+
+
+@pytest.mark.parametrize("function", ["session_to_service_role", "session_claims",
+                                      "session_search_path", "session_time_zone"])
+def test_a_session_change_never_reaches_a_later_request(world: Target, function: str) -> None:
+    anon = client(world, "anon")
+    for _ in range(6):  # the pool is last in first out: the next request gets the same connection
+        anon.rpc(f"{function}_{SUFFIX}").execute()
+        assert anon.table(SECRETS).select("*").execute().data == []
+        me = anon.rpc(f"whoami_{SUFFIX}").execute().data
+        assert (me["current_user"], me["claims"]["role"]) == ("anon", "anon")
+    assert len(client(world, "service_role").table(SECRETS).select("*").execute().data) == 1
+
+
+async def test_the_pool_closes_a_changed_session_and_retries_on_a_fresh_one(stack: Target,
+                                                                           db_url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as admin:
+        login = await prepare_login_role(admin, db_url)
+    assert "password=" in login and "authenticator" in login
+    pool = RequestPool(login, max_size=1)
+    assert "password" not in repr(pool)
+    try:
+        async with pool.transaction(Auth("anon")) as conn:
+            await conn.execute("SELECT set_config('role', 'service_role', false)")
+        [first] = pool._idle
+        async with pool.transaction(Auth("anon")) as conn:
+            row = await (await conn.execute("SELECT current_user, current_setting('request.jwt.claims')")).fetchone()
+        assert row == ("anon", '{"role": "anon"}')
+        assert first.closed and pool._idle and pool._idle[0] is not first
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            async with pool.transaction(Auth("postgres")):
+                pass
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            async with pool.transaction(Auth("no_such_role")):
+                pass
+        async with pool.transaction(Auth("authenticated", {"sub": USER})) as conn:  # still usable
+            row = await (await conn.execute("SELECT current_user, auth.uid()::text")).fetchone()
+        assert row == ("authenticated", USER)
+    finally:
+        await pool.close()
+
+
+def test_the_login_role_has_postgrest_attributes(sql: Any) -> None:
+    row = sql("SELECT rolcanlogin, rolinherit, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, "
+              "ARRAY(SELECT b.rolname FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid "
+              "WHERE m.member = r.oid ORDER BY 1) FROM pg_roles r WHERE rolname = 'authenticator'"
+              ).fetchone()
+    assert row == (True, False, False, False, False, False, ["anon", "authenticated", "service_role"])
