@@ -1,6 +1,6 @@
 """``kit`` / ``python -m kit``: thin commands over the kit's functions.
 
-    kit stack up [--port N] [--data-dir DIR]   start (or reuse) the embedded stack
+    kit stack up [--port N] [--data-dir DIR] [--schemas public,api]   start (or reuse) the stack
     kit stack down | status [--json] | logs [-n N] | reset [--yes] | migrate FILE...
     kit scan PATH... [--format text|json|sarif]
     kit report [--profile NAME|FILE] ...
@@ -53,7 +53,7 @@ def stack_command(args: argparse.Namespace) -> int:
     from kit import stack
 
     if args.action == "up":
-        target = stack.start(args.data_dir, port=args.port)
+        target = stack.start(args.data_dir, port=args.port, schemas=args.schemas)
         print(_status_json(target) if args.json else _stack_status_text(target))
     elif args.action == "down":
         print("stack stopped" if stack.stop(args.data_dir) else "no stack was running")
@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("files", nargs="*", help="migration files (for migrate)")
     st.add_argument("--data-dir", default=None, help="stack data directory (default .kit/stack)")
     st.add_argument("--port", type=int, default=0, help="port for `up` (default: a free one)")
+    st.add_argument("--schemas", default=None,
+                    help="for `up`: schemas /rest/v1 exposes, comma-separated (default "
+                         "KIT_STACK_SCHEMAS, else public,graphql_public)")
     st.add_argument("--json", action="store_true", help="machine-readable status")
     st.add_argument("-n", "--lines", type=int, default=50, help="log lines to show")
     st.add_argument("--yes", action="store_true", help="reset without asking")

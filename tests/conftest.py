@@ -15,6 +15,8 @@ import kit
 from kit.targets import Target
 
 REPO = Path(__file__).resolve().parents[1]
+# the session stack's db-schemas: Supabase's two, plus the schema test_rest.py creates
+EXPOSED_SCHEMAS = ("public", "graphql_public", "kit_rest_profile")
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +27,7 @@ def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def stack(stack_dir: Path) -> Iterator[Target]:
     """A real stack process (pgserver PostgreSQL, or KIT_DATABASE_URL) for the whole session."""
-    target = kit.stack.start(stack_dir)
+    target = kit.stack.start(stack_dir, schemas=EXPOSED_SCHEMAS)
     yield target
     kit.stack.stop(stack_dir)
 

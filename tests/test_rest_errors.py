@@ -193,7 +193,7 @@ async def test_bad_keys_and_jwts_raise_api_errors(mode: str, world: World) -> No
     err = await raised(lambda: world.client(mode, token=expired).table(world.items).select("*").execute())
     assert (err.code, err.message) == ("PGRST303", "JWT expired")
     err = await raised(lambda: world.client(mode, token=forged).table(world.items).select("*").execute())
-    assert (err.code, err.message) == ("PGRST301", "JWSError InvalidSignatureError")
+    assert (err.code, err.message) == ("PGRST301", "JWT cryptographic operation failed")  # v13
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

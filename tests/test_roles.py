@@ -134,3 +134,103 @@ def test_the_login_role_has_postgrest_attributes(sql: Any) -> None:
               "WHERE m.member = r.oid ORDER BY 1) FROM pg_roles r WHERE rolname = 'authenticator'"
               ).fetchone()
     assert row == (True, False, False, False, False, False, ["anon", "authenticated", "service_role"])
+
+
+# -- JWT claims as PostgREST v13 answers them -------------------------------------------------
+
+def signed(stack: Target, claims: dict[str, Any]) -> str:
+    import jwt
+
+    return jwt.encode(claims, stack.jwt_secret or "", algorithm="HS256")
+
+
+def rest(stack: Target, path: str, token: str | None, **headers: str) -> Any:
+    import httpx
+
+    sent = {"apikey": stack.anon_key, **headers}
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}" if token else "Bearer"  # httpx strips "Bearer "
+    return httpx.get(f"{stack.url}/rest/v1/{path}", headers=sent, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def stranger(db_url: str) -> Iterator[str]:
+    """A role that exists but the login role was never granted."""
+    name = f"kit_stranger_{SUFFIX}"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {name} NOLOGIN")  # type: ignore[arg-type]
+    yield name
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"DROP ROLE {name}")  # type: ignore[arg-type]
+
+
+def test_a_jwt_without_role_is_anon(world: Target) -> None:
+    now = int(__import__("time").time())
+    response = rest(world, f"rpc/whoami_{SUFFIX}", signed(world, {"sub": USER, "exp": now + 60}))
+    assert response.status_code == 200
+    assert (response.json()["current_user"], response.json()["claims"]["role"]) == ("anon", "anon")
+
+
+@pytest.mark.parametrize("role, status, code, message", [
+    ("nobody_{s}", 401, "22023", 'role "nobody_{s}" does not exist'),
+    (7, 401, "22023", 'role "7" does not exist'),
+    ("postgres", 403, "42501", 'permission denied to set role "postgres"'),
+    ("stranger", 403, "42501", 'permission denied to set role "{stranger}"'),
+    ("pg_read_all_data", 403, "42501", 'permission denied to set role "pg_read_all_data"'),
+])
+def test_a_role_the_login_role_cannot_become_answers_as_postgrest(
+        world: Target, stranger: str, role: Any, status: int, code: str, message: str) -> None:
+    if role == "stranger":
+        role = stranger
+    if isinstance(role, str):
+        role = role.format(s=SUFFIX)
+    token = signed(world, {"role": role, "exp": int(__import__("time").time()) + 60})
+    for path in (SECRETS, f"rpc/whoami_{SUFFIX}"):
+        response = rest(world, path, token)
+        assert (response.status_code, response.json()["code"], response.json()["message"]) == (
+            status, code, message.format(s=SUFFIX, stranger=stranger))
+    stored = __import__("httpx").get(f"{world.url}/storage/v1/bucket", timeout=60,
+                                     headers={"apikey": world.anon_key, "Authorization": f"Bearer {token}"})
+    assert (stored.status_code, stored.json()["statusCode"], stored.json()["error"]) == (
+        400, "403", "Unauthorized")
+
+
+@pytest.mark.parametrize("claims, code, message", [
+    ({"role": "anon", "exp": "soon"}, "PGRST303", "The JWT 'exp' claim must be a number"),
+    ({"role": "anon", "nbf": 4102444800}, "PGRST303", "JWT not yet valid"),
+    ({"role": "anon", "iat": 4102444800}, "PGRST303", "JWT issued at future"),
+    ({"role": "anon", "exp": 1}, "PGRST303", "JWT expired"),
+    ({"role": "anon", "aud": 5}, "PGRST303", "The JWT 'aud' claim must be a string or an array of strings"),
+])
+def test_claims_postgrest_refuses_are_401_with_its_code(world: Target, claims: dict[str, Any],
+                                                         code: str, message: str) -> None:
+    response = rest(world, SECRETS, signed(world, claims))
+    assert (response.status_code, response.json()["code"], response.json()["message"]) == (401, code, message)
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+
+@pytest.mark.parametrize("token, message", [("", "Empty JWT is sent in Authorization header"),
+                                            ("abc.def", "Expected 3 parts in JWT; got 2"),
+                                            ("a.b.c", "JWT couldn't be decoded")])
+def test_tokens_postgrest_cannot_decode_are_pgrst301(world: Target, token: str, message: str) -> None:
+    response = rest(world, SECRETS, token)
+    assert (response.status_code, response.json()["code"], response.json()["message"]) == (
+        401, "PGRST301", message)
+
+
+# -- exposed schemas: an allow-list, as PostgREST's db-schemas ---------------------------------
+
+@pytest.mark.parametrize("header", ["Accept-Profile", "Content-Profile"])
+@pytest.mark.parametrize("schema", ["storage", "auth", "kit_meta", "pg_catalog", "information_schema",
+                                    "no_such_schema"])
+def test_a_schema_not_exposed_is_406_pgrst106_listing_the_exposed(world: Target, header: str,
+                                                                  schema: str) -> None:
+    import httpx
+
+    method = "GET" if header == "Accept-Profile" else "POST"
+    response = httpx.request(method, f"{world.url}/rest/v1/objects", timeout=60, json={},
+                             headers={"apikey": world.service_role_key or "", header: schema})
+    assert (response.status_code, response.json()["code"], response.json()["message"]) == (
+        406, "PGRST106", f"Invalid schema: {schema}")
+    assert response.json()["hint"] == ("Only the following schemas are exposed: "
+                                       "public, graphql_public, kit_rest_profile")

@@ -14,7 +14,7 @@ import pytest
 
 import kit
 from kit.errors import MigrationError, StackNotRunning, UsageError
-from kit.stack.state import resolve_data_dir
+from kit.stack.state import resolve_data_dir, resolve_schemas
 
 
 def run_kit(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -149,12 +149,18 @@ def test_python_api_start_reuses_and_status_raises_when_stopped(tmp_path):
     folder = tmp_path / ".kit" / "stack"
     with pytest.raises(StackNotRunning, match="python -m kit stack up"):
         kit.stack.status(folder)
-    target = kit.stack.start(folder)
+    target = kit.stack.start(folder, schemas="public,kit_api")
     try:
         assert "eyJ" not in repr(target) and target.url in repr(target)
         assert kit.stack.start(folder).url == target.url
         with pytest.raises(UsageError, match="already running"):
             kit.stack.start(folder, port=1)
+        with pytest.raises(UsageError, match="exposing public, kit_api"):
+            kit.stack.start(folder, schemas=["public"])
+        refused = httpx.get(f"{target.url}/rest/v1/anything", timeout=60, headers={
+            "apikey": target.anon_key, "Accept-Profile": "graphql_public"})
+        assert (refused.status_code, refused.json()["hint"]) == (
+            406, "Only the following schemas are exposed: public, kit_api")
     finally:
         assert kit.stack.stop(folder) is True
     assert kit.stack.stop(folder) is False
@@ -193,3 +199,15 @@ def test_migration_error_is_a_kit_error_with_a_fix():
 def test_cli_usage_errors_exit_3(tmp_path):
     assert run_kit("stack", "frobnicate", cwd=tmp_path).returncode == 3
     assert run_kit(cwd=tmp_path).returncode == 3
+    bad = run_kit("stack", "up", "--schemas", "public,,api", cwd=tmp_path)
+    assert (bad.returncode, bad.stderr.count("\n")) == (3, 1) and "--schemas" in bad.stderr
+    assert not (tmp_path / ".kit").exists()
+
+
+def test_schemas_come_from_the_argument_the_setting_or_supabase_default():
+    assert resolve_schemas(None, env={}) == ("public", "graphql_public")
+    assert resolve_schemas(None, env={"KIT_STACK_SCHEMAS": "api, public"}) == ("api", "public")
+    assert resolve_schemas(["x"], env={"KIT_STACK_SCHEMAS": "api"}) == ("x",)
+    for bad in ("", " , ", "a\x00b", "s" * 64):
+        with pytest.raises(UsageError, match="bad schema list"):
+            resolve_schemas(bad, env={})

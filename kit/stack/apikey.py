@@ -11,13 +11,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import jwt
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kit.stack.roles import Auth
+from kit.stack.roles import Auth, auth_from_claims
 from kit.stack.errors_format import gateway_error, postgrest_error, storage_error
-from kit.stack.keys import API_ROLES, Keys
+from kit.stack.keys import JwtRejected, Keys
 
 # Storage routes a browser opens without an apikey (public objects, signed URLs).
 _KEYLESS_STORAGE = ("/storage/v1/object/public/", "/storage/v1/render/image/public/",
@@ -36,19 +35,22 @@ class ApiKeyMiddleware:
         self.app = app
         self.keys = keys
         self.known_keys = {keys.anon_key, keys.service_role_key}
-        self._claims: dict[str, dict[str, Any]] = {}  # verified tokens (HS256 decode is costly)
+        self._callers: dict[str, Auth] = {}  # verified tokens (HS256 decode is costly)
 
-    def _verified(self, token: str) -> dict[str, Any]:
-        """``keys.decode(token)``, remembered until the token's ``exp`` (errors never are)."""
-        claims = self._claims.get(token)
-        if claims is not None and claims["exp"] > time.time():
-            return claims
-        claims = self.keys.decode(token)
-        if isinstance(claims.get("exp"), (int, float)) and "nbf" not in claims:
-            if len(self._claims) >= 4096:
-                self._claims.clear()
-            self._claims[token] = claims
-        return claims
+    def _verified(self, token: str) -> Auth:
+        """The caller ``keys.verify(token)`` names, remembered until the token's ``exp``
+        (errors never are)."""
+        auth = self._callers.get(token)
+        if auth is not None and auth.claims["exp"] > time.time():
+            return auth
+        claims = self.keys.verify(token)
+        auth = auth_from_claims(claims)
+        exp = claims.get("exp")
+        if isinstance(exp, (int, float)) and not isinstance(exp, bool) and "nbf" not in claims:
+            if len(self._callers) >= 4096:
+                self._callers.clear()
+            self._callers[token] = auth
+        return auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -67,35 +69,31 @@ class ApiKeyMiddleware:
                                 "Double check your Supabase `anon` or `service_role` API key."
                                 )(scope, receive, send)
             return
-        token = _bearer(headers.get("authorization")) or apikey
-        if token:
+        bearer = _bearer(headers.get("authorization"))
+        token = apikey if bearer is None else bearer
+        if token is not None:
             try:
-                claims = self._verified(token)
-            except jwt.ExpiredSignatureError:
-                await _jwt_error(path, "JWT expired", "PGRST303", "jwt expired")(scope, receive, send)
+                scope["kit.auth"] = self._verified(token)
+            except JwtRejected as exc:
+                await _jwt_error(path, exc)(scope, receive, send)
                 return
-            except jwt.InvalidTokenError as exc:
-                await _jwt_error(path, f"JWSError {type(exc).__name__}", "PGRST301",
-                                 "invalid signature")(scope, receive, send)
-                return
-            role = str(claims.get("role"))
-            if role not in API_ROLES:
-                await _jwt_error(path, f'role "{role}" does not exist', "PGRST301",
-                                 "invalid role")(scope, receive, send)
-                return
-            scope["kit.auth"] = Auth(role, claims)
         await self.app(scope, receive, send)
 
 
 def _bearer(value: str | None) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` ("" when empty), None without one."""
     if value and value[:7].lower() == "bearer ":
-        return value[7:].strip() or None
+        return value[7:].strip()
+    if value and value.strip().lower() == "bearer":
+        return ""
     return None
 
 
-def _jwt_error(path: str, rest_message: str, rest_code: str, storage_message: str) -> Any:
+def _jwt_error(path: str, exc: JwtRejected) -> Any:
     if path.startswith("/storage/"):
-        return storage_error(403, "Unauthorized", storage_message)
-    description = rest_message.replace('"', "'")
-    return postgrest_error(401, rest_code, rest_message, headers={
+        message = {"JWT expired": "jwt expired",
+                   "JWT cryptographic operation failed": "invalid signature"}.get(exc.message, exc.message)
+        return storage_error(403, "Unauthorized", message)
+    description = exc.message.replace('"', "'")
+    return postgrest_error(401, exc.code, exc.message, headers={
         "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'})

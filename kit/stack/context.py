@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kit.stack.database import Database
@@ -14,6 +14,7 @@ class StackContext:
     db: Database
     keys: Keys
     data_dir: Path
+    schemas: tuple[str, ...] = field(default=("public", "graphql_public"))  # REST's db-schemas
 
     @property
     def storage_dir(self) -> Path:

@@ -13,13 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
 from kit.errors import StackNotRunning, StackStartFailed, UsageError
 from kit.stack import keys as stack_keys
-from kit.stack.state import StackState, log_path, resolve_data_dir, state_path
+from kit.stack.state import StackState, log_path, resolve_data_dir, resolve_schemas, state_path
 from kit.targets import Target
 
 
@@ -65,19 +66,27 @@ def status(data_dir: str | os.PathLike[str] | None = None) -> Target:
 
 
 def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
-          timeout: float = 60.0) -> Target:
+          timeout: float = 60.0, schemas: str | Sequence[str] | None = None) -> Target:
     """Start the stack in its own process, or reuse the one already running.
+
+    ``schemas``: what /rest/v1 exposes (PostgREST's db-schemas), ``"public,api"`` or a list;
+    default ``KIT_STACK_SCHEMAS``, else ``public, graphql_public``.
 
     >>> t = start()            # doctest: +SKIP
     >>> t.url                  # doctest: +SKIP
     'http://127.0.0.1:40123'
     """
     folder = resolve_data_dir(data_dir)
+    exposed = resolve_schemas(schemas)
     state = running_state(folder)
     if state is not None:
         if port and state.port != port:
             raise UsageError(f"a stack is already running for {folder} on port {state.port}",
                              fix=f"stop it first (`python -m kit stack down`) to move it to {port}")
+        if schemas is not None and state.schemas != exposed:
+            raise UsageError(f"a stack is already running for {folder} exposing "
+                             f"{', '.join(state.schemas)}",
+                             fix="stop it first (`python -m kit stack down`) to change --schemas")
         return _target(state, folder)
     folder.mkdir(parents=True, exist_ok=True)
     stack_keys.load_or_create(folder)
@@ -87,7 +96,8 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
     state_path(folder).unlink(missing_ok=True)
     with open(log_path(folder), "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kit.stack.server", "--data-dir", str(folder), "--port", str(port)],
+            [sys.executable, "-m", "kit.stack.server", "--data-dir", str(folder), "--port", str(port),
+             "--schemas", ",".join(exposed)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=str(folder),
         )

@@ -80,6 +80,20 @@ class Auth:
         return self.role == "service_role"
 
 
+def auth_from_claims(claims: dict[str, Any]) -> Auth:
+    """The caller a verified JWT names, as PostgREST v13 reads it (``PostgREST.Auth``
+    ``parseClaims``): no ``role`` claim means the anon role; a non-string role is taken as its
+    JSON text. Whether the role exists and the login role may become it is the database's
+    answer (22023 → 401, 42501 → 403), not the gateway's.
+
+    >>> auth_from_claims({"sub": "u1"})
+    Auth(role='anon', claims={'sub': 'u1', 'role': 'anon'})
+    """
+    role = claims.get("role", "anon")
+    role = role if isinstance(role, str) else json.dumps(role)
+    return Auth(role, {**claims, "role": role})
+
+
 class SessionChanged(Exception):
     """A pooled connection's session state was changed by an earlier request; it was closed."""
 

@@ -22,7 +22,7 @@ from kit.stack import keys as stack_keys
 from kit.stack.context import StackContext
 from kit.stack.database import Database, redact_url, start_embedded_postgres, stop_embedded_postgres
 from kit.stack.gateway import build_app
-from kit.stack.state import StackState, state_path
+from kit.stack.state import DEFAULT_SCHEMAS, StackState, resolve_schemas, state_path
 
 log = logging.getLogger("kit.stack")
 
@@ -51,12 +51,14 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
-async def serve(data_dir: Path, port: int, database_url: str | None) -> None:
+async def serve(data_dir: Path, port: int, database_url: str | None,
+                schemas: tuple[str, ...] = DEFAULT_SCHEMAS) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = not database_url
     url = database_url or start_embedded_postgres(data_dir / "pg")
     db = await Database.open(url)
-    ctx = StackContext(db=db, keys=stack_keys.load_or_create(data_dir), data_dir=data_dir)
+    ctx = StackContext(db=db, keys=stack_keys.load_or_create(data_dir), data_dir=data_dir,
+                       schemas=schemas)
     sock = _bind(port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False, server_header=False,
@@ -66,7 +68,8 @@ async def serve(data_dir: Path, port: int, database_url: str | None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, server.request_exit)
     state = StackState(pid=os.getpid(), port=bound_port, url=f"http://127.0.0.1:{bound_port}",
-                       database_url=url, data_dir=str(data_dir), embedded_postgres=embedded)
+                       database_url=url, data_dir=str(data_dir), embedded_postgres=embedded,
+                       schemas=schemas)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.01)
@@ -88,9 +91,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kit.stack.server")
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--schemas", default=None, help="schemas /rest/v1 exposes, comma-separated")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve(Path(args.data_dir), args.port, os.environ.get("KIT_DATABASE_URL") or None))
+    asyncio.run(serve(Path(args.data_dir), args.port, os.environ.get("KIT_DATABASE_URL") or None,
+                      resolve_schemas(args.schemas)))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from kit.errors import UsageError
 
 DEFAULT_DIR = Path(".kit") / "stack"
 
@@ -39,6 +41,24 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None,
     return here / DEFAULT_DIR
 
 
+DEFAULT_SCHEMAS = ("public", "graphql_public")  # PostgREST's db-schemas on Supabase
+
+
+def resolve_schemas(schemas: str | Sequence[str] | None = None,
+                    env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The schemas /rest/v1 exposes: the argument (``"public,api"`` or a sequence), else
+    ``KIT_STACK_SCHEMAS``, else ``public, graphql_public``. Raises ``UsageError`` for an empty
+    list or a name PostgreSQL cannot hold."""
+    env = os.environ if env is None else env
+    given = schemas if schemas is not None else env.get("KIT_STACK_SCHEMAS") or DEFAULT_SCHEMAS
+    names = tuple(n.strip() for n in (given.split(",") if isinstance(given, str) else given))
+    bad = [n for n in names if not n or "\x00" in n or len(n.encode()) > 63]
+    if bad or not names:
+        raise UsageError(f"bad schema list {given!r}: each name must be 1-63 bytes, no NUL",
+                         fix="pass --schemas public,api (comma-separated schema names)")
+    return names
+
+
 @dataclass(frozen=True)
 class StackState:
     pid: int
@@ -47,6 +67,7 @@ class StackState:
     database_url: str
     data_dir: str
     embedded_postgres: bool
+    schemas: tuple[str, ...] = DEFAULT_SCHEMAS
 
     def write(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -56,7 +77,8 @@ class StackState:
     @classmethod
     def read(cls, path: Path) -> StackState | None:
         try:
-            return cls(**json.loads(path.read_text()))
+            fields = json.loads(path.read_text())
+            return cls(**{**fields, "schemas": tuple(fields.get("schemas") or DEFAULT_SCHEMAS)})
         except (FileNotFoundError, ValueError, TypeError):
             return None
 

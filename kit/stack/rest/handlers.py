@@ -44,7 +44,7 @@ class RestService:
 
     def __init__(self, ctx: StackContext) -> None:
         self.ctx = ctx
-        self.cache = SchemaCache(ctx.db)
+        self.cache = SchemaCache(ctx.db, ctx.schemas)
         self.connections = RestConnections(ctx.db.requests)
         self.reads = ReadCache()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kit.stack.rest.problems import RestProblem
+from kit.stack.rest.problems import RestProblem, schema_not_exposed
 
 _RANGE = re.compile(r"^\s*(?:items=)?(\d{1,15})-(\d{0,15})\s*$")
 _MEDIA = {
@@ -77,13 +77,14 @@ def byte_range(header: str | None) -> tuple[int, int | None] | None:
 
 
 def profile(schema_header: str | None, exposed: tuple[str, ...]) -> str:
-    """The schema a request targets (``Accept-Profile`` / ``Content-Profile``, default public)."""
+    """The schema a request targets: ``Accept-Profile`` / ``Content-Profile`` when it names an
+    exposed schema, the first exposed one without it; any other is 406 PGRST106 listing them
+    (PostgREST v13.0.8 ``UnacceptableSchema``)."""
     if not schema_header:
-        return "public" if "public" in exposed or not exposed else exposed[0]
+        return exposed[0]
     name = schema_header.strip()
     if name not in exposed:
-        raise RestProblem(406, "PGRST106", f"Invalid schema: {name}", None,
-                          "Only the following schemas are exposed: " + ", ".join(exposed))
+        raise schema_not_exposed(name, exposed)
     return name
 
 

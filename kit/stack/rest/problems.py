@@ -64,8 +64,10 @@ def problem_from_database(exc: psycopg.Error, *, authenticated: bool) -> RestPro
         return RestProblem(400, "22021", str(exc).strip() or type(exc).__name__)
     diag = exc.diag
     message = diag.message_primary or str(exc).strip()
-    return RestProblem(status_for_sqlstate(code, authenticated=authenticated), code, message,
-                       diag.message_detail, diag.message_hint)
+    status = status_for_sqlstate(code, authenticated=authenticated)
+    if code == "22023" and message.startswith("role") and message.endswith("does not exist"):
+        status = 401  # the JWT's role does not exist (PostgREST v13 pgErrorStatus, issue #3601)
+    return RestProblem(status, code, message, diag.message_detail, diag.message_hint)
 
 
 def parse_problem(parameter: str, message: str, details: str | None) -> RestProblem:

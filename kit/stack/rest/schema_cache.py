@@ -1,6 +1,6 @@
 """What /rest/v1 knows about the database: tables, columns, keys, foreign keys, functions.
 
-Loaded from pg_catalog in one pass and kept until ``Database.schema_generation`` moves
+Loaded from pg_catalog in one pass (the exposed schemas only) and kept until ``Database.schema_generation`` moves
 (an event trigger NOTIFYs on every DDL), like PostgREST's schema cache:
 
     cache = SchemaCache(db)
@@ -18,8 +18,9 @@ from typing import Any
 
 from kit.stack.database import Database
 
-HIDDEN_SCHEMAS = ("pg_catalog", "information_schema", "kit_meta", "auth", "storage",
-                  "extensions", "graphql", "realtime", "vault", "pgsodium", "supabase_functions")
+# PostgREST's db-schemas as Supabase sets it; `kit stack up --schemas` or KIT_STACK_SCHEMAS
+# change it. Any other schema named by Accept-Profile/Content-Profile is 406 PGRST106.
+EXPOSED_BY_DEFAULT = ("public", "graphql_public")
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,13 @@ JOIN pg_type rt ON rt.oid = p.prorettype
 WHERE p.prokind = 'f' AND n.nspname = ANY(%(schemas)s)
 """
 
-_SCHEMAS = """
-SELECT nspname FROM pg_namespace
-WHERE nspname NOT LIKE 'pg\\_%%' AND nspname <> ALL(%(hidden)s) ORDER BY nspname
-"""
-
-
 class SchemaCache:
-    """The current ``Schema``, reloaded when the database's schema generation moves."""
+    """The current ``Schema`` of the exposed schemas, reloaded when the database's schema
+    generation moves. ``exposed`` is the allow-list (PostgREST's ``db-schemas``)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, exposed: tuple[str, ...] = EXPOSED_BY_DEFAULT) -> None:
         self.db = db
+        self.exposed = exposed
         self._schema: Schema | None = None
         self._lock = asyncio.Lock()
 
@@ -170,9 +167,8 @@ class SchemaCache:
     async def _load(self) -> Schema:
         generation = self.db.schema_generation
         started = time.monotonic()
+        exposed = self.exposed
         async with self.db.pool.connection() as conn:
-            cur = await conn.execute(_SCHEMAS, {"hidden": list(HIDDEN_SCHEMAS)})
-            exposed = tuple(row[0] for row in await cur.fetchall())
             params = {"schemas": list(exposed)}
             tables = await (await conn.execute(_TABLES, params)).fetchall()
             constraints = await (await conn.execute(_CONSTRAINTS, params)).fetchall()

@@ -92,6 +92,12 @@ def invalid_range() -> StorageProblem:
 
 def from_database(exc: psycopg.Error) -> StorageProblem | None:
     """The storage problem a database error means, or None for a real 500."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if exc.sqlstate is None and not isinstance(exc, psycopg.OperationalError):
+        return invalid_request(message)  # refused by psycopg before sending (a NUL byte)
+    if message.startswith("permission denied to set role") or (
+            exc.sqlstate == "22023" and message.startswith("role") and message.endswith("does not exist")):
+        return access_denied(message)  # the JWT's role: not one the login role may become
     if isinstance(exc, pg_errors.InsufficientPrivilege):
         return access_denied()
     if isinstance(exc, pg_errors.UniqueViolation):
@@ -101,7 +107,7 @@ def from_database(exc: psycopg.Error) -> StorageProblem | None:
     if isinstance(exc, (pg_errors.InvalidTextRepresentation, pg_errors.NumericValueOutOfRange,
                         pg_errors.StringDataRightTruncation, pg_errors.CharacterNotInRepertoire,
                         pg_errors.UntranslatableCharacter)):
-        return invalid_request(str(exc).strip().splitlines()[0])
+        return invalid_request(message)
     return None
 
 
