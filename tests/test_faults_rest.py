@@ -113,6 +113,9 @@ CASES: dict[str, tuple[str, dict[str, Any], Callable[[str], Callable[[Any], Any]
     "connection-reset": ("POST", {"connection_reset": True}, insert,
                          {"sync": ("httpx.ReadError", None, r"^\[Errno 104\] Connection reset by peer$", r"^$"),
                           "async": ("httpx.ReadError", None, r"^$", r"^$")}),
+    "answer-lost": ("POST", {"answer_lost": True}, insert,
+                    {"sync": ("httpx.ReadError", None, r"^\[Errno 104\] Connection reset by peer$", r"^$"),
+                     "async": ("httpx.ReadError", None, r"^$", r"^$")}),
     "truncated-body": ("GET", {"truncated_body": 0.5}, first_ids,
                        {"*": ("httpx.RemoteProtocolError", None, (r"^peer closed connection without sending "
                               r"complete message body \(received \d+ bytes, expected \d+\)$"), r"^$")}),
@@ -140,7 +143,7 @@ async def test_effect_through_postgrest_clients_same_on_both_sides(
         server = await outcome(stack, flavour, op(table), timeout=timeout)
     client = await outcome(stack, flavour, op(table), rules=[rule], timeout=timeout)
     kind, code, message, details = expected.get(flavour) or expected["*"]
-    if case == "connection-reset" and server[0] == "httpx.RemoteProtocolError":
+    if case in ("connection-reset", "answer-lost") and server[0] == "httpx.RemoteProtocolError":
         # A reset that races the request body: the OS may report the closed socket before the
         # RST (an early EOF). Both are what httpx raises for a resetting edge.
         assert server[2] == "Server disconnected without sending a response.", server
@@ -154,6 +157,23 @@ async def test_effect_through_postgrest_clients_same_on_both_sides(
     if case == "truncated-body":  # half the real body arrived
         received, expected_size = map(int, re.findall(r"\d+", server[2]))
         assert received == expected_size // 2 and received > 0
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+async def test_a_lost_answer_was_committed_on_both_sides(flavour: str, stack: Target, table: str,
+                                                         faults: FaultsClient, db_url: str) -> None:
+    """``answer_lost``: the client sees a dropped connection, yet the write is in the table."""
+    note = f"lost-{flavour}-{uuid.uuid4().hex[:6]}"
+    rule = {"id": "lost", "match": {"service": "rest", "method": "POST", "table": table},
+            "effect": {"answer_lost": True}}
+    op = lambda c: c.table(table).insert({"note": note}).execute()  # noqa: E731
+    with faults.add(rule):
+        server = await outcome(stack, flavour, op)
+    client = await outcome(stack, flavour, op, rules=[rule])
+    assert server[0] in ("httpx.ReadError", "httpx.RemoteProtocolError") and client[0] == "httpx.ReadError"
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(f'select count(*) from public."{table}" where note = %s', (note,)).fetchone()  # type: ignore[arg-type]
+    assert rows == (2,)  # one committed behind each lost answer
 
 
 def test_postgrest_retries_get_on_503(stack: Target, table: str, faults: FaultsClient) -> None:

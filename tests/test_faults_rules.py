@@ -293,7 +293,7 @@ def test_any_valid_rule_round_trips(effect: dict, names: set[str], service: str,
 def test_registries_list_what_the_issue_asks_for() -> None:
     assert set(TRIGGERS) == {"always", "nth", "every", "first", "probability", "in_flight_at_least", "window"}
     assert set(EFFECTS) == {"html_page", "json_status", "latency", "rate_limit", "connection_reset",
-                            "truncated_body", "wrong_content_type", "slow_body", "hang"}
+                            "truncated_body", "wrong_content_type", "slow_body", "hang", "answer_lost"}
     assert set(PAGES) == {"cloudflare-520", "cloudflare-521", "cloudflare-522", "cloudflare-524",
                           "cloudflare-1015", "kong-502", "nginx-502", "nginx-504", "supabase-paused"}
 

@@ -134,6 +134,22 @@ def test_memory_queue_exactly_once_with_workers_and_faults(stack):
     scenario.close()
 
 
+def test_memory_queue_check_sees_dropped_failed_and_twice_processed_updates(stack):
+    """The check counts what the test asked for, and the workers' own effects."""
+    scenario = memory_queue(stack)
+    scenario.setup()
+    dropping = scenario.process_queue("userapp.services:DroppingMemoryService", workers=2, items=3)
+    assert not dropping.exactly_once and len(dropping.lost) == 1 and not dropping.duplicated, dropping
+    broken = scenario.process_queue("broken", workers=1, items=2, timeout_s=1)
+    assert not broken.exactly_once and len(broken.lost) == 2 and len(broken.enqueue_errors) == 2
+    twice = scenario.process_queue("userapp.services:TwiceMemoryService", workers=2, items=2)
+    assert not twice.exactly_once and not twice.lost
+    assert twice.effects_off and all(w > n for w, n in twice.effects_off.values()), twice.effects_off
+    lost_answers = scenario.process_queue("to_thread", workers=2, items=4, fault_profile="lost-answers")
+    assert lost_answers.exactly_once, lost_answers
+    scenario.close()
+
+
 def test_operation_and_call_spec_errors():
     with pytest.raises(UsageError, match="does not use the client c"):
         kit.operation("1 + 1")

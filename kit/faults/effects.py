@@ -8,7 +8,8 @@
 An ``Injection`` is plain data; the ASGI middleware and the client transports carry it
 out. Actions: ``reply`` (answer instead of the service), ``pass`` (forward, then delay,
 re-type, slow down or truncate the real answer), ``reset`` (drop the connection),
-``hang`` (answer nothing until the client gives up).
+``hang`` (answer nothing until the client gives up), ``lose`` (let the service handle and
+commit the request, then drop the connection instead of answering).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Injection:
 
     rule_id: str
     effect: str
-    action: str  # reply | pass | reset | hang
+    action: str  # reply | pass | reset | hang | lose
     status: int = 0
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
@@ -189,6 +190,10 @@ for _spec in (
                                          chunk_size=p.get("chunk_size", 1024)),
                "slow_body: 0.2, chunk_size: 512  (seconds between chunks)"),
     EffectSpec("hang", _true, {}, lambda v, p, c: Injection(c.rule_id, "hang", "hang"), "hang: true"),
+    # the request reaches the service and commits; its answer never reaches the client
+    EffectSpec("answer_lost", _true, {},
+               lambda v, p, c: Injection(c.rule_id, "answer_lost", "lose"),
+               "answer_lost: true  (the handler commits, the client sees a reset)"),
 ):
     register_effect(_spec)
 

@@ -70,10 +70,18 @@ async def deliver(inj: Injection, app: ASGIApp, scope: Scope, receive: Receive, 
         await _until_disconnect(receive)
     elif inj.action == "hang":
         await _until_disconnect(receive)
+    elif inj.action == "lose":  # the handler runs to its commit; its answer goes nowhere
+        await app(scope, receive, _discard)
+        _close(receive, abortive=True)
+        await _until_disconnect(receive)
     elif inj.rewrites_body:
         await _rewrite_body(inj, app, scope, receive, send, marks)
     else:
         await app(scope, receive, _retyping_send(send, inj.content_type, marks))
+
+
+async def _discard(message: Message) -> None:
+    return None
 
 
 def _retyping_send(send: Send, content_type: str | None, marks: list[tuple[bytes, bytes]]) -> Send:

@@ -4,7 +4,7 @@
     client = httpx.Client(transport=transport)          # or kit.clients(target, faults=[...])
 
 Nothing bad is sent to the server: a reply, reset or hang never forwards the request;
-pass-through effects (latency, wrong content type, slow or truncated body) spoil the
+``answer_lost`` forwards it as it is and drops the answer; pass-through effects (latency, wrong content type, slow or truncated body) spoil the
 real answer on its way back. Responses and exceptions mirror what the embedded stack's
 middleware produces through a real socket (same status, headers, reason phrase, body,
 exception type and message), so a fault replays the same way on either side.
@@ -114,6 +114,9 @@ def _exchange(faults: FaultSet, request: httpx.Request, flavour: str,
         yield Sleep(_FOREVER if timeout is None else timeout)
         raise httpx.ReadTimeout(_TIMEOUT_MESSAGE[flavour], request=request)
     real: httpx.Response = yield Forward()
+    if inj.action == "lose":  # the server handled (and committed) it; the answer is dropped
+        yield ReadRaw(real)
+        raise httpx.ReadError(_RESET_MESSAGE[flavour], request=request)
     if not inj.rewrites_body:
         return _Tracked.wrap(httpx.Response(real.status_code, headers=_retyped(real.headers, inj, marks),
                                             stream=real.stream, request=request,

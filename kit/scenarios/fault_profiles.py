@@ -40,6 +40,14 @@ FAULT_PROFILES: dict[str, list[dict[str, Any]]] = {
          "when": {"probability": 0.15}, "effect": {"html_page": "kong-502"}},
         {"id": "reset-on-rpc", "match": {"service": "rest", "method": "POST", "path": "/rest/v1/rpc/*"},
          "when": {"probability": 0.1}, "effect": {"connection_reset": True}},
+        {"id": "answer-lost-on-rpc", "match": {"service": "rest", "method": "POST", "path": "/rest/v1/rpc/*"},
+         "when": {"probability": 0.1}, "effect": {"answer_lost": True}},
+    ],
+    # The hard one for exactly-once: claims and completions commit, but their answers are lost
+    # (a worker must not take a lost answer for a failure it may redo).
+    "lost-answers": [
+        {"id": "answer-lost-on-rpc", "match": {"service": "rest", "method": "POST", "path": "/rest/v1/rpc/*"},
+         "when": {"probability": 0.3}, "effect": {"answer_lost": True}},
     ],
     # seeds/000's logging under rate limiting: a 429 with Retry-After on inserts.
     "rate-limited-inserts": [

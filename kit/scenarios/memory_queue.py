@@ -13,6 +13,7 @@ import asyncio
 import html
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,45 +32,66 @@ FIXED = ("to_thread", "async_client", "sync")
 
 @dataclass
 class QueueRun:
-    """One run of the queue: what was enqueued, what the workers did, what the database says."""
+    """One run of the queue: every update asked for, what the workers did, what the database says.
+
+    The check counts from what was *asked*, not from what an implementation reported: an
+    update whose enqueue failed or was dropped is lost; an update queued twice, completed
+    twice, or summarised into its chat more often than asked (the worker's own effect:
+    ``chat_metadata.version`` grows once per summary) is done twice.
+    """
 
     variant: str
     workers: int
-    enqueued: list[int]
-    times_processed: dict[int, int]
+    enqueued: list[int]  # ids the implementation's request_update returned
+    times_processed: dict[int, int]  # queue row id → times completed
     stats: list[ms.WorkerStats]
     wall_ms: float
     fault_profile: str = "none"
     enqueue_errors: list[str] = field(default_factory=list)
+    asked: dict[str, str] = field(default_factory=dict)  # update marker → chat id
+    rows: dict[str, list[int]] = field(default_factory=dict)  # update marker → queue row ids
+    summaries: dict[str, int] = field(default_factory=dict)  # chat id → summaries written
+
+    def _processed(self, marker: str) -> int:
+        return sum(self.times_processed.get(i, 0) for i in self.rows.get(marker, []))
+
+    @property
+    def lost(self) -> list[str]:
+        """Updates asked for that no worker completed (never queued, or never processed)."""
+        return [m for m in self.asked if self._processed(m) == 0]
+
+    @property
+    def duplicated(self) -> list[str]:
+        """Updates queued or completed more than once."""
+        return [m for m in self.asked if self._processed(m) > 1 or len(self.rows.get(m, [])) > 1]
+
+    @property
+    def effects_off(self) -> dict[str, tuple[int, int]]:
+        """Chats whose summaries written differ from the updates asked: ``{chat: (written, asked)}``."""
+        wanted = Counter(self.asked.values())
+        return {chat: (self.summaries.get(chat, 0), n) for chat, n in wanted.items()
+                if self.summaries.get(chat, 0) != n}
 
     @property
     def exactly_once(self) -> bool:
-        return bool(self.enqueued) and all(self.times_processed.get(i) == 1 for i in self.enqueued)
-
-    @property
-    def lost(self) -> list[int]:
-        return [i for i in self.enqueued if self.times_processed.get(i, 0) == 0]
-
-    @property
-    def duplicated(self) -> list[int]:
-        return [i for i in self.enqueued if self.times_processed.get(i, 0) > 1]
+        return bool(self.asked) and not (self.lost or self.duplicated or self.effects_off)
 
     @property
     def worker_errors(self) -> list[str]:
         return [e for s in self.stats for e in s.errors]
 
     def __repr__(self) -> str:
-        return (f"<QueueRun {self.variant}: {len(self.enqueued)} items, {self.workers} workers, "
+        return (f"<QueueRun {self.variant}: {len(self.asked)} updates, {self.workers} workers, "
                 f"lost {len(self.lost)}, duplicated {len(self.duplicated)}, "
+                f"{len(self.effects_off)} chats summarised a wrong number of times, "
                 f"{len(self.worker_errors)} worker errors>")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         rows = "".join(f"<tr><td>{html.escape(s.worker)}</td><td>{len(s.processed)}</td>"
                        f"<td>{len(s.errors)}</td><td>{html.escape(s.errors[0] if s.errors else '')}</td></tr>"
                        for s in self.stats)
-        verdict = ("every item processed exactly once" if self.exactly_once else
-                   f"lost {self.lost}, duplicated {self.duplicated}" if self.enqueued else
-                   f"nothing was enqueued: {html.escape('; '.join(self.enqueue_errors)[:300])}")
+        verdict = ("every update processed exactly once" if self.exactly_once else
+                   html.escape(_describe(self)))
         return {"text/plain": repr(self),
                 "text/html": f"<p><b>{html.escape(self.variant)}</b> with {self.workers} workers, faults "
                              f"<code>{html.escape(self.fault_profile)}</code>: {verdict} "
@@ -112,24 +134,24 @@ class MemoryQueueScenario(Scenario):
             producer = make_service()
             consumer = make_faulty()
             started = time.perf_counter()
+            asked = {f"{prefix}update-{n}": chat_ids[n % len(chat_ids)] for n in range(items)}
             enqueued: list[int] = []
             errors: list[str] = []
             try:
-                for n in range(items):
-                    messages = [{"role": "user", "content": f"message {n} for {chat_ids[n % len(chat_ids)]}"}]
+                for marker, chat_id in asked.items():  # every update is asked for, whatever fails
                     try:
-                        enqueued.append(await call_off_loop(producer.request_update,
-                                                              chat_ids[n % len(chat_ids)], messages))
+                        enqueued.append(await call_off_loop(producer.request_update, chat_id,
+                                                            [{"role": "user", "content": marker}]))
                     except Exception as exc:  # the broken service fails here: that is the finding
                         errors.append(f"{type(exc).__name__}: {exc}")
-                        break
                 stop = asyncio.Event()
                 tasks = [asyncio.create_task(ms.run_worker(consumer, f"worker-{w}", chat_prefix=prefix,
                                                            stop_when_idle=stop, lease_seconds=2))
                          for w in range(workers)]
                 deadline = time.monotonic() + timeout_s
-                while enqueued and time.monotonic() < deadline:
-                    if all(v >= 1 for v in (await asyncio.to_thread(self._times_processed, enqueued)).values()):
+                while time.monotonic() < deadline:
+                    queued = await asyncio.to_thread(self._queue_rows, prefix)
+                    if not queued or all(r["times_processed"] >= 1 for r in queued):
                         break
                     await asyncio.sleep(0.05)
                 await asyncio.sleep(0.1)  # let in-flight completions land before stopping
@@ -138,9 +160,16 @@ class MemoryQueueScenario(Scenario):
             finally:
                 await close()
                 await close_faulty()
-            counts = self._times_processed(enqueued) if enqueued else {}
-            return QueueRun(label_of(which), workers, enqueued, counts, stats,
-                            (time.perf_counter() - started) * 1000, fault_profile, errors)
+            queued = self._queue_rows(prefix)
+            rows: dict[str, list[int]] = {}
+            for row in queued:
+                for message in row["messages"] if isinstance(row["messages"], list) else []:
+                    if isinstance(message, dict) and message.get("content") in asked:
+                        rows.setdefault(message["content"], []).append(int(row["id"]))
+            return QueueRun(label_of(which), workers, enqueued,
+                            {int(r["id"]): int(r["times_processed"]) for r in queued}, stats,
+                            (time.perf_counter() - started) * 1000, fault_profile, errors, asked, rows,
+                            self._summaries(chat_ids))
 
         return run_in_arena(main, name=f"kit-arena-queue-{label_of(which)}")
 
@@ -226,10 +255,25 @@ class MemoryQueueScenario(Scenario):
             "id,times_processed").in_("id", item_ids).execute().data
         return {int(r["id"]): int(r["times_processed"]) for r in rows}
 
+    def _queue_rows(self, prefix: str) -> list[dict[str, Any]]:
+        return list(self.admin.table(self.names.table("chat_context_queue")).select(
+            "id,messages,times_processed").like("chat_id", f"{prefix}%").execute().data)
+
+    def _summaries(self, chat_ids: list[str]) -> dict[str, int]:
+        """How many summaries the workers wrote per chat (``version`` grows by one each)."""
+        rows = self.admin.table(self.names.table("chat_metadata")).select(
+            "chat_id,version").in_("chat_id", chat_ids).execute().data
+        return {r["chat_id"]: int(r["version"]) for r in rows}
+
 
 def _describe(run: QueueRun) -> str:
-    if not run.enqueued:
-        return "nothing enqueued: " + "; ".join(run.enqueue_errors)[:200]
-    return (f"{len(run.enqueued)} items, lost {len(run.lost)}, duplicated {len(run.duplicated)}, "
-            f"{run.wall_ms:.0f} ms")
-
+    if not run.asked:
+        return "no update was asked for"
+    text = (f"{len(run.asked)} updates asked, {len(run.enqueued)} enqueued, lost {len(run.lost)}, "
+            f"duplicated {len(run.duplicated)}")
+    if run.effects_off:
+        text += "; summaries written/asked per chat: " + ", ".join(
+            f"{chat} {w}/{n}" for chat, (w, n) in sorted(run.effects_off.items()))
+    if run.enqueue_errors:
+        text += f"; {len(run.enqueue_errors)} enqueue errors, first: {run.enqueue_errors[0][:120]}"
+    return text + f"; {run.wall_ms:.0f} ms"

@@ -51,3 +51,37 @@ class GoodMemoryService:
         self.claim = self._inner.claim
         self.complete = self._inner.complete
         self.get_memory = self._inner.get_memory
+
+
+class DroppingMemoryService(GoodMemoryService):
+    """Wrong: every third update is dropped, yet an id is returned as if it were queued."""
+
+    def __init__(self, supabase: Client, queries: object = None) -> None:
+        super().__init__(supabase, queries)
+        self._calls = 0
+        self.request_update = self._drop_every_third  # type: ignore[method-assign]
+
+    def _drop_every_third(self, chat_id: str, messages: list[dict[str, str]]) -> int:
+        self._calls += 1
+        if self._calls % 3 == 0:
+            return -self._calls
+        return self._inner.request_update(chat_id, messages)
+
+
+class TwiceMemoryService(GoodMemoryService):
+    """Wrong: a "retry to be safe" that writes the summary a second time outside the queue's guard."""
+
+    def __init__(self, supabase: Client, queries: object = None) -> None:
+        super().__init__(supabase, queries)
+        self.complete = self._complete_twice  # type: ignore[method-assign]
+
+    def _complete_twice(self, item_id: int, worker: str, summary: str, added: int) -> bool:
+        done = self._inner.complete(item_id, worker, summary, added)
+        table = self._inner.queries.names.table("chat_metadata")
+        item = self._inner.supabase.table(self._inner.queries.names.table("chat_context_queue")).select(
+            "chat_id").eq("id", item_id).execute().data[0]
+        current = self._inner.supabase.table(table).select("version").eq("chat_id", item["chat_id"]).execute().data
+        if current:
+            self._inner.supabase.table(table).update({"version": current[0]["version"] + 1}).eq(
+                "chat_id", item["chat_id"]).execute()
+        return done
