@@ -7,11 +7,11 @@ normalises ``..`` away before the stack sees it).
 
 from __future__ import annotations
 
-import os
 import re
 import string
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hostile import CLASSES, HOSTILE_INPUT, Hostile, Tally, files_under, json_body
 from kit.targets import Target
 
 OBJECT_FILE = re.compile(r"storage/objects/[0-9a-f]{2}/[0-9a-f]{32}")
@@ -48,12 +49,7 @@ class Fuzz:
 
     def files(self) -> set[str]:
         """Every file under the temp root except PostgreSQL's own, relative to the stack dir."""
-        found: set[str] = set()
-        for folder, dirs, files in os.walk(self.root):
-            if Path(folder) == self.stack_dir:
-                dirs[:] = [d for d in dirs if d != "pg"]
-            found.update(os.path.relpath(os.path.join(folder, f), self.stack_dir) for f in files)
-        return found
+        return files_under(self.root, self.stack_dir)
 
     def url(self, name: str) -> str:
         return f"/object/{self.bucket}/" + quote(name, safe="/").replace(".", "%2E")
@@ -110,3 +106,115 @@ def test_unsafe_names_are_refused_with_the_reason(fuzz: Fuzz, name: str, why: st
     assert (body["statusCode"], body["error"]) == ("400", "InvalidKey")
     assert why in body["message"]
     assert not any("escape" in f for f in fuzz.files())
+
+
+# -- every hostile input class into every storage route, path segment, query and body field ----
+
+SCRATCH, CANARY = "fuzz-scratch", "fuzz-canary"
+# (method, path, query fields, body: fields, "bytes" for a raw upload, or None)
+STORAGE_ROUTES: list[tuple[str, str, dict[str, str], Any]] = [
+    ("GET", "/bucket", {"search": ""}, None),
+    ("POST", "/bucket", {}, {"id": "fuzz-new", "name": "fuzz-new", "public": False,
+                             "file_size_limit": 100, "allowed_mime_types": ["text/plain"]}),
+    ("GET", "/bucket/{bucket}", {}, None),
+    ("PUT", "/bucket/{bucket}", {}, {"public": False, "file_size_limit": 1000,
+                                     "allowed_mime_types": ["text/plain"]}),
+    ("POST", "/bucket/{bucket}/empty", {}, None),
+    ("DELETE", "/bucket/{bucket}", {}, None),
+    ("POST", "/object/move", {}, {"bucketId": SCRATCH, "sourceKey": "missing.txt",
+                                  "destinationKey": "moved.txt", "destinationBucket": SCRATCH}),
+    ("POST", "/object/copy", {}, {"bucketId": SCRATCH, "sourceKey": "missing.txt",
+                                  "destinationKey": "copied.txt", "destinationBucket": SCRATCH}),
+    ("POST", "/object/list/{bucket}", {}, {"prefix": "", "limit": 10, "offset": 0, "search": "",
+                                           "sortBy": {"column": "name", "order": "asc"}}),
+    ("GET", "/object/info/public/{bucket}/{key}", {}, None),
+    ("GET", "/object/info/authenticated/{bucket}/{key}", {}, None),
+    ("GET", "/object/info/{bucket}/{key}", {}, None),
+    ("GET", "/object/public/{bucket}/{key}", {}, None),
+    ("GET", "/object/authenticated/{bucket}/{key}", {}, None),
+    ("GET", "/object/sign/{bucket}/{key}", {"token": ""}, None),
+    ("POST", "/object/sign/{bucket}/{key}", {}, {"expiresIn": 60}),
+    ("POST", "/object/sign/{bucket}", {}, {"expiresIn": 60, "paths": ["s.txt"]}),
+    ("POST", "/object/upload/sign/{bucket}/{key}", {}, None),
+    ("PUT", "/object/upload/sign/{bucket}/{key}", {"token": ""}, "bytes"),
+    ("DELETE", "/object/{bucket}", {}, {"prefixes": ["nothing.txt"]}),
+    ("GET", "/object/{bucket}/{key}", {}, None),
+    ("POST", "/object/{bucket}/{key}", {}, "bytes"),
+    ("PUT", "/object/{bucket}/{key}", {}, "bytes"),
+    ("DELETE", "/object/{bucket}/{key}", {}, None),
+]
+
+
+def storage_places(route: int, value: Hostile) -> list[str]:
+    _, path, query, body = STORAGE_ROUTES[route]
+    found = [f"path:{p}" for p in ("bucket", "key") if "{" + p + "}" in path]
+    found += [f"query:{q}" for q in query]
+    if isinstance(body, dict):
+        found += [f"body:{b}" for b in body] + (["body:sortBy.column", "body:sortBy.order"]
+                                                 if "sortBy" in body else [])
+    if body == "bytes":
+        found.append("body")
+    if value.kind == "oversized":
+        found.append("header")
+    return found
+
+
+def hostile_storage_request(route: int, place: str, value: Hostile
+                            ) -> tuple[str, str, bytes | None, dict[str, str]]:
+    method, path, query, body = STORAGE_ROUTES[route]
+    segments = {"bucket": SCRATCH, "key": "s.txt"}
+    if place.startswith("path:"):
+        segments[place[5:]] = value.quoted
+    url = path.format(**segments)
+    pairs = [f"{k}={value.quoted if place == f'query:{k}' else v}" for k, v in query.items()]
+    headers: dict[str, str] = {}
+    if place == "header":
+        headers["x-fuzz"] = value.raw.decode("latin-1")
+    content: bytes | None = None
+    if isinstance(body, dict):
+        content = json_body(body, place[5:] if place.startswith("body:") else None, value)
+        headers["content-type"] = "application/json"
+    elif body == "bytes":
+        content = value.raw if place == "body" else b"fuzz bytes"
+        headers["content-type"] = "application/octet-stream"
+    return method, url + ("?" + "&".join(pairs) if pairs else ""), content, headers
+
+
+@pytest.fixture(scope="module")
+def hostile_world(fuzz: Fuzz) -> Iterator[Fuzz]:
+    for bucket in (SCRATCH, CANARY):
+        fuzz.http.post("/bucket", json={"id": bucket, "name": bucket})
+    fuzz.http.post(f"/object/{SCRATCH}/s.txt", content=b"scratch")
+    assert fuzz.http.post(f"/object/{CANARY}/canary.txt", content=b"canary bytes").status_code == 200
+    yield fuzz
+    for bucket in (SCRATCH, CANARY, "fuzz-new"):
+        fuzz.http.post(f"/bucket/{bucket}/empty")
+        fuzz.http.delete(f"/bucket/{bucket}")
+
+
+def test_every_hostile_class_in_every_storage_route_is_a_4xx(hostile_world: Fuzz) -> None:
+    fuzz = hostile_world
+    before = fuzz.files()
+    tally = Tally()
+
+    @settings(max_examples=400, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.integers(0, len(STORAGE_ROUTES) - 1), HOSTILE_INPUT, st.data())
+    def check(route: int, value: Hostile, data: st.DataObject) -> None:
+        place = data.draw(st.sampled_from(storage_places(route, value)))
+        method, url, content, headers = hostile_storage_request(route, place, value)
+        try:
+            status: int | str = fuzz.http.request(method, url, content=content, headers=headers).status_code
+        except httpx.HTTPError as exc:  # a dropped connection is a failure too
+            status = f"{type(exc).__name__}: {exc}"
+        tally.record(value.kind, f"{method} {STORAGE_ROUTES[route][1]} {place}", status)
+
+    check()
+    assert tally.failures == []
+    assert tally.total >= 400 and set(tally.sent) == set(CLASSES), tally.sent
+    assert fuzz.http.get(f"/object/{CANARY}/canary.txt").content == b"canary bytes"
+    assert fuzz.http.get(f"/bucket/{CANARY}").json()["id"] == CANARY
+    stray = {f for f in fuzz.files() - before if not OBJECT_FILE.fullmatch(f)}
+    assert stray == set()
+    assert list((fuzz.stack_dir / "storage" / "tmp").iterdir()) == []
+    print(f"hostile /storage/v1 requests: {tally.total} {tally.sent} statuses {tally.statuses}")

@@ -5,7 +5,8 @@
     /auth/v1      health and settings
     /_kit         admin: health, ping (the benchmark floor)
 
-Middleware, outermost first: faults (when rules are set), then apikey/JWT authentication.
+Middleware, outermost first: faults (when rules are set), the edge's size limits, then
+apikey/JWT authentication.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kit.stack.apikey import ApiKeyMiddleware
 from kit.stack.context import StackContext
+from kit.stack.errors_format import gateway_error
+from kit.stack.request_input import MAX_HEADER_BYTES, MAX_URL_BYTES
 
 _PONG = json.dumps({"ok": True}).encode()
 
@@ -46,6 +50,27 @@ async def auth_settings(request: Request) -> Response:
                          "mailer_autoconfirm": True, "phone_autoconfirm": False})
 
 
+class EdgeLimits:
+    """What the edge refuses before a service sees it: a URL over 16 KB (414) or request
+    headers over 32 KB (431), as Cloudflare in front of Supabase does; the answer is JSON."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if len(scope.get("raw_path") or b"") + len(scope.get("query_string", b"")) > MAX_URL_BYTES:
+                await gateway_error("URI Too Long", f"keep the URL under {MAX_URL_BYTES} bytes: "
+                                    "send large filters in an RPC body", 414)(scope, receive, send)
+                return
+            if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+                await gateway_error("Request Header Fields Too Large",
+                                    f"keep the request headers under {MAX_HEADER_BYTES} bytes",
+                                    431)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def service_routes(ctx: StackContext) -> list[BaseRoute]:
     from kit.stack import rest, storage
 
@@ -67,7 +92,7 @@ def build_app(ctx: StackContext, *, extra_middleware: Sequence[Middleware] = ())
                                *admin_routes(faults, ctx.keys.service_role_key)]),
         *service_routes(ctx),
     ]
-    middleware = [Middleware(FaultMiddleware, faults=faults), *extra_middleware,
+    middleware = [Middleware(FaultMiddleware, faults=faults), Middleware(EdgeLimits), *extra_middleware,
                   Middleware(ApiKeyMiddleware, keys=ctx.keys)]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.ctx = ctx

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 
+from kit.stack.request_input import BadInput, parse_json
 from kit.stack.rest.grammar import Request, parse_request
 from kit.stack.rest.negotiation import Negotiated
 from kit.stack.rest.problems import RestProblem, not_single_object
@@ -62,6 +63,6 @@ def csv_text(body: str) -> str:
 async def json_body(request: HttpRequest) -> Any:
     raw = await request.body()
     try:
-        return json.loads(raw) if raw.strip() else {}
-    except ValueError as exc:
+        return parse_json(raw) if raw.strip() else {}
+    except BadInput as exc:
         raise RestProblem(400, "PGRST102", "Empty or invalid json", str(exc)) from None

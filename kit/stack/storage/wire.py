@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kit.stack.context import StackContext
+from kit.stack.request_input import BadInput, parse_json, text_problem
 from kit.stack.roles import Auth
 from kit.stack.storage import names, problems
 from kit.stack.storage.blobs import BlobStore
@@ -49,17 +50,23 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise problems.StorageProblem(400, "Bad Request", f"Body is not valid JSON: {exc}") from exc
+        body = parse_json(raw)
+    except BadInput as exc:
+        raise problems.StorageProblem(400, "Bad Request", f"Body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise problems.StorageProblem(400, "Bad Request", "body must be object")
     return body
 
 
+INT32_MAX = 2**31 - 1
+
+
 def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], *,
           required: bool = False, default: Any = None) -> Any:
-    """One body field of the given type, or a 400 naming it (``body/limit must be integer``)."""
+    """One body field of the given type, or a 400 naming it (``body/limit must be integer``).
+
+    Integers must fit PostgreSQL's ``integer`` (±2147483647); text anywhere in the value must
+    be storable (no NUL byte, no lone surrogate)."""
     if name not in body or body[name] is None:
         if required:
             raise problems.StorageProblem(400, "Bad Request",
@@ -72,6 +79,11 @@ def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], *,
         names = {int: "integer", str: "string", bool: "boolean", list: "array", dict: "object"}
         wanted = names.get(kind, "valid") if isinstance(kind, type) else "valid"
         raise problems.StorageProblem(400, "Bad Request", f"body/{name} must be {wanted}")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT32_MAX:
+        raise problems.StorageProblem(400, "Bad Request", f"body/{name} must be <= {INT32_MAX}")
+    why = text_problem(value)
+    if why:
+        raise problems.StorageProblem(400, "Bad Request", f"body/{name} {why}")
     return value
 
 
