@@ -16,26 +16,26 @@ import ast
 import os
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kit.errors import UsageError
 from kit.scan import rules as _rules  # noqa: F401  (registers the rules)
-from kit.scan.model import RULES, Finding, ParseProblem
-from kit.scan.notebook import NotebookError, NotebookSource
+from kit.scan.files import NoSuchPath, collect_files, import_root
+from kit.scan.grammar import parse_source
+from kit.scan.model import RULES, Finding, Notice, ParseProblem
+from kit.scan.notebook import NotebookError, NotebookSource, OtherKernel
 from kit.scan.provenance import Kind, Resolver
+from kit.scan.reach import Reach
 from kit.scan.result import ScanResult
 from kit.scan.walker import ModuleFacts, walk_module
 
+__all__ = ["CheckContext", "NoSuchPath", "collect_files", "scan"]
+
 KEYWORDS = (b"async", b"await", b"supabase", b"Client", b"run_until_complete", b"to_thread",
             b"run_in_executor", b"anyio", b"trio")
-SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 _CLIENTISH = frozenset({"sync_client", "async_client", "httpx_sync", "httpx_async",
                         "sync_options", "async_options"})
-
-
-class NoSuchPath(UsageError):
-    """A path given to scan does not exist or holds no .py / .ipynb file."""
 
 
 @dataclass(eq=False)
@@ -54,30 +54,13 @@ class CheckContext:
     facts: ModuleFacts
     notebook: NotebookSource | None
     nest_asyncio_applied: bool
+    reach: Reach
 
     def where(self, line: int) -> str:
         if self.notebook is not None:
             cell, cell_line = self.notebook.locate(line)
             return f"cell {cell} line {cell_line}"
         return f"line {line}"
-
-
-def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Every .py and .ipynb file under the paths (hidden and cache directories skipped)."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file():
-            found.append(path)
-        elif path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-                found.extend(Path(root, f) for f in sorted(files)
-                             if f.endswith((".py", ".ipynb")))
-        else:
-            raise NoSuchPath(f"no such file or directory: {raw}",
-                             fix="pass existing .py / .ipynb files or directories")
-    return found
 
 
 def _display(path: Path) -> str:
@@ -87,12 +70,7 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _parts(path: Path) -> tuple[str, ...]:
-    resolved = path.resolve()
-    return (*resolved.parent.parts[1:], resolved.name.rsplit(".", 1)[0])
-
-
-def _walk(source: _Source, problems: list[ParseProblem]) -> None:
+def _walk(source: _Source, problems: list[ParseProblem], notices: list[Notice]) -> None:
     is_notebook = source.path.suffix == ".ipynb"
     try:
         with warnings.catch_warnings():
@@ -105,11 +83,15 @@ def _walk(source: _Source, problems: list[ParseProblem]) -> None:
                 problems.extend(ParseProblem(source.display, line, col, msg, cell)
                                 for cell, line, col, msg in bad_cells)
             else:
-                tree = ast.parse(source.data, source.display)
-        source.facts = walk_module(tree, str(source.path), _parts(source.path),
-                                   is_notebook=is_notebook)
+                tree = parse_source(source.data, source.display)
+        root, parts = import_root(source.path)
+        source.facts = walk_module(tree, str(source.path.resolve()), parts,
+                                   is_notebook=is_notebook, root=str(root),
+                                   display=source.display)
     except SyntaxError as exc:
         problems.append(ParseProblem(source.display, exc.lineno or 1, exc.offset or 1, exc.msg))
+    except OtherKernel as exc:
+        notices.append(Notice(source.display, exc.problem))
     except (ValueError, NotebookError) as exc:
         problems.append(ParseProblem(source.display, 1, 1, str(exc)))
     except RecursionError:
@@ -139,21 +121,24 @@ def _exported_names(resolver: Resolver, modules: list[ModuleFacts]) -> set[bytes
     return names
 
 
-def _read(paths: list[Path]) -> list[_Source]:
+def _read(paths: list[Path], problems: list[ParseProblem],
+          overrides: dict[Path, bytes] | None) -> list[_Source]:
     sources = []
     for path in paths:
+        display = _display(path)
+        data = overrides.get(path.resolve()) if overrides else None
         try:
-            sources.append(_Source(path, _display(path), path.read_bytes()))
+            sources.append(_Source(path, display, data if data is not None else path.read_bytes()))
         except OSError as exc:
-            raise NoSuchPath(f"cannot read {path}: {exc.strerror}", fix="check the path") from exc
+            problems.append(ParseProblem(display, 1, 1, f"cannot read: {exc.strerror}"))
     return sources
 
 
-def _walk_relevant(sources: list[_Source], problems: list[ParseProblem],
+def _walk_relevant(sources: list[_Source], problems: list[ParseProblem], notices: list[Notice],
                    prefilter: bool) -> list[_Source]:
     if not prefilter:
         for source in sources:
-            _walk(source, problems)
+            _walk(source, problems, notices)
         return sources
     walked: list[_Source] = []
     rest: list[_Source] = []
@@ -162,7 +147,7 @@ def _walk_relevant(sources: list[_Source], problems: list[ParseProblem],
     new = list(walked)
     while new:
         for source in new:
-            _walk(source, problems)
+            _walk(source, problems, notices)
         if not rest:
             break
         names = _exported_names(Resolver([s.facts for s in walked if s.facts is not None]),
@@ -185,20 +170,83 @@ def _ignored(line_text: str, code: str) -> bool:
     return code in {c.strip().upper() for c in codes.split(",")}
 
 
+def _char_col(text: str, byte_col: int) -> int:
+    """A 0-based UTF-8 byte offset (what ast gives) as a 0-based character offset."""
+    if text.isascii():
+        return byte_col
+    return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
+           codes: frozenset[str]) -> list[Finding]:
+    """Findings of one file; a KIT104 that only repeats the KIT102s inside it is folded into
+    them (and silenced with them by ``# kit: ignore`` on the call)."""
+    facts = ctx.facts
+    lines = source.notebook.lines if source.notebook else (
+        source.data.decode("utf-8", "replace").splitlines())
+
+    def line_text(number: int) -> str:
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    found: list[tuple[Finding, tuple[int, ...]]] = []
+    silenced_102: set[int] = set()
+    for event in facts.events:
+        for rule in by_event.get(event.type, ()):
+            for hit in rule.check(event, ctx):
+                text = line_text(hit.line)
+                if _ignored(text, rule.code):
+                    if rule.code == "KIT102":
+                        silenced_102.add(hit.line)
+                    continue
+                cell, line = source.notebook.locate(hit.line) if source.notebook else (None, hit.line)
+                end_line, end_col = hit.end
+                end_text = line_text(end_line) if end_line else ""
+                found.append((Finding(
+                    source.display, line, _char_col(text, hit.col - 1) + 1, rule.code,
+                    hit.message, rule.fix, hit.confidence, cell, text.strip(), hit.edit,
+                    end_line - hit.line + line if end_line else 0,
+                    _char_col(end_text, end_col) + 1 if end_line else 0), hit.related))
+    if "KIT102" not in codes:
+        return [f for f, _ in found]
+    reported_102 = {f.line: f for f, _ in found if f.code == "KIT102"}
+    kept: list[Finding] = []
+    for finding, related in found:
+        if finding.code == "KIT104" and related:
+            if any(_ignored(line_text(r), "KIT104") for r in related) or silenced_102 & set(related):
+                continue
+            repeated = [r for r in related if r in reported_102]
+            if repeated:
+                first = reported_102[repeated[0]]
+                reported_102[repeated[0]] = replace(first, message=(
+                    f"{first.message}; `async def` at line {finding.line} awaits nothing else, so "
+                    "a plain `def` called through `asyncio.to_thread` fixes it too"))
+                continue
+        kept.append(finding)
+    return [reported_102.get(f.line, f) if f.code == "KIT102" else f for f in kept]
+
+
 def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
-         ignore: Iterable[str] | None = None, prefilter: bool = True) -> ScanResult:
+         ignore: Iterable[str] | None = None, prefilter: bool = True,
+         include_vendored: bool = False, overrides: dict[Path, bytes] | None = None) -> ScanResult:
     """Scan .py files and notebooks for sync/async misuse of supabase-py.
 
         kit.scan("app/")                       # a table of findings in a notebook
         kit.scan("a.py", "b.ipynb", select=["KIT101", "KIT102"])
+        kit.scan(".", include_vendored=True)   # .venv, site-packages, build... too
+
+    ``overrides`` maps resolved paths to the bytes to scan instead of the file's (used by
+    ``--diff`` to scan fixes before writing them). Raises UsageError (NoSuchPath, UnknownRule).
     """
     if not paths:
         raise UsageError("nothing to scan", fix="pass one or more files or directories")
     codes = RULES.select(select, ignore)
-    sources = _read(collect_files(paths))
+    files, notices = collect_files(paths, include_vendored=include_vendored)
     problems: list[ParseProblem] = []
-    walked = [s for s in _walk_relevant(sources, problems, prefilter) if s.facts is not None]
+    sources = _read(files, problems, overrides)
+    walked = [s for s in _walk_relevant(sources, problems, notices, prefilter)
+              if s.facts is not None]
     resolver = Resolver([s.facts for s in walked])  # type: ignore[misc]
+    reach = Reach(resolver)
     by_event: dict[str, list] = {}
     for rule in RULES:
         if rule.code in codes:
@@ -212,19 +260,9 @@ def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
             continue
         nested = any(e.type == "libcall" and e.op == "apply"
                      and resolver.kind(e.value).ref == "nest_asyncio.apply" for e in facts.events)
-        ctx = CheckContext(resolver, facts, source.notebook, nested)
-        lines = source.notebook.lines if source.notebook else None
-        for event in facts.events:
-            for rule in by_event.get(event.type, ()):
-                for hit in rule.check(event, ctx):
-                    if lines is None:
-                        lines = source.data.decode("utf-8", "replace").splitlines()
-                    text = lines[hit.line - 1] if 0 < hit.line <= len(lines) else ""
-                    if _ignored(text, rule.code):
-                        continue
-                    cell, line = source.notebook.locate(hit.line) if source.notebook else (None, hit.line)
-                    findings.append(Finding(source.display, line, hit.col, rule.code, hit.message,
-                                            rule.fix, hit.confidence, cell, text.strip()))
+        findings += _check(source, CheckContext(resolver, facts, source.notebook, nested, reach),
+                           by_event, codes)
     findings.sort(key=lambda f: (f.path, f.cell or 0, f.line, f.col, f.code))
     problems.sort(key=lambda p: (p.path, p.cell or 0, p.line))
-    return ScanResult(findings, problems, files_scanned=len(sources), codes=sorted(codes))
+    return ScanResult(findings, problems, files_scanned=len(sources), codes=sorted(codes),
+                      notices=notices)

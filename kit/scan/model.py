@@ -108,6 +108,9 @@ class Finding:
     confidence: str = "high"  # "high" | "low" (naming heuristic)
     cell: int | None = None
     source: str = ""  # the source line, stripped
+    edit: str = ""  # the rewrite `kit scan --fix` applies ("" when none is safe)
+    end_line: int = 0  # end of the rewritten node (1-based line, 1-based character column)
+    end_col: int = 0
 
     @property
     def location(self) -> str:
@@ -123,6 +126,18 @@ class Finding:
         data = asdict(self)
         data["help_uri"] = RULES[self.code].help_uri
         return data
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A file the scan skipped on purpose (dangling symlink, FIFO, a notebook of another
+    kernel): reported, and it does not change the exit code."""
+
+    path: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

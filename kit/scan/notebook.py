@@ -6,7 +6,9 @@
 
 Cells share one namespace in a kernel, so they are joined into one module (a client made in
 cell 2 is known in cell 5). IPython magics and ``!`` shell lines become ``pass`` (indentation
-kept); ``%%`` cell magics are left out. Top-level ``await`` parses as it is (ast accepts it).
+kept); a cell under a Python cell magic (``%%time``, ``%%capture``...) keeps its code, a cell of
+another language (``%%bash``, ``%%sql``...) is left out. Top-level ``await`` parses as it is.
+A notebook whose kernel is not Python raises OtherKernel (the scan skips it with a notice).
 """
 
 from __future__ import annotations
@@ -17,10 +19,29 @@ import json
 from dataclasses import dataclass
 
 from kit.errors import UsageError
+from kit.scan.grammar import parse_source
 
 
 class NotebookError(UsageError):
     """A .ipynb file that is not a notebook (bad JSON or no cells)."""
+
+
+class OtherKernel(NotebookError):
+    """A notebook whose kernel runs another language (R, Julia, Deno...)."""
+
+
+# IPython cell magics whose cell body is Python code run by the kernel
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "memit", "mprun",
+                                "debug", "python", "python3", "ipython", "snakeviz"})
+
+
+def _language(data: dict) -> str:
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    kernel = metadata.get("kernelspec") or {}
+    info = metadata.get("language_info") or {}
+    language = (kernel.get("language") if isinstance(kernel, dict) else None) or (
+        info.get("name") if isinstance(info, dict) else None)
+    return str(language or "python").lower()
 
 
 def _neutralise(line: str) -> str:
@@ -52,6 +73,10 @@ class NotebookSource:
         except (ValueError, KeyError, TypeError) as exc:
             raise NotebookError(f"{path} is not a Jupyter notebook ({exc.__class__.__name__})",
                                 fix="pass a .ipynb file saved by Jupyter (nbformat 4)") from exc
+        language = _language(data) if isinstance(data, dict) else "python"
+        if language not in ("python", "python3", "ipython", "ipython3"):
+            raise OtherKernel(f"{path} is a {language} notebook: skipped",
+                              fix="kit scan reads Python notebooks only")
         lines: list[str] = []
         cells: list[tuple[int, int]] = []
         for number, cell in enumerate(raw_cells, start=1):
@@ -60,8 +85,14 @@ class NotebookSource:
             source = cell.get("source", "")
             text_lines = ("".join(source) if isinstance(source, list) else str(source)).split("\n")
             cells.append((number, len(lines) + 1))
-            if text_lines[0].lstrip().startswith("%%"):
-                lines.extend("" for _ in text_lines)
+            first = text_lines[0].lstrip()
+            if first.startswith("%%"):
+                magic = first[2:].split(None, 1)[0] if first[2:].strip() else ""
+                if magic in PYTHON_CELL_MAGICS:
+                    lines.append("")
+                    lines.extend(_neutralise(line) for line in text_lines[1:])
+                else:
+                    lines.extend("" for _ in text_lines)
             else:
                 lines.extend(_neutralise(line) for line in text_lines)
         return cls(lines, cells)
@@ -88,7 +119,7 @@ class NotebookSource:
         problems: list[tuple[int, int, int, str]] = []
         for _ in range(len(self.cells) + 1):
             try:
-                return ast.parse(self.source, filename=path), problems
+                return parse_source(self.source, path), problems
             except SyntaxError as exc:
                 line = exc.lineno or 1
                 cell, cell_line = self.locate(line)

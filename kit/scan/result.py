@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from kit.scan.model import Finding, ParseProblem
+from kit.scan.model import Finding, Notice, ParseProblem
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FRAME_COLUMNS = ["path", "cell", "line", "col", "code", "confidence", "message", "fix", "source"]
@@ -22,9 +22,10 @@ class ScanResult:
     """Findings (sorted by place), parse problems, and how many files were scanned."""
 
     def __init__(self, findings: list[Finding], problems: list[ParseProblem], *,
-                 files_scanned: int, codes: list[str]) -> None:
+                 files_scanned: int, codes: list[str], notices: list[Notice] | None = None) -> None:
         self.findings = findings
         self.problems = problems
+        self.notices = notices or []
         self.files_scanned = files_scanned
         self.codes = codes
 

@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 
 from kit.scan import sdk
 from kit.scan.model import NOTEBOOKS, RULES, Rule
-from kit.scan.walker import Event
+from kit.scan.reach import chain_text
+from kit.scan.walker import AWAIT, EXECUTOR_ARG, Event
 
 _NOT_AWAITED = frozenset({"expr", "use", "pending", "return_async"})
-_TYPEERROR = "TypeError: object APIResponse can't be used in 'await' expression"
 
 
 class Hit(NamedTuple):
@@ -25,6 +25,15 @@ class Hit(NamedTuple):
     col: int
     message: str
     confidence: str = "high"
+    edit: str = ""  # the safe rewrite kit scan --fix applies: "drop_await" | "to_thread" | ...
+    end: tuple[int, int] = (0, 0)  # (end line, end col) of the node the edit rewrites
+    related: tuple[int, ...] = ()  # lines of the findings this one summarises (KIT104)
+
+
+def _type_error(name: str) -> str:
+    names = [n.strip() for n in name.split("|")]
+    shown = " or ".join(f"object {'NoneType' if n == 'None' else n}" for n in names)
+    return f"TypeError: {shown} can't be used in 'await' expression"
 
 
 def _via(kind: Any) -> str:
@@ -32,15 +41,19 @@ def _via(kind: Any) -> str:
 
 
 def _await_sync(event: Event, ctx: Any) -> Iterator[Hit]:
+    if event.op:
+        return  # an awaited request builder: KIT109
     kind = ctx.resolver.kind(event.value)
+    edit = "drop_await" if event.in_async or ctx.facts.is_notebook else ""
     if kind.tag == "sync_result":
         yield Hit(event.line, event.col,
                   f"`await {event.text}` awaits the result of a sync supabase call: the client "
-                  f"is a sync Client{_via(kind)}, so this raises {_TYPEERROR}")
+                  f"is a sync Client{_via(kind)}, so this raises {_type_error(kind.ref)}",
+                  edit=edit, end=event.end)
     elif kind.tag == "sync_client":
         yield Hit(event.line, event.col,
                   f"`await {event.text}` awaits a sync Client{_via(kind)}, which is not awaitable "
-                  "(TypeError: object Client can't be used in 'await' expression)")
+                  f"({_type_error('Client')})", edit=edit, end=event.end)
 
 
 def _blocking(event: Event, ctx: Any) -> str:
@@ -57,13 +70,17 @@ def _blocking(event: Event, ctx: Any) -> str:
 def _sync_in_async(event: Event, ctx: Any) -> Iterator[Hit]:
     if not event.in_async or event.usage == "await":
         return  # awaited: KIT101 says it (or it is an AsyncClient, correctly awaited)
+    if event.type != "op":
+        yield from _helper_in_async(event, ctx)
+        return
     confidence = _blocking(event, ctx)
     call = event.call_text
     if confidence == "high":
         kind = ctx.resolver.kind(event.value)
         yield Hit(event.line, event.col,
                   f"sync supabase call `{call}` inside `async def {event.func}` blocks the event "
-                  f"loop for the whole request: `{event.client_text}` is a sync Client{_via(kind)}")
+                  f"loop for the whole request: `{event.client_text}` is a sync Client{_via(kind)}",
+                  edit="to_thread", end=event.end)
     elif confidence == "low":
         yield Hit(event.line, event.col,
                   f"`{call}` inside `async def {event.func}` is not awaited, and "
@@ -71,21 +88,59 @@ def _sync_in_async(event: Event, ctx: Any) -> Iterator[Hit]:
                   "Client blocks the event loop here, an AsyncClient call would never run", "low")
 
 
+def _helper_in_async(event: Event, ctx: Any) -> Iterator[Hit]:
+    """A sync helper of the user's, called on the loop, that does sync supabase I/O below."""
+    if event.usage == EXECUTOR_ARG:
+        return
+    callee = ctx.reach.callee(event)
+    if callee.tag != "fn" or callee.ref is None or callee.is_async:
+        return
+    steps = ctx.reach.blocking(callee.ref)
+    if not steps:
+        return
+    if event.usage == AWAIT and ctx.resolver.kind(("call", event.value)).tag in (
+            "sync_result", "sync_client", "coro"):
+        return  # KIT101 reports the await (its fix then leads here), or it returns a coroutine
+    chain = chain_text(((ctx.facts.display, event.line, f"{event.text}()"), *steps))
+    awaited = (" (and `await` on its result fails: it is not awaitable)"
+               if event.usage == AWAIT else "")
+    yield Hit(event.line, event.col,
+              f"`{event.text}(…)` inside `async def {event.func}` is a sync function that does "
+              f"blocking supabase I/O, so it blocks the event loop{awaited}: {chain}",
+              edit="to_thread", end=event.end)
+
+
 def _not_awaited(event: Event, ctx: Any) -> Iterator[Hit]:
     if event.usage not in _NOT_AWAITED:
         return
+    edit = "add_await" if event.in_async and event.usage != "pending" else ""
     if event.type == "op":
         kind = ctx.resolver.kind(event.value)
         if kind.tag == "async_client":
             yield Hit(event.line, event.col,
                       f"async supabase call `{event.call_text}` is never awaited: "
                       f"`{event.client_text}` is an AsyncClient{_via(kind)}, so this is a coroutine "
-                      "that sends no request ('coroutine' object has no attribute 'data')")
+                      "that sends no request ('coroutine' object has no attribute 'data')",
+                      edit=edit, end=event.end)
+        return
+    if event.type == "call" or event.type == "libcall":
+        callee = ctx.reach.callee(event)
+        if (callee.tag == "fn" and callee.is_async and callee.ref is not None
+                and ctx.reach.touches_supabase(callee.ref)):
+            where = f"{ctx.reach.display(callee.ref[0])}:{ctx.reach.function(callee.ref).line}"
+            yield Hit(event.line, event.col,
+                      f"`{event.text}(…)` is never awaited: `async def {callee.ref[1]}` ({where}) "
+                      "does supabase I/O, and calling it without `await` only makes a coroutine, "
+                      "so that I/O never runs (RuntimeWarning: coroutine ... was never awaited)",
+                      edit=edit, end=event.end)
+            return
+    if event.type != "libcall":
         return
     callee = ctx.resolver.kind(event.value)
     if callee.tag == "lib" and callee.ref in sdk.ASYNC_FACTORIES:
         yield Hit(event.line, event.col,
-                  f"`{event.text}(…)` is never awaited: it returns a coroutine, not an AsyncClient")
+                  f"`{event.text}(…)` is never awaited: it returns a coroutine, not an AsyncClient",
+                  edit=edit, end=event.end)
 
 
 def _async_def_without_await(event: Event, ctx: Any) -> Iterator[Hit]:
@@ -98,7 +153,8 @@ def _async_def_without_await(event: Event, ctx: Any) -> Iterator[Hit]:
                 yield Hit(event.line, event.col,
                           f"`async def {event.func}` awaits nothing yet does blocking supabase I/O "
                           f"(`{op.call_text}` at {ctx.where(op.line)}): it runs start "
-                          "to finish on the event loop; `await` on it buys nothing", wanted)
+                          "to finish on the event loop; `await` on it buys nothing", wanted,
+                          related=tuple(o.line for o, c in found if c))
                 return
 
 
@@ -125,13 +181,30 @@ def _sleep_not_awaited(event: Event, ctx: Any) -> Iterator[Hit]:
                   f"`{event.text}(…)` is never awaited: it creates a coroutine and does not sleep")
 
 
-def _httpx_mismatch(event: Event, ctx: Any) -> Iterator[Hit]:
-    if "httpx_client" not in event.keywords:
-        return
+def _options_mismatch(event: Event, ctx: Any) -> Iterator[Hit]:
     callee = ctx.resolver.kind(event.value)
     if callee.tag != "lib":
         return
-    makes = sdk.LIBRARY[callee.ref].makes
+    obj = sdk.LIBRARY[callee.ref]
+    if obj.makes in ("sync_client", "async_client"):
+        options = event.keywords.get("options", event.args[2] if len(event.args) > 2 else None)
+        given = ctx.resolver.kind(options)
+        if obj.makes == "async_client" and given.tag == "sync_options":
+            yield Hit(event.line, event.col,
+                      f"sync `{given.via or 'ClientOptions'}` given to `{event.text}(…)`: the async "
+                      "client's auth then keeps its session in the sync storage, so "
+                      "`await client.auth.get_session()` raises TypeError: object NoneType can't "
+                      "be used in 'await' expression; use AsyncClientOptions(...)")
+        elif obj.makes == "sync_client" and given.tag == "async_options":
+            yield Hit(event.line, event.col,
+                      f"`{given.via or 'AsyncClientOptions'}` given to the sync `{event.text}(…)`: "
+                      "the sync auth client calls the async storage without awaiting it, so "
+                      "sessions are silently lost (RuntimeWarning: coroutine "
+                      "'AsyncMemoryStorage.get_item' was never awaited); use ClientOptions(...)")
+        return
+    if "httpx_client" not in event.keywords:
+        return
+    makes = obj.makes
     given = ctx.resolver.kind(event.keywords["httpx_client"]).tag
     if makes == "async_options" and given == "httpx_sync":
         yield Hit(event.line, event.col,
@@ -141,6 +214,47 @@ def _httpx_mismatch(event: Event, ctx: Any) -> Iterator[Hit]:
         yield Hit(event.line, event.col,
                   "an `httpx.AsyncClient` given to sync ClientOptions(httpx_client=...): every "
                   "sync request fails (the sync client gets coroutines, not responses)")
+
+
+def _await_builder(event: Event, ctx: Any) -> Iterator[Hit]:
+    if not event.op:
+        return
+    kind = ctx.resolver.kind(event.value)
+    if kind.tag not in ("sync_client", "async_client"):
+        return
+    prefix = "Sync" if kind.tag == "sync_client" else "Async"
+    if event.op == "method":
+        what, name = "the `execute` method itself (it is never called)", "method"
+    else:
+        name = f"{prefix}{event.op}"
+        what = "a request builder: nothing sends the request until `.execute()`"
+    fix = "execute" if kind.tag == "async_client" else ""
+    yield Hit(event.line, event.col,
+              f"`await {event.text}` awaits {what}; `{event.client_text}` is "
+              f"{'a sync Client' if prefix == 'Sync' else 'an AsyncClient'}{_via(kind)}, so this "
+              f"raises {_type_error(name)}", edit=fix, end=event.end)
+
+
+def _client_per_request(event: Event, ctx: Any) -> Iterator[Hit]:
+    callee = ctx.resolver.kind(event.value)
+    made = ctx.resolver.call(callee)
+    made = made.inner if made.tag == "coro" and made.inner is not None else made
+    if made.tag not in ("sync_client", "async_client") or not event.owner:
+        return
+    ref = (ctx.facts.modid, event.owner)
+    func = ctx.reach.function(ref)
+    closed = {name.split(".", 1)[0] for name in func.closed} if func is not None else set()
+    if (func is None or event.usage in ("stored", "with")
+            or event.client_text in func.cached_names or event.client_text in closed):
+        return
+    path = ctx.reach.per_request(ref)
+    if not path:
+        return
+    yield Hit(event.line, event.col,
+              f"`{event.text}(…)` builds a new supabase client on every request "
+              f"({chain_text(path)} → here) and nothing closes it: each one keeps its own "
+              "connection pool open until the process runs out of file descriptors "
+              "(OSError: [Errno 24] Too many open files)")
 
 
 def _to_thread_async(event: Event, ctx: Any) -> Iterator[Hit]:
@@ -175,10 +289,10 @@ for _rule in (
          "and keep the `await`", NOTEBOOKS["logging"], "error", ("await",), _await_sync),
     Rule("KIT102", "sync-supabase-call-in-async", "sync supabase call inside async def",
          f"{_TO_THREAD_FIX}, or use an AsyncClient (`await acreate_client(...)`) and `await` "
-         "the call", NOTEBOOKS["storage"], "warning", ("op",), _sync_in_async),
+         "the call", NOTEBOOKS["storage"], "warning", ("op", "call", "libcall"), _sync_in_async),
     Rule("KIT103", "async-supabase-call-not-awaited", "async supabase call never awaited",
          "`await` it (or hand it to asyncio.gather / asyncio.create_task)", NOTEBOOKS["general"],
-         "error", ("op", "libcall"), _not_awaited),
+         "error", ("op", "libcall", "call"), _not_awaited),
     Rule("KIT104", "async-def-without-await-blocks", "async def that awaits nothing but blocks",
          "make it a plain `def` and call it with `await asyncio.to_thread(fn, ...)`, or await "
          "its I/O (`await asyncio.to_thread(lambda: ...)` or an AsyncClient call)",
@@ -189,11 +303,19 @@ for _rule in (
     Rule("KIT106", "sleep-not-awaited", "asyncio.sleep(...) never awaited",
          "`await asyncio.sleep(...)` in async code; `time.sleep(...)` in sync code",
          NOTEBOOKS["general"], "error", ("libcall",), _sleep_not_awaited),
-    Rule("KIT107", "httpx-client-mismatch", "sync/async httpx client given to the wrong options",
-         "give `httpx.AsyncClient(...)` to AsyncClientOptions and `httpx.Client(...)` to "
-         "ClientOptions", NOTEBOOKS["general"], "error", ("libcall",), _httpx_mismatch),
+    Rule("KIT107", "client-options-mismatch", "sync/async options or httpx client of the wrong kind",
+         "give `AsyncClientOptions(httpx_client=httpx.AsyncClient(...))` to `acreate_client` and "
+         "`ClientOptions(httpx_client=httpx.Client(...))` to `create_client`",
+         NOTEBOOKS["general"], "error", ("libcall",), _options_mismatch),
     Rule("KIT108", "to-thread-given-async", "to_thread / run_in_executor given async work",
          "`await` the async call directly; to_thread and run_in_executor are for blocking sync "
          "functions", NOTEBOOKS["general"], "error", ("libcall",), _to_thread_async),
+    Rule("KIT109", "await-request-builder", "await on a request builder without .execute()",
+         "end the chain with `.execute()` and await that (on an AsyncClient); on a sync Client "
+         "drop the `await`", NOTEBOOKS["logging"], "error", ("await",), _await_builder),
+    Rule("KIT110", "client-per-request", "supabase client built per request and never closed",
+         "build one client at startup (module level, a lifespan / startup hook into "
+         "`app.state`, or an `lru_cache`d provider) and share it", NOTEBOOKS["general"],
+         "warning", ("libcall",), _client_per_request),
 ):
     RULES.register(_rule)

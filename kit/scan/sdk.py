@@ -94,13 +94,68 @@ OP_TERMINALS = frozenset({"execute"} | STORAGE_FILE_IO | STORAGE_ASYNC_ONLY | ST
 LIBCALL_TERMINALS = frozenset({
     "run", "sleep", "to_thread", "run_sync", "run_in_executor", "run_until_complete", "apply",
     "ClientOptions", "SyncClientOptions", "AsyncClientOptions", "AClientOptions",
-    "acreate_client", "create_async_client", "create",
+    "acreate_client", "create_async_client", "create", "create_client", "Client", "AsyncClient",
 })
+# Terminal names of calls that may build a supabase client (resolved before a rule reports).
+FACTORY_TERMINALS = frozenset({"create_client", "acreate_client", "create_async_client",
+                               "create", "Client", "AsyncClient"})
+# Dependency-injection markers whose first argument is called per request to fill a parameter.
+PROVIDERS = frozenset({"Depends", "Security"})
 # Calls whose arguments are coroutines handed to the loop (or to anything: we do not guess).
 EXECUTOR_TERMINALS = frozenset({"to_thread", "run_sync", "run_in_executor"})
 # Builtins that look at a coroutine without running it: passing one to them is not awaiting.
 NON_CONSUMING = frozenset({"print", "len", "str", "repr", "bool", "type", "isinstance", "id",
                            "list", "tuple", "dict", "set", "sorted", "format", "hash"})
+
+
+# What a sync call returns (the annotation of supabase-py 2.34's sync method), named as
+# `TypeError: object <name> can't be used in 'await' expression` names it; "X | None" may be
+# either. tests/test_scan_sdk.py checks this table against the installed annotations.
+RESULT_NAMES: dict[str, str] = {
+    "auth.sign_in_with_password": "AuthResponse", "auth.sign_up": "AuthResponse",
+    "auth.refresh_session": "AuthResponse", "auth.sign_in_anonymously": "AuthResponse",
+    "auth.set_session": "AuthResponse", "auth.exchange_code_for_session": "AuthResponse",
+    "auth.verify_otp": "AuthResponse", "auth.reauthenticate": "AuthResponse",
+    "auth.sign_in_with_id_token": "AuthResponse", "auth.get_user": "UserResponse | None",
+    "auth.update_user": "UserResponse", "auth.get_session": "Session | None",
+    "auth.sign_out": "None", "auth.reset_password_for_email": "None",
+    "auth.reset_password_email": "None", "auth.initialize": "None",
+    "auth.sign_in_with_otp": "AuthOtpResponse", "auth.resend": "AuthOtpResponse",
+    "auth.get_claims": "ClaimsResponse | None", "auth.sign_in_with_oauth": "OAuthResponse",
+    "auth.link_identity": "OAuthResponse", "auth.sign_in_with_sso": "SSOResponse",
+    "auth.get_user_identities": "IdentitiesResponse", "auth.unlink_identity": "Response",
+    "auth.admin.list_users": "list", "auth.admin.create_user": "UserResponse",
+    "auth.admin.get_user_by_id": "UserResponse", "auth.admin.update_user_by_id": "UserResponse",
+    "auth.admin.invite_user_by_email": "UserResponse", "auth.admin.delete_user": "None",
+    "auth.admin.generate_link": "GenerateLinkResponse",
+    "storage.upload": "UploadResponse", "storage.update": "UploadResponse",
+    "storage.download": "bytes", "storage.list": "list", "storage.remove": "list",
+    "storage.create_signed_url": "SignedUrlResponse", "storage.get_public_url": "str",
+    "storage.exists": "bool", "storage.info": "dict", "storage.move": "dict",
+    "storage.copy": "dict", "functions.invoke": "dict | bytes",
+}
+
+
+def result_name(op: str, chain: list[str]) -> str:
+    """The type a sync op returns: ``result_name("execute", ["table", "select", "single",
+    "execute"])`` → ``"SingleAPIResponse"``; "" when the table does not say."""
+    if op == "execute":
+        if "maybe_single" in chain:
+            return "SingleAPIResponse | None"
+        return "SingleAPIResponse" if "single" in chain or chain[0] == "rpc" else "APIResponse"
+    return RESULT_NAMES.get(op, "")
+
+
+def builder_name(chain: list[str]) -> str:
+    """The postgrest 2.34 builder class a chain of calls ends on, without its Sync/Async prefix:
+    ``builder_name(["table", "select", "eq"])`` → ``"SelectRequestBuilder"``."""
+    if "rpc" in chain:
+        return "RPCFilterRequestBuilder"
+    if "maybe_single" in chain:
+        return "MaybeSingleRequestBuilder"
+    if "single" in chain or "csv" in chain:
+        return "SingleRequestBuilder"
+    return "SelectRequestBuilder" if len(chain) > 1 else "RequestBuilder"
 
 
 def classify_op(path: list[str]) -> str:

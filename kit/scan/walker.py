@@ -20,15 +20,15 @@ from kit.scan import sdk
 Value = Any  # a symbolic tuple or None; see kit.scan.provenance for the forms
 
 # Usage contexts: how the value of a call is used by its parent.
-USE, EXPR, AWAIT, ARG, RETURN, LAMBDA, EXECUTOR_ARG = (
-    "use", "expr", "await", "arg", "return", "lambda", "executor_arg")
+USE, EXPR, AWAIT, ARG, RETURN, LAMBDA, EXECUTOR_ARG, STORED, WITH = (
+    "use", "expr", "await", "arg", "return", "lambda", "executor_arg", "stored", "with")
 
 
 @dataclass(slots=True)
 class Event:
     """Something a rule may report, with the symbolic values it needs."""
 
-    type: str  # "op" | "await" | "libcall" | "async_def"
+    type: str  # "op" | "await" | "libcall" | "async_def" | "call" (a call of anything else)
     line: int
     col: int
     text: str  # short source text naming the call
@@ -43,6 +43,9 @@ class Event:
     keywords: dict[str, Value] = field(default_factory=dict)
     ops: list[Event] = field(default_factory=list)  # async_def: op events directly inside
     has_await: bool = False
+    end: tuple[int, int] = (0, 0)  # (end line, end col) of the node: 1-based line, 0-based col
+    owner: str = ""  # qualified name of the innermost function ("" at module level)
+    starred: bool = False  # call: a *args / **kwargs hides positions and names
 
 
 @dataclass(slots=True)
@@ -52,6 +55,13 @@ class FuncFacts:
     line: int
     ann: Value = None
     returns: list[Value] = field(default_factory=list)
+    params: tuple[str, ...] = ()  # positional parameters in order (self included)
+    decorators: tuple[str, ...] = ()  # terminal names: "get", "route", "lru_cache"
+    ops: list[Event] = field(default_factory=list)  # supabase I/O calls directly inside
+    calls: list[Event] = field(default_factory=list)  # other calls directly inside
+    factories: list[Event] = field(default_factory=list)  # create_client(...) and kin
+    closed: set[str] = field(default_factory=set)  # `x` of `x.close()`, `x.aclose()`, `with x`
+    cached_names: set[str] = field(default_factory=set)  # `global` / `nonlocal` names
 
 
 @dataclass(slots=True)
@@ -70,6 +80,12 @@ class ModuleFacts:
     functions: dict[str, FuncFacts] = field(default_factory=dict)
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    # attribute stores on anything but ``self``: ("state", "supabase") for
+    # ``app.state.supabase = ...``; read back through any object ending the same way
+    stores: dict[tuple[str, str], list[Value]] = field(default_factory=dict)
+    display: str = ""  # the path as findings name it
+    root: str = ""  # the import root: ``parts`` is the module's dotted name below it
+    providers: list[Value] = field(default_factory=list)  # ``Depends(x)``: the x values
 
 
 class _Scope:
@@ -88,6 +104,9 @@ class _Scope:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_VALUED = (ast.Call, ast.Await, ast.Name, ast.Attribute, ast.Lambda, ast.BoolOp, ast.IfExp,
+           ast.NamedExpr)
+_CLOSERS = frozenset({"close", "aclose", "sign_out"})
 _LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.Pass, ast.Break, ast.Continue,
            ast.operator, ast.cmpop, ast.unaryop, ast.boolop, ast.alias)
 
@@ -114,7 +133,7 @@ class ModuleWalker:
         self.modid = modid
         self.aliases: dict[str, str] = {}  # local name -> library callable it is bound to
         self.scopes = [_Scope("module", "", "<module>")]
-        self._ops: dict[int, tuple[Value, str, str, str] | None] = {}
+        self._ops: dict[int, tuple[Value, str, str, str, str] | None] = {}
         self._dispatch: dict[type, Callable[[Any, Any], None]] = {
             ast.Expr: self._expr, ast.Assign: self._assign, ast.AnnAssign: self._annassign,
             ast.Return: self._return, ast.Import: self._import, ast.ImportFrom: self._importfrom,
@@ -126,6 +145,7 @@ class ModuleWalker:
             ast.ListComp: self._comprehension, ast.SetComp: self._comprehension,
             ast.GeneratorExp: self._comprehension, ast.Yield: self._yield,
             ast.YieldFrom: self._yield, ast.comprehension: self._comprehension_clause,
+            ast.Global: self._global, ast.Nonlocal: self._global, ast.NamedExpr: self._named,
         }
 
     # -- traversal -------------------------------------------------------------------------
@@ -197,7 +217,7 @@ class ModuleWalker:
             if type(func) is ast.Attribute and func.attr in sdk.OP_TERMINALS:
                 op = self.op_of(e)  # type: ignore[arg-type]
                 if op is not None:
-                    return ("op", op[0], op[1])
+                    return ("op", op[0], op[1], op[4])
             fv = self.val(func)
             return ("call", fv) if fv is not None else None
         if t is ast.Await:
@@ -207,6 +227,10 @@ class ModuleWalker:
             return ("lambda", self.val(e.body))  # type: ignore[union-attr]
         if t is ast.NamedExpr:
             return self.val(e.value)  # type: ignore[union-attr]
+        if t is ast.BoolOp:
+            return ("either", *(self.val(v) for v in e.values))  # type: ignore[union-attr]
+        if t is ast.IfExp:
+            return ("either", self.val(e.body), self.val(e.orelse))  # type: ignore[union-attr]
         return None
 
     def annotation(self, e: ast.AST | None) -> Value:
@@ -228,8 +252,42 @@ class ModuleWalker:
         value = self.val(e)
         return ("inst", value) if value is not None else None
 
-    def op_of(self, node: ast.Call) -> tuple[Value, str, str, str] | None:
-        """(client value, op name, client text, call text) if it is a supabase I/O call."""
+    def builder_of(self, node: ast.expr) -> tuple[Value, str, str] | None:
+        """(client value, client text, what) for an awaited PostgREST builder chain that does
+        not end in a call of ``execute``: what is "builder" or "method" (``.execute``)."""
+        names: list[str] = []
+        cur: ast.expr = node
+        last_called = isinstance(node, ast.Call)
+        while True:
+            if isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute):
+                names.append(cur.func.attr)
+                cur = cur.func.value
+            elif isinstance(cur, ast.Attribute):
+                names.append(cur.attr)
+                cur = cur.value
+            else:
+                break
+        names.reverse()
+        if isinstance(node, ast.Call) and self.op_of(node) is not None:
+            return None
+        for i, name in enumerate(names):
+            if name in ("storage", "auth", "functions"):
+                return None
+            if name in sdk.POSTGREST_ENTRIES and name != "postgrest":
+                if names[-1] == "execute" and last_called:
+                    return None
+                client = self.val(cur)
+                text = _dotted(cur)
+                for prefix in names[:i]:
+                    client = ("getattr", client, prefix) if client is not None else None
+                    text += f".{prefix}"
+                what = "method" if names[-1] == "execute" else sdk.builder_name(names[i:])
+                return (client, text, what) if client is not None else None
+        return None
+
+    def op_of(self, node: ast.Call) -> tuple[Value, str, str, str, str] | None:
+        """(client value, op name, client text, call text, sync result type name) if it is a
+        supabase I/O call."""
         key = id(node)
         if key in self._ops:
             return self._ops[key]
@@ -259,7 +317,7 @@ class ModuleWalker:
                 tail = [f".{n}(…)" if called else f".{n}" for n, called in segments[i:]]
                 if len(tail) > 3:
                     tail = [tail[0], "…", tail[-1]]
-                result = (value, op, text, text + "".join(tail))
+                result = (value, op, text, text + "".join(tail), sdk.result_name(op, names[i:]))
                 break
         self._ops[key] = result
         return result
@@ -271,9 +329,10 @@ class ModuleWalker:
     def _assign(self, node: ast.Assign, ctx: Any) -> None:
         targets = node.targets
         single = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
-        self.visit(node.value, ("assign", single.id) if single is not None else ARG)
-        value = self.val(node.value) if isinstance(
-            node.value, (ast.Call, ast.Await, ast.Name, ast.Attribute, ast.Lambda)) else None
+        stored = all(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
+        self.visit(node.value, ("assign", single.id) if single is not None
+                   else (STORED if stored else ARG))
+        value = self.val(node.value) if isinstance(node.value, _VALUED) else None
         for target in targets:
             self._store(target, value)
 
@@ -294,6 +353,10 @@ class ModuleWalker:
                 attrs = self.facts.classes[scope.cls].attrs
                 attrs.setdefault(target.attr, []).append(value)
             else:
+                last = owner.attr if isinstance(owner, ast.Attribute) else (
+                    owner.id if isinstance(owner, ast.Name) else "")
+                if last and value is not None:
+                    self.facts.stores.setdefault((last, target.attr), []).append(value)
                 self.visit(owner)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
@@ -314,6 +377,9 @@ class ModuleWalker:
         if node.value is not None:
             self._consume(node.value)
             self.visit(node.value, ARG)
+            scope = self._function_scope()
+            if scope.func is not None and isinstance(node, ast.Yield):
+                scope.func.returns.append(self.val(node.value))  # a provider yields its value
 
     def _import(self, node: ast.Import, ctx: Any) -> None:
         for alias in node.names:
@@ -321,7 +387,7 @@ class ModuleWalker:
                 self._bind_import(alias.asname, alias.name)
             else:
                 head = alias.name.split(".", 1)[0]
-                self.bind(head, ("ref", head))
+                self.bind(head, ("ref", head, self.facts.root))
 
     def _importfrom(self, node: ast.ImportFrom, ctx: Any) -> None:
         module = node.module or ""
@@ -335,7 +401,7 @@ class ModuleWalker:
                 self._bind_import(alias.asname or alias.name, f"{module}.{alias.name}")
 
     def _bind_import(self, local: str, dotted: str) -> None:
-        self.bind(local, ("ref", dotted))
+        self.bind(local, ("ref", dotted, self.facts.root))
         if dotted in sdk.LIBRARY:
             self.aliases[local] = dotted
 
@@ -348,12 +414,16 @@ class ModuleWalker:
         parent = self.scope
         qual = f"{parent.qual}.{node.name}" if parent.qual else node.name
         is_async = isinstance(node, ast.AsyncFunctionDef)
-        facts = FuncFacts(node.name, is_async, node.lineno, ann=self.annotation(node.returns))
+        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        facts = FuncFacts(node.name, is_async, node.lineno, ann=self.annotation(node.returns),
+                          params=tuple(positional),
+                          decorators=tuple(_terminal(d) for d in node.decorator_list))
         self.facts.functions[qual] = facts
         self.bind(node.name, ("def", self.modid, qual))
         scope = _Scope("function", qual, node.name, is_async=is_async)
         scope.func = facts
         params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        provided = self._providers(node)
         if parent.kind == "class":
             static = any(isinstance(d, ast.Name) and d.id == "staticmethod"
                          for d in node.decorator_list)
@@ -364,9 +434,15 @@ class ModuleWalker:
         else:
             fscope = self._function_scope()
             scope.self_name, scope.cls = fscope.self_name, fscope.cls
-        for arg in (*params, node.args.vararg, node.args.kwarg):
+        for arg in params:
+            ann = self.annotation(arg.annotation)
+            value = ("param", self.modid, qual, arg.arg)
+            if arg.arg in provided:
+                value = ("either", ann, provided[arg.arg], value)
+            scope.locals[arg.arg] = value if ann is None or arg.arg in provided else ann
+        for arg in (node.args.vararg, node.args.kwarg):
             if arg is not None:
-                scope.locals[arg.arg] = self.annotation(arg.annotation) or ("hint", arg.arg)
+                scope.locals[arg.arg] = ("hint", arg.arg)
         self.scopes.append(scope)
         for stmt in node.body:
             self.visit(stmt)
@@ -375,6 +451,26 @@ class ModuleWalker:
             self.facts.events.append(Event(
                 "async_def", node.lineno, node.col_offset + 1, f"async def {node.name}",
                 func=node.name, ops=scope.ops, has_await=scope.has_await, in_async=True))
+
+    def _providers(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Value]:
+        """Parameters filled by a dependency provider: ``db=Depends(get_db)`` or
+        ``db: Annotated[X, Depends(get_db)]`` (FastAPI calls the provider per request)."""
+        found: dict[str, Value] = {}
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        pairs = [*zip(positional[len(positional) - len(args.defaults):], args.defaults),
+                 *zip(args.kwonlyargs, args.kw_defaults)]
+        for arg in (*positional, *args.kwonlyargs):
+            ann = arg.annotation
+            if isinstance(ann, ast.Subscript) and isinstance(ann.slice, ast.Tuple):
+                pairs.extend((arg, meta) for meta in ann.slice.elts[1:])
+        for arg, default in pairs:
+            if (isinstance(default, ast.Call) and _terminal(default.func) in sdk.PROVIDERS
+                    and default.args):
+                provider = self.val(default.args[0])
+                self.facts.providers.append(provider)
+                found[arg.arg] = ("provided", provider)
+        return found
 
     def _lambda(self, node: ast.Lambda, ctx: Any) -> None:
         scope = _Scope("lambda", self.scope.qual, "<lambda>")
@@ -398,6 +494,15 @@ class ModuleWalker:
             self.visit(stmt)
         self.scopes.pop()
 
+    def _named(self, node: ast.NamedExpr, ctx: Any) -> None:
+        self.visit(node.value, ("assign", node.target.id))
+        self.bind(node.target.id, self.val(node.value))
+
+    def _global(self, node: ast.Global | ast.Nonlocal, ctx: Any) -> None:
+        func = self._function_scope().func
+        if func is not None:
+            func.cached_names.update(node.names)
+
     def _async_stmt(self, node: ast.AST, ctx: Any) -> None:
         self._function_scope().has_await = True
         self.generic(node)
@@ -405,8 +510,11 @@ class ModuleWalker:
     def _with(self, node: ast.With | ast.AsyncWith, ctx: Any) -> None:
         if isinstance(node, ast.AsyncWith):
             self._function_scope().has_await = True
+        func = self._function_scope().func
         for item in node.items:
-            self.visit(item.context_expr, ARG)
+            if func is not None and isinstance(item.context_expr, (ast.Name, ast.Attribute)):
+                func.closed.add(_dotted(item.context_expr))
+            self.visit(item.context_expr, WITH)
             if isinstance(item.optional_vars, ast.Name):
                 self.bind(item.optional_vars.id, self.val(item.context_expr))
         for stmt in node.body:
@@ -439,35 +547,59 @@ class ModuleWalker:
         scope.has_await = True
         self._consume(node.value)
         if isinstance(node.value, (ast.Call, ast.Name, ast.Attribute)):
-            self.facts.events.append(Event(
-                "await", node.lineno, node.col_offset + 1, _dotted(node.value),
-                value=self.val(node.value), in_async=scope.is_async, func=scope.name))
+            event = Event("await", node.lineno, node.col_offset + 1, _dotted(node.value),
+                          value=self.val(node.value), in_async=scope.is_async, func=scope.name,
+                          end=(node.end_lineno or node.lineno, node.end_col_offset or 0))
+            builder = self.builder_of(node.value)
+            if builder is not None:  # `await client.table(...).select(...)`: no .execute()
+                event.value, event.client_text, event.op = builder
+            self.facts.events.append(event)
         self.visit(node.value, AWAIT)
+
+    def _event(self, kind: str, node: ast.Call, scope: _Scope, text: str, **fields: Any) -> Event:
+        return Event(kind, node.lineno, node.col_offset + 1, text, in_async=scope.is_async,
+                     func=scope.name, owner=scope.qual if scope.kind != "module" else "",
+                     end=(node.end_lineno or node.lineno, node.end_col_offset or 0), **fields)
 
     def _call(self, node: ast.Call, ctx: Any) -> None:
         func = node.func
-        terminal = func.attr if isinstance(func, ast.Attribute) else (
-            func.id if isinstance(func, ast.Name) else "")
+        terminal = _terminal(func)
         scope = self._function_scope()
+        owner = scope.func
         arg_ctx = ARG
         if terminal in sdk.OP_TERMINALS and (op := self.op_of(node)) is not None:
-            event = Event("op", node.lineno, node.col_offset + 1, _dotted(func) + "(…)",
-                          value=op[0], op=op[1], in_async=scope.is_async, func=scope.name,
-                          client_text=op[2], call_text=op[3])
+            event = self._event("op", node, scope, _dotted(func) + "(…)", value=op[0], op=op[1],
+                                client_text=op[2], call_text=op[3])
             self._record_usage(event, ctx, scope)
             scope.ops.append(event)
+            if owner is not None:
+                owner.ops.append(event)
+                if terminal in _CLOSERS:
+                    owner.closed.add(op[2])
             self.facts.events.append(event)
         elif terminal in sdk.LIBCALL_TERMINALS or terminal in self.aliases:
-            event = Event("libcall", node.lineno, node.col_offset + 1, _dotted(func),
-                          value=self.val(func), op=terminal, in_async=scope.is_async,
-                          func=scope.name)
-            event.args = tuple(self.val(a) for a in node.args[:2])
+            event = self._event("libcall", node, scope, _dotted(func), value=self.val(func),
+                                op=terminal)
+            self._arguments(event, node)
             if terminal in sdk.EXECUTOR_TERMINALS or self.aliases.get(terminal) in sdk.TO_THREAD:
                 arg_ctx = EXECUTOR_ARG
-            for keyword in node.keywords:
-                if keyword.arg == "httpx_client":
-                    event.keywords["httpx_client"] = self.val(keyword.value)
             self._record_usage(event, ctx, scope)
+            if isinstance(ctx, tuple):
+                event.client_text = ctx[1]  # the name the result is bound to
+            if owner is not None:
+                if terminal in sdk.FACTORY_TERMINALS or terminal in self.aliases:
+                    owner.factories.append(event)
+                if _plain_callee(func):
+                    owner.calls.append(event)  # a user function may be called `run` too
+            self.facts.events.append(event)
+        elif _plain_callee(func) and terminal not in sdk.CLIENT_ENTRIES:
+            if terminal in _CLOSERS and owner is not None and isinstance(func, ast.Attribute):
+                owner.closed.add(_dotted(func.value))
+            event = self._event("call", node, scope, _dotted(func), value=self.val(func))
+            self._arguments(event, node)
+            self._record_usage(event, ctx, scope)
+            if owner is not None:
+                owner.calls.append(event)
             self.facts.events.append(event)
         self.visit(func)
         looks_only = isinstance(func, ast.Name) and func.id in sdk.NON_CONSUMING
@@ -482,6 +614,14 @@ class ModuleWalker:
                 self._consume(keyword.value)
             self.visit(keyword.value, USE if looks_only else ARG)
 
+    def _arguments(self, event: Event, node: ast.Call) -> None:
+        event.args = tuple(None if isinstance(a, ast.Starred) else self.val(a) for a in node.args)
+        event.starred = any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords)
+        for keyword in node.keywords:
+            if keyword.arg:
+                event.keywords[keyword.arg] = self.val(keyword.value)
+
     def _record_usage(self, event: Event, ctx: Any, scope: _Scope) -> None:
         if isinstance(ctx, tuple):  # ("assign", name): is the name awaited later?
             event.usage = "pending"
@@ -492,7 +632,25 @@ class ModuleWalker:
             event.usage = ctx
 
 
+def _terminal(expr: ast.expr) -> str:
+    """The last name of a callee or decorator: ``app.get("/")`` → ``"get"``."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else ""
+
+
+def _plain_callee(expr: ast.expr) -> bool:
+    """``f``, ``mod.f``, ``self.repo.get``: names and attributes only, no call inside."""
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return isinstance(expr, ast.Name)
+
+
 def walk_module(tree: ast.Module, modid: str, parts: tuple[str, ...], *,
-                is_notebook: bool = False) -> ModuleFacts:
+                is_notebook: bool = False, root: str = "", display: str = "") -> ModuleFacts:
     """Walk a parsed module once; see the module docstring."""
-    return ModuleWalker(modid, parts, is_notebook=is_notebook).walk(tree)
+    walker = ModuleWalker(modid, parts, is_notebook=is_notebook)
+    walker.facts.root, walker.facts.display = root, display or modid
+    return walker.walk(tree)

@@ -9,7 +9,7 @@ from supabase import create_client
 async_supabase = create_client(os.environ["SUPABASE_URL"], os.environ["SUPABASE_KEY"])
 
 
-async def _log_llm(chat_id: str, usage_data: dict[str, Any]) -> None:  # expect: KIT104
+async def _log_llm(chat_id: str, usage_data: dict[str, Any]) -> None:  # expect: none
     # Line 75
     chat_record = async_supabase.table("chats").select("user_id").eq("id", chat_id).single().execute()  # expect: KIT102
     usage_data["user_id"] = chat_record.data["user_id"]

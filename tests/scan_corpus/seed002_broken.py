@@ -10,17 +10,17 @@ class AdCreationService:
     def __init__(self):
         self.supabase = create_client(os.environ["SUPABASE_URL"], os.environ["SUPABASE_KEY"])
 
-    async def upload_reference_ad(self, ad_run_id: str, image_data: bytes, filename: str) -> str:  # expect: KIT104
+    async def upload_reference_ad(self, ad_run_id: str, image_data: bytes, filename: str) -> str:  # expect: none
         storage_path = f"{ad_run_id}_{filename}"
         self.supabase.storage.from_("reference-ads").upload(storage_path, image_data)  # expect: KIT102
         return f"reference-ads/{storage_path}"
 
-    async def upload_generated_ad(self, ad_run_id: str, prompt_index: int, image_data: bytes) -> str:  # expect: KIT104
+    async def upload_generated_ad(self, ad_run_id: str, prompt_index: int, image_data: bytes) -> str:  # expect: none
         storage_path = f"{ad_run_id}/{prompt_index}.png"
         self.supabase.storage.from_("generated-ads").upload(storage_path, image_data)  # expect: KIT102
         return f"generated-ads/{storage_path}"
 
-    async def download_image(self, storage_path: str) -> bytes:  # expect: KIT104
+    async def download_image(self, storage_path: str) -> bytes:  # expect: none
         """
         Download image from Supabase Storage.
 

@@ -9,6 +9,6 @@ class MyService:
         self.sync_client = create_client("http://127.0.0.1:54321", "anon-key")
 
     # ❌ WRONG - Sync call in async method
-    async def my_method(self):  # expect: KIT104
+    async def my_method(self):  # expect: none
         result = self.sync_client.table("t").select("*").execute()  # expect: KIT102
         return result

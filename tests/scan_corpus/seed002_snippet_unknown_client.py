@@ -3,7 +3,7 @@ from, so only the naming heuristic can flag it, at low confidence."""
 
 
 class AdCreationService:
-    async def download_image(self, storage_path: str) -> bytes:  # expect: KIT104:low
+    async def download_image(self, storage_path: str) -> bytes:  # expect: none
         # Parse bucket and path
         parts = storage_path.split("/", 1)
         bucket = parts[0]

@@ -7,7 +7,7 @@ class Repo:
     def __init__(self, client: Client) -> None:
         self.db = client
 
-    async def get(self, key: str) -> dict:  # expect: KIT104
+    async def get(self, key: str) -> dict:  # expect: none
         res = self.db.table("kv").select("*").eq("k", key).single().execute()  # expect: KIT102
         return res.data
 
