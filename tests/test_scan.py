@@ -105,18 +105,18 @@ def test_json_format_fields(broken: Path) -> None:
 def test_sarif_structure(broken: Path) -> None:
     (broken.parent / "bad.py").write_text("client = (\n")
     log = json.loads(render(scan(broken.parent), "sarif"))
-    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-schema-2.1.0.json")
     run = log["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == RULES.codes
-    assert all(r["helpUri"].startswith("notebooks/0") and r["shortDescription"]["text"]
+    assert all(r["helpUri"].endswith(".ipynb") and r["shortDescription"]["text"]
                and r["defaultConfiguration"]["level"] in ("error", "warning") for r in rules)
     result = run["results"][0]
     assert result["ruleId"] == "KIT101" and rules[result["ruleIndex"]]["id"] == "KIT101"
     assert result["level"] == "error"
     region = result["locations"][0]["physicalLocation"]
     assert region["artifactLocation"]["uri"].endswith("app.py")
-    assert region["region"] == {"startLine": 7, "startColumn": 5}
+    assert region["region"] == {"startLine": 7, "startColumn": 5, "endLine": 7, "endColumn": 50}
     invocation = run["invocations"][0]
     assert invocation["executionSuccessful"] is False
     assert invocation["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"][

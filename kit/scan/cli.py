@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip these rules (codes or prefixes, comma-separated)")
     parser.add_argument("--no-prefilter", action="store_true",
                         help="parse every file, even those that cannot hold a finding (slower)")
+    parser.add_argument("--include-vendored", action="store_true",
+                        help="also scan .venv, venv, site-packages, node_modules, build, hidden "
+                             "directories (skipped by default, as ruff does)")
     return parser
 
 
@@ -53,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR if exc.code else 0
     try:
         result = scan(*args.paths, select=_codes(args.select) or None, ignore=_codes(args.ignore),
-                      prefilter=not args.no_prefilter)
+                      prefilter=not args.no_prefilter, include_vendored=args.include_vendored)
     except UsageError as exc:
         print(f"kit scan: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -9,17 +9,19 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
 from typing import TYPE_CHECKING, Any
 
 from kit.errors import UsageError
-from kit.scan.model import RULES
+from kit.scan.model import RULES, docs_url
 
 if TYPE_CHECKING:
     from kit.scan.result import ScanResult
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "kit-scan"
-TOOL_URI = "notebooks/00_start_here.ipynb"
+TOOL_PAGE = "README.md"
 
 
 class UnknownFormat(UsageError):
@@ -57,6 +59,10 @@ def render(result: ScanResult, name: str = "text") -> str:
     return FORMATS[name](result)
 
 
+def _problem(message: str) -> str:
+    return message if message.startswith("cannot read") else f"cannot parse: {message}"
+
+
 def summary_line(result: ScanResult) -> str:
     files = f"{result.files_scanned} file{'s' * (result.files_scanned != 1)} scanned"
     found = f"{len(result.findings)} finding{'s' * (len(result.findings) != 1)}"
@@ -72,7 +78,9 @@ def render_text(result: ScanResult) -> str:
         low = " [low confidence: client kind guessed from its name]" if f.confidence == "low" else ""
         out.append(f"{f.location} {f.code} {f.message}{low}. Fix: {f.fix}")
     for p in result.problems:
-        out.append(f"{p.location} error: cannot parse: {p.message} (the scan went on without it)")
+        out.append(f"{p.location} error: {_problem(p.message)} (the scan went on without it)")
+    for n in result.notices:
+        out.append(f"{n.path}: note: {n.message}")
     out.append(summary_line(result))
     return "\n".join(out)
 
@@ -81,7 +89,8 @@ def render_text(result: ScanResult) -> str:
 def render_json(result: ScanResult) -> str:
     return json.dumps({"files_scanned": result.files_scanned, "rules": result.codes,
                        "findings": [f.to_dict() for f in result.findings],
-                       "errors": [p.to_dict() for p in result.problems]}, indent=2)
+                       "errors": [p.to_dict() for p in result.problems],
+                       "notices": [n.to_dict() for n in result.notices]}, indent=2)
 
 
 def _sarif_rule(code: str) -> dict[str, Any]:
@@ -89,34 +98,57 @@ def _sarif_rule(code: str) -> dict[str, Any]:
     return {"id": rule.code, "name": rule.name, "shortDescription": {"text": rule.title},
             "fullDescription": {"text": f"{rule.title}. Fix: {rule.fix}"},
             "help": {"text": f"Fix: {rule.fix}. See {rule.help_uri}"},
-            "helpUri": rule.help_uri, "defaultConfiguration": {"level": rule.level}}
+            "helpUri": rule.help_url, "defaultConfiguration": {"level": rule.level}}
+
+
+def _artifact(path: str, base: Path) -> dict[str, Any]:
+    """A percent-encoded URI relative to SRCROOT (the working directory) when the file is
+    below it, else an absolute ``file:`` URI."""
+    absolute = Path(path).absolute()
+    try:
+        relative = absolute.relative_to(base)
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": "SRCROOT"}
+
+
+def _location(path: str, base: Path, region: dict[str, Any]) -> dict[str, Any]:
+    return {"physicalLocation": {"artifactLocation": _artifact(path, base), "region": region}}
 
 
 @FORMATS.register("sarif")
 def render_sarif(result: ScanResult) -> str:
     codes = list(RULES.codes)
+    base = Path.cwd()
     results = []
     for f in result.findings:
         rule = RULES[f.code]
         where = f"cell {f.cell} line {f.line}: " if f.cell is not None else ""
+        region: dict[str, Any] = {"startLine": f.line, "startColumn": f.col}
+        if f.end_line and f.cell is None:
+            region.update(endLine=f.end_line, endColumn=f.end_col)
         results.append({
             "ruleId": f.code, "ruleIndex": codes.index(f.code),
             "level": rule.level if f.confidence == "high" else "note",
             "message": {"text": f"{where}{f.message}. Fix: {f.fix}"},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path.replace("\\", "/")},
-                "region": {"startLine": f.line, "startColumn": f.col}}}],
+            "locations": [_location(f.path, base, region)],
             "properties": {"confidence": f.confidence,
                            **({"notebookCell": f.cell} if f.cell is not None else {})},
         })
-    notifications = [{"level": "error", "message": {"text": f"cannot parse: {p.message}"},
-                      "locations": [{"physicalLocation": {
-                          "artifactLocation": {"uri": p.path.replace("\\", "/")},
-                          "region": {"startLine": p.line, "startColumn": p.col}}}]}
-                     for p in result.problems]
+    notifications = [
+        {"level": "error", "message": {"text": _problem(p.message)},
+         "locations": [_location(p.path, base, {"startLine": p.line, "startColumn": p.col})],
+         **({"properties": {"notebookCell": p.cell}} if p.cell is not None else {})}
+        for p in result.problems]
+    notifications += [{"level": "note", "message": {"text": n.message},
+                       "locations": [{"physicalLocation": {
+                           "artifactLocation": _artifact(n.path, base)}}]}
+                      for n in result.notices]
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
-        "tool": {"driver": {"name": TOOL_NAME, "informationUri": TOOL_URI, "version": "0.1.0",
-                            "rules": [_sarif_rule(code) for code in codes]}},
+        "tool": {"driver": {"name": TOOL_NAME, "informationUri": docs_url(TOOL_PAGE),
+                            "version": "0.1.0", "rules": [_sarif_rule(code) for code in codes]}},
+        "originalUriBaseIds": {"SRCROOT": {"uri": base.as_uri() + "/"}},
+        "columnKind": "unicodeCodePoints",
         "invocations": [{"executionSuccessful": not result.problems,
                          "toolExecutionNotifications": notifications}],
         "results": results}]}
@@ -138,7 +170,7 @@ def render_html(result: ScanResult) -> str:
             f"<td>{html.escape(f.fix)}</td></tr>")
     for p in result.problems:
         rows.append(f"<tr><td><code>{html.escape(p.location)}</code></td><td>parse</td><td></td>"
-                    f"<td>cannot parse: {html.escape(p.message)}</td><td></td><td></td></tr>")
+                    f"<td>{html.escape(_problem(p.message))}</td><td></td><td></td></tr>")
     table = f"<table>{head}{''.join(rows)}</table>" if rows else ""
     return (f"<div class=\"kit-scan\"><p><b>kit scan</b>: {html.escape(summary_line(result))}"
             f"</p>{table}</div>")

@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from urllib.parse import quote
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,6 +43,20 @@ class Rule:
     @property
     def help_uri(self) -> str:
         return self.notebook
+
+    @property
+    def help_url(self) -> str:
+        """An absolute URI of the page that documents the rule (for SARIF ``helpUri``)."""
+        return docs_url(self.notebook)
+
+
+def docs_url(page: str) -> str:
+    """``KIT_DOCS_URL`` (e.g. ``https://github.com/org/kit/blob/main/``) joined with a page of
+    the project, else the page's ``file:`` URI in the checkout the kit runs from."""
+    base = os.environ.get("KIT_DOCS_URL", "")
+    if base:
+        return base.rstrip("/") + "/" + quote(page)
+    return (Path(__file__).resolve().parents[2] / page).as_uri()
 
 
 class RuleRegistry:
