@@ -2,10 +2,13 @@
 
     kit scan app/ notebooks/ --format sarif > scan.sarif
     kit scan app/ --select KIT101,KIT102 --ignore KIT104
+    kit scan app/ --diff          # the safe rewrites, as a unified diff; nothing written
+    kit scan app/ --fix           # apply them (libcst: comments and formatting survive)
 
 Exit codes: 0 no findings; 1 findings; 2 bad arguments, a missing path, or a file that could
 not be parsed (2 wins over 1: a file that was not read may hide findings; every other file
-is still scanned and its findings printed). Files whose text cannot hold a finding are not
+is still scanned and its findings printed). As ruff's: with --fix, 0 when nothing remains
+after fixing, 1 when findings remain; with --diff, 1 when a fix would change a file, else 0. Files whose text cannot hold a finding are not
 parsed at all (``--no-prefilter`` parses everything). Silence one line with
 ``# kit: ignore[KIT102]`` or every rule on it with ``# kit: ignore``.
 """
@@ -17,7 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from kit.errors import UsageError
-from kit.scan.result import EXIT_ERROR
+from kit.scan.result import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 
 
 def _codes(raw: list[str]) -> list[str]:
@@ -39,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip these rules (codes or prefixes, comma-separated)")
     parser.add_argument("--no-prefilter", action="store_true",
                         help="parse every file, even those that cannot hold a finding (slower)")
+    edit = parser.add_mutually_exclusive_group()
+    edit.add_argument("--fix", action="store_true",
+                      help="apply the safe rewrites (KIT101 drop await, KIT102 asyncio.to_thread, "
+                           "KIT103 add await, KIT109 add .execute()) to .py files")
+    edit.add_argument("--diff", action="store_true",
+                      help="print the rewrites --fix would make as a diff; write nothing")
     parser.add_argument("--include-vendored", action="store_true",
                         help="also scan .venv, venv, site-packages, node_modules, build, hidden "
                              "directories (skipped by default, as ruff does)")
@@ -54,11 +63,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:
         return EXIT_ERROR if exc.code else 0
+    options = dict(select=_codes(args.select) or None, ignore=_codes(args.ignore),
+                   prefilter=not args.no_prefilter, include_vendored=args.include_vendored)
     try:
-        result = scan(*args.paths, select=_codes(args.select) or None, ignore=_codes(args.ignore),
-                      prefilter=not args.no_prefilter, include_vendored=args.include_vendored)
+        if args.fix or args.diff:
+            return _fix(args, options)
+        result = scan(*args.paths, **options)
     except UsageError as exc:
         print(f"kit scan: {exc}", file=sys.stderr)
         return EXIT_ERROR
     print(result.render(args.format))
     return result.exit_code
+
+
+def _fix(args: argparse.Namespace, options: dict) -> int:
+    from kit.scan.fix import fix_paths
+
+    report = fix_paths(args.paths, write=args.fix, **options)
+    errors = EXIT_ERROR if report.result.problems else 0
+    if args.diff:
+        if report.diff:
+            print(report.diff, end="")
+        print(f"Would fix {report.fixed} error{'s' * (report.fixed != 1)}.", file=sys.stderr)
+        return errors or (EXIT_FINDINGS if report.changed else EXIT_CLEAN)
+    print(report.result.render(args.format))
+    remaining = len(report.result)
+    print(f"Found {report.fixed + remaining} errors ({report.fixed} fixed, {remaining} remaining).",
+          file=sys.stderr)
+    return errors or (EXIT_FINDINGS if remaining else EXIT_CLEAN)

@@ -1,0 +1,193 @@
+"""``kit scan --fix`` / ``--diff``: the safe rewrites, made with libcst so comments and
+formatting survive.
+
+    report = fix_paths(["app/"], write=False)   # what --diff shows
+    report.diff                                  # unified diff, ruff-style
+    fix_source(text, findings)                   # (new text, edits applied): pure
+
+Edits, by the finding's ``edit``:
+    drop_await   KIT101  ``await client.table(...).execute()`` → the call (its KIT102 fix follows)
+    to_thread    KIT102  ``f(a, k=b)`` → ``await asyncio.to_thread(f, a, k=b)`` (adds the import)
+    add_await    KIT103  ``coro(...)`` → ``await coro(...)`` inside an ``async def``
+    execute      KIT109  ``await builder`` → ``await builder.execute()`` on an AsyncClient
+A rewritten file that does not compile is never written. Fixes run in rounds (a KIT101 fix
+can reveal a KIT102) until nothing changes, at most ``MAX_ROUNDS``. Notebooks are not fixed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from kit.scan.engine import scan
+from kit.scan.model import Finding
+from kit.scan.result import ScanResult
+
+MAX_ROUNDS = 10
+Span = tuple[int, int, int, int]  # 1-based start line, col, end line, col (end exclusive + 1)
+
+
+class _Fixer(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, edits: dict[Span, str]) -> None:
+        super().__init__()
+        self.edits = edits
+        self.applied = 0
+        self.needs_asyncio = False
+        self.made: set[int] = set()  # ids of the awaits this fixer built (parenthesised)
+
+    def _edit(self, node: cst.CSTNode) -> str:
+        where = self.get_metadata(PositionProvider, node)
+        return self.edits.get((where.start.line, where.start.column + 1,
+                               where.end.line, where.end.column + 1), "")
+
+    def _await(self, expression: cst.BaseExpression) -> cst.Await:
+        made = cst.Await(expression, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        self.made.add(id(made))
+        return made
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        edit = self._edit(original)
+        if edit == "add_await":
+            self.applied += 1
+            return self._await(updated)
+        if edit == "to_thread":
+            self.applied += 1
+            self.needs_asyncio = True
+            first = cst.Arg(updated.func, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                            if updated.args else cst.MaybeSentinel.DEFAULT)
+            call = cst.Call(cst.Attribute(cst.Name("asyncio"), cst.Name("to_thread")),
+                            args=[first, *updated.args])
+            return self._await(call)
+        return updated
+
+    def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
+        edit = self._edit(original)
+        inner = updated.expression
+        if id(inner) in self.made:  # `await f(x)` whose f(x) became `await to_thread(...)`
+            return updated.with_changes(expression=inner.expression)  # type: ignore[attr-defined]
+        if edit == "drop_await":
+            self.applied += 1
+            return inner
+        if edit == "execute":
+            self.applied += 1
+            if isinstance(inner, cst.Attribute) and inner.attr.value == "execute":
+                return updated.with_changes(expression=cst.Call(inner))
+            return updated.with_changes(expression=cst.Call(cst.Attribute(inner, cst.Name("execute"))))
+        return updated
+
+    def _bare(self, node: Any) -> Any:
+        if id(node) in self.made:
+            return node.with_changes(lpar=[], rpar=[])
+        return node
+
+    def leave_Expr(self, original: cst.Expr, updated: cst.Expr) -> cst.Expr:
+        return updated.with_changes(value=self._bare(updated.value))
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        return updated.with_changes(value=self._bare(updated.value))
+
+    def leave_AnnAssign(self, original: cst.AnnAssign, updated: cst.AnnAssign) -> cst.AnnAssign:
+        return updated.with_changes(value=self._bare(updated.value))
+
+    def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
+        return updated.with_changes(value=self._bare(updated.value))
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(value=self._bare(updated.value))
+
+
+def _compiles(code: str, path: str) -> bool:
+    try:
+        compile(code, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def fix_source(text: str, findings: Iterable[Finding], path: str = "<fix>") -> tuple[str, int]:
+    """The text with the findings' edits applied, and how many were; the text unchanged (0)
+    when it does not compile before, or would not compile after."""
+    edits = {(f.line, f.col, f.end_line, f.end_col): f.edit for f in findings
+             if f.edit and f.end_line and f.cell is None}
+    if not edits or not _compiles(text, path):
+        return text, 0
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(text))
+    except cst.ParserSyntaxError:
+        return text, 0
+    fixer = _Fixer(edits)
+    module = wrapper.visit(fixer)
+    if fixer.needs_asyncio:
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, "asyncio")
+        module = AddImportsVisitor(context).transform_module(module)
+    code = module.code
+    if not fixer.applied or not _compiles(code, path):
+        return text, 0
+    return code, fixer.applied
+
+
+@dataclass
+class FixReport:
+    """What --fix did (or --diff would do): files changed, edits applied, the scan after."""
+
+    result: ScanResult
+    fixed: int = 0
+    changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (before, after)
+
+    @property
+    def diff(self) -> str:
+        parts = []
+        for path, (before, after) in sorted(self.changed.items()):
+            parts.extend(difflib.unified_diff(before.splitlines(keepends=True),
+                                              after.splitlines(keepends=True), path, path))
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        return (f"<FixReport {self.fixed} fixed in {len(self.changed)} files, "
+                f"{len(self.result)} remaining>")
+
+
+def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
+              **options: Any) -> FixReport:
+    """Fix the findings that have a safe edit, in rounds; write the files unless ``write`` is
+    False (``--diff``). ``options`` are kit.scan's (select, ignore, include_vendored...)."""
+    paths = list(paths)
+    overrides: dict[Path, bytes] = {}
+    before: dict[Path, tuple[str, str]] = {}
+    fixed = 0
+    result = scan(*paths, overrides=overrides, **options)
+    for _ in range(MAX_ROUNDS):
+        by_file: dict[str, list[Finding]] = {}
+        for finding in result:
+            if finding.edit and finding.cell is None and finding.path.endswith(".py"):
+                by_file.setdefault(finding.path, []).append(finding)
+        progress = False
+        for display, findings in by_file.items():
+            key = Path(display).resolve()
+            text = overrides[key].decode("utf-8") if key in overrides else key.read_text("utf-8")
+            new, applied = fix_source(text, findings, display)
+            if applied:
+                before.setdefault(key, (display, text))
+                overrides[key] = new.encode("utf-8")
+                fixed += applied
+                progress = True
+        if not progress:
+            break
+        result = scan(*paths, overrides=overrides, **options)
+    changed = {display: (text, overrides[key].decode("utf-8")) for key, (display, text) in before.items()}
+    if write:
+        for key in before:
+            key.write_bytes(overrides[key])
+    return FixReport(result, fixed, changed)
