@@ -1,20 +1,24 @@
-"""Bench the static scanner: accuracy on the labelled corpus, throughput on a real tree.
+"""Bench the static scanner: accuracy per kind on the labelled corpus, throughput and peak
+memory beside ruff and flake8-async. Finishes in under 5 minutes on 2 busy cores.
 
-    .venv/bin/python bench/scan.py                 # both parts, full tree: flake8-async needs
-                                                   # over 30 CPU-minutes on its 1590 files
-    .venv/bin/python bench/scan.py --sample 10     # throughput on every 10th file of the tree
-    .venv/bin/python bench/scan.py --no-throughput
+    .venv/bin/python bench/scan.py
+    .venv/bin/python bench/scan.py --no-throughput          # accuracy only (about 30 s)
+    .venv/bin/python bench/scan.py --flake8-every 20        # a larger flake8-async sample
 
 Accuracy: for each tool (kit scan, `ruff --select ASYNC`, mypy), a labelled bug counts as
 detected if the tool reports anything on its line; a false positive is a reported line that
-carries no label. mypy runs with --check-untyped-defs and --ignore-missing-imports (the most
-it can see); it does not read notebooks, ruff does.
+carries no label. Kinds are the corpus file name prefixes (helper_, param_, appstate_, ...);
+``heldout_<kind>_*`` files were written after the rules and are shown as their own rows.
+mypy runs with --check-untyped-defs and --ignore-missing-imports (the most it can see); it does
+not read notebooks, ruff does.
 
-Throughput: `python -m kit scan` and `flake8-async` as subprocesses on the same file list
-(installed supabase family, httpx, stdlib asyncio, pandas), timed side by side in one run:
-wall time and CPU time (the machine may be shared; CPU time is the steadier figure).
-"kit scan --no-prefilter" parses every file, as flake8-async does (it parses each file twice:
-ast and libcst).
+Throughput: `python -m kit scan`, `ruff check --select ASYNC` and `flake8-async` as
+subprocesses on the same files (the installed supabase family, httpx, stdlib asyncio, pandas),
+each timed with os.wait4: wall time, CPU time (the machine may be shared: CPU time is the
+steadier figure) and peak resident memory. flake8-async needs about a CPU-second per file, so
+the three are compared on every ``--flake8-every``-th file; kit scan's peak memory is also
+measured on a tree of more than 100k lines. "kit scan --no-prefilter" parses every file, as
+flake8-async does (which parses each file twice: ast and libcst).
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ import asyncio
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -78,20 +81,34 @@ def mypy_lines(files: list[Path]) -> set[Line]:
             for m in map(pattern.match, done.stdout.splitlines()) if m}
 
 
-def accuracy_table(labelled: dict[Line, set[str]], reported: dict[str, set[Line]]) -> str:
-    codes = sorted({c for cs in labelled.values() for c in cs})
-    head = f"{'tool':<22}{'detected':>12}{'recall':>9}{'false pos.':>12}   " + " ".join(
-        f"{c:>7}" for c in codes)
-    rows = [head, "-" * len(head)]
-    for tool, lines in reported.items():
-        hit = [line for line in labelled if line in lines]
-        per_code = []
-        for code in codes:
-            wanted = [line for line, cs in labelled.items() if code in cs]
-            got = sum(1 for line in wanted if line in lines)
-            per_code.append(f"{got:>3}/{len(wanted):<3}")
-        rows.append(f"{tool:<22}{len(hit):>5}/{len(labelled):<6}{len(hit) / len(labelled):>9.0%}"
-                    f"{len(lines - set(labelled)):>12}   " + " ".join(per_code))
+def kind_of(name: str) -> str:
+    head, _, rest = name.partition("_")
+    if head == "heldout":
+        return f"{rest.partition('_')[0]} (held out)"
+    return head
+
+
+def accuracy_table(labelled: dict[Line, set[str]], reported: dict[str, set[Line]],
+                   files: list[Path]) -> str:
+    kinds = sorted({kind_of(p.name) for p in files}, key=lambda k: ("held out" in k, k))
+    tools = list(reported)
+    head = f"{'kind':<26}{'files':>6}{'bugs':>6}" + "".join(f"{t[:21]:>22}" for t in tools)
+    rows = [head, f"{'':<38}" + "".join(f"{'found  recall  FP':>22}" for _ in tools), "-" * len(head)]
+
+    def row(name: str, wanted_files: set[str]) -> str:
+        bugs = [line for line in labelled if line[0] in wanted_files]
+        cells = []
+        for tool in tools:
+            lines = {line for line in reported[tool] if line[0] in wanted_files}
+            hit = sum(1 for line in bugs if line in lines)
+            recall = f"{hit / len(bugs):.0%}" if bugs else "-"
+            cells.append(f"{hit:>10}{recall:>8}{len(lines - set(labelled)):>4}")
+        return f"{name:<26}{len(wanted_files):>6}{len(bugs):>6}" + "".join(cells)
+
+    for kind in kinds:
+        rows.append(row(kind, {p.name for p in files if kind_of(p.name) == kind}))
+    rows.append("-" * len(head))
+    rows.append(row("all", {p.name for p in files}))
     return "\n".join(rows)
 
 
@@ -105,49 +122,73 @@ def real_tree(sample: int) -> list[str]:
     return files[::sample]
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def measured(command: list[str]) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak resident MiB) of one subprocess, from os.wait4."""
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def line_count(files: list[str]) -> int:
+    return sum(Path(f).read_bytes().count(b"\n") for f in files)
+
+
+KIT = [sys.executable, "-m", "kit", "scan", "--format", "json"]
 
 
 def throughput(files: list[str]) -> str:
     runs = {
-        "kit scan": timed([sys.executable, "-m", "kit", "scan", "--format", "json", *files]),
-        "kit scan --no-prefilter": timed(
-            [sys.executable, "-m", "kit", "scan", "--no-prefilter", "--format", "json", *files]),
-        "flake8-async": timed([str(BIN / "flake8-async"), *files]),
+        "kit scan": measured([*KIT, *files]),
+        "kit scan --no-prefilter": measured([*KIT, "--no-prefilter", *files]),
+        "ruff --select ASYNC": measured([str(BIN / "ruff"), "check", "--select", "ASYNC",
+                                         "--no-cache", "--isolated", "--exit-zero", *files]),
+        "flake8-async": measured([str(BIN / "flake8-async"), *files]),
     }
-    base_wall, base_cpu = runs["flake8-async"]
-    head = (f"{'tool':<26}{'wall s':>9}{'files/s':>10}{'cpu s':>9}{'files/cpu-s':>13}"
-            f"{'ratio (wall)':>14}{'ratio (cpu)':>13}")
+    base_wall, base_cpu, _ = runs["flake8-async"]
+    head = (f"{'tool':<26}{'wall s':>9}{'cpu s':>9}{'files/cpu-s':>13}{'peak MiB':>10}"
+            f"{'x faster (wall)':>17}{'x faster (cpu)':>16}")
     rows = [head]
-    for tool, (wall, cpu) in runs.items():
-        rows.append(f"{tool:<26}{wall:>9.1f}{len(files) / wall:>10.1f}{cpu:>9.1f}"
-                    f"{len(files) / cpu:>13.1f}{base_wall / wall:>14.1f}{base_cpu / cpu:>13.1f}")
+    for tool, (wall, cpu, peak) in runs.items():
+        rows.append(f"{tool:<26}{wall:>9.1f}{cpu:>9.2f}{len(files) / cpu:>13.1f}{peak:>10.0f}"
+                    f"{base_wall / wall:>17.1f}{base_cpu / cpu:>16.1f}")
+    return "\n".join(rows)
+
+
+def memory(files: list[str]) -> str:
+    rows = [f"{'tool':<26}{'wall s':>9}{'cpu s':>9}{'peak MiB':>10}{'peak / 1 GiB':>14}"]
+    for tool, command in (("kit scan", KIT), ("kit scan --no-prefilter", [*KIT, "--no-prefilter"])):
+        wall, cpu, peak = measured([*command, *files])
+        rows.append(f"{tool:<26}{wall:>9.1f}{cpu:>9.2f}{peak:>10.0f}{peak / 1024:>14.0%}")
     return "\n".join(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sample", type=int, default=1, help="use every K-th file of the tree")
+    parser.add_argument("--flake8-every", type=int, default=40,
+                        help="compare speed on every K-th file of the tree (flake8-async is slow)")
     parser.add_argument("--no-throughput", action="store_true", help="accuracy only")
     args = parser.parse_args()
     labelled, files = corpus_labels()
     reported = {"kit scan": kit_lines(files), "ruff --select ASYNC": ruff_lines(files),
                 "mypy": mypy_lines(files)}
     print(f"Corpus: {len(files)} files, {len(labelled)} labelled bug lines "
-          f"(a tool detects a bug if it reports anything on its line)\n")
-    print(accuracy_table(labelled, reported))
-    if not args.no_throughput:
-        tree = real_tree(args.sample)
-        print(f"\nThroughput on {len(tree)} files (supabase family, httpx, asyncio, pandas"
-              f"{f', every {args.sample}th file' if args.sample > 1 else ''}); "
-              "ratio = flake8-async time / tool time\n")
-        print(throughput(tree))
+          f"(a tool detects a bug if it reports anything on its line; FP = lines reported "
+          "without a label)\n")
+    print(accuracy_table(labelled, reported, files))
+    if args.no_throughput:
+        return
+    tree = real_tree(1)
+    sample = tree[::args.flake8_every]
+    print(f"\nSpeed on {len(sample)} files, {line_count(sample):,} lines (every "
+          f"{args.flake8_every}th file of the supabase family, httpx, asyncio, pandas); "
+          "x faster = flake8-async time / tool time\n")
+    print(throughput(sample))
+    big = tree[::7]
+    print(f"\nPeak memory of kit scan on {len(big)} files, {line_count(big):,} lines "
+          "(every 7th file of the same tree)\n")
+    print(memory(big))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def _tree(tmp_path: Path) -> Path:
 def test_sarif_is_valid_with_formats_and_relative_encoded_uris(
         tmp_path: Path, validator: jsonschema.protocols.Validator,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _tree(tmp_path)
+    _tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     log = json.loads(render(scan("my app"), "sarif"))
     errors = sorted(validator.iter_errors(log), key=str)

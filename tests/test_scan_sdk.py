@@ -87,3 +87,34 @@ def test_classify_op_examples() -> None:
     assert sdk.classify_op(["table", "select"]) == ""
     assert not sdk.blocks_when_sync("storage.get_public_url")
     assert sdk.blocks_when_sync("storage.download")
+
+
+_SYNC_HOMES = {"auth": SyncGoTrueClient, "auth.admin": SyncGoTrueAdminAPI,
+               "storage": SyncBucketActionsMixin, "functions": SyncFunctionsClient}
+
+
+def _annotation_name(annotation: object) -> str:
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    names = []
+    for part in str(text).split("|"):
+        part = part.strip().split("[", 1)[0].rsplit(".", 1)[-1]
+        names.append({"NoneType": "None", "List": "list", "Dict": "dict"}.get(part, part))
+    return " | ".join(names)
+
+
+@pytest.mark.parametrize("op", sorted(sdk.RESULT_NAMES))
+def test_result_names_match_the_sync_annotations(op: str) -> None:
+    home, _, method = op.rpartition(".")
+    annotation = inspect.signature(getattr(_SYNC_HOMES[home], method)).return_annotation
+    assert _annotation_name(annotation) == sdk.RESULT_NAMES[op]
+
+
+def test_builder_names_match_the_classes_postgrest_returns() -> None:
+    client = supabase.create_client("http://127.0.0.1:9", "key")
+    table = client.table("t")
+    for chain, built in ((["table"], table), (["table", "select", "eq"], table.select("*").eq("a", 1)),
+                         (["table", "insert"], table.insert({})),
+                         (["table", "select", "single"], table.select("*").single()),
+                         (["table", "select", "maybe_single"], table.select("*").maybe_single()),
+                         (["rpc", "eq"], client.rpc("f", {}).eq("a", 1))):
+        assert "Sync" + sdk.builder_name(chain) == type(built).__name__, chain

@@ -63,8 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:
         return EXIT_ERROR if exc.code else 0
-    options = dict(select=_codes(args.select) or None, ignore=_codes(args.ignore),
-                   prefilter=not args.no_prefilter, include_vendored=args.include_vendored)
+    options = {"select": _codes(args.select) or None, "ignore": _codes(args.ignore),
+                   "prefilter": not args.no_prefilter, "include_vendored": args.include_vendored}
     try:
         if args.fix or args.diff:
             return _fix(args, options)

@@ -148,7 +148,7 @@ class FixReport:
 
     @property
     def diff(self) -> str:
-        parts = []
+        parts: list[str] = []
         for path, (before, after) in sorted(self.changed.items()):
             parts.extend(difflib.unified_diff(before.splitlines(keepends=True),
                                               after.splitlines(keepends=True), path, path))

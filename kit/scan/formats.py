@@ -10,8 +10,8 @@ import html
 import json
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from kit.errors import UsageError
 from kit.scan.model import RULES, docs_url

@@ -36,7 +36,9 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "memit", "m
 
 
 def _language(data: dict) -> str:
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        return "python"
     kernel = metadata.get("kernelspec") or {}
     info = metadata.get("language_info") or {}
     language = (kernel.get("language") if isinstance(kernel, dict) else None) or (

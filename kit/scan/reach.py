@@ -118,17 +118,17 @@ class Reach:
                     frontier.append((modid, qual))
             for provider in module.providers:
                 kind = self.resolver.kind(provider)
-                func = self.function(kind.ref) if kind.tag == "fn" and kind.ref else None
-                if func is not None and kind.ref not in paths and not self._cached(func):
-                    paths[kind.ref] = ((self.display(kind.ref[0]), func.line,
-                                        f"Depends({func.name}) provider"),)
+                made = self.function(kind.ref) if kind.tag == "fn" and kind.ref else None
+                if made is not None and kind.ref not in paths and not self._cached(made):
+                    paths[kind.ref] = ((self.display(kind.ref[0]), made.line,
+                                        f"Depends({made.name}) provider"),)
                     frontier.append(kind.ref)
         for _ in range(MAX_DEPTH):
             following: list[Ref] = []
             for ref in frontier:
-                func = self.function(ref)
-                assert func is not None
-                for call in func.calls:
+                caller = self.function(ref)
+                assert caller is not None
+                for call in caller.calls:
                     callee = self.callee(call)
                     target = callee.ref if callee.tag == "fn" else None
                     if target is None or target in paths:

@@ -434,15 +434,15 @@ class ModuleWalker:
         else:
             fscope = self._function_scope()
             scope.self_name, scope.cls = fscope.self_name, fscope.cls
-        for arg in params:
-            ann = self.annotation(arg.annotation)
-            value = ("param", self.modid, qual, arg.arg)
-            if arg.arg in provided:
-                value = ("either", ann, provided[arg.arg], value)
-            scope.locals[arg.arg] = value if ann is None or arg.arg in provided else ann
-        for arg in (node.args.vararg, node.args.kwarg):
-            if arg is not None:
-                scope.locals[arg.arg] = ("hint", arg.arg)
+        for param in params:
+            ann = self.annotation(param.annotation)
+            value: Value = ("param", self.modid, qual, param.arg)
+            if param.arg in provided:
+                value = ("either", ann, provided[param.arg], value)
+            scope.locals[param.arg] = value if ann is None or param.arg in provided else ann
+        for star in (node.args.vararg, node.args.kwarg):
+            if star is not None:
+                scope.locals[star.arg] = ("hint", star.arg)
         self.scopes.append(scope)
         for stmt in node.body:
             self.visit(stmt)
