@@ -14,7 +14,7 @@ not read notebooks, ruff does.
 
 Throughput: `python -m kit scan`, `ruff check --select ASYNC` and `flake8-async` as
 subprocesses on the same files (the installed supabase family, httpx, stdlib asyncio, pandas),
-each timed with os.wait4: wall time, CPU time (the machine may be shared: CPU time is the
+each timed by GNU time (/usr/bin/time, Debian package `time`): wall time, CPU time (the machine may be shared: CPU time is the
 steadier figure) and peak resident memory. flake8-async needs about a CPU-second per file, so
 the three are compared on every ``--flake8-every``-th file; kit scan's peak memory is also
 measured on a tree of more than 100k lines. "kit scan --no-prefilter" parses every file, as
@@ -31,7 +31,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from kit.scan.labels import read_labels
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "scan_corpus"
 BIN = Path(sys.executable).parent
+GNU_TIME = "/usr/bin/time"  # Debian package `time`
 Line = tuple[str, "int | None", int]  # (file name, cell, line)
 
 
@@ -123,12 +123,15 @@ def real_tree(sample: int) -> list[str]:
 
 
 def measured(command: list[str]) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak resident MiB) of one subprocess, from os.wait4."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """(wall s, CPU s, peak resident MiB) of one command, as GNU time reports them.
+
+    Not os.wait4 on our own child: a child forked (or vforked) from this process counts this
+    process's memory in its peak; GNU time forks the command from its own small image."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        subprocess.run([GNU_TIME, "-f", "%e %U %S %M", "-o", out.name, *command],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        wall, user, system, peak_kib = out.read().split()[-4:]
+    return float(wall), float(user) + float(system), int(peak_kib) / 1024
 
 
 def line_count(files: list[str]) -> int:
