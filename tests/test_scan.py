@@ -231,3 +231,15 @@ def test_low_confidence_is_stated(tmp_path: Path) -> None:
     assert "[low confidence: client kind guessed from its name]" in render(result, "text")
     sarif = json.loads(render(result, "sarif"))
     assert {r["level"] for r in sarif["runs"][0]["results"]} == {"note"}
+
+
+def test_ignore_on_the_call_silences_the_folded_kit104_too(tmp_path: Path) -> None:
+    body = ("from supabase import create_client\n\nc = create_client('u', 'k')\n\n\n"
+            "async def f():\n    c.table('t').select('*').execute(){}\n")
+    (tmp_path / "a.py").write_text(body.format("  # kit: ignore[KIT102]"))
+    assert len(scan(tmp_path)) == 0
+    (tmp_path / "a.py").write_text(body.format(""))
+    assert [f.code for f in scan(tmp_path)] == ["KIT102"]
+    assert [f.code for f in scan(tmp_path, select=["KIT104"])] == ["KIT104"]
+    (tmp_path / "a.py").write_text(body.format("  # kit: ignore[KIT104]"))
+    assert [f.code for f in scan(tmp_path)] == ["KIT102"]
