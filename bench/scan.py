@@ -41,29 +41,29 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "scan_corpus"
 BIN = Path(sys.executable).parent
 GNU_TIME = "/usr/bin/time"  # Debian package `time`
-Line = tuple[str, "int | None", int]  # (file name, cell, line)
+Line = tuple[str, "int | None", int]  # (path below the corpus, cell, line)
 
 
 def corpus_labels() -> tuple[dict[Line, set[str]], list[Path]]:
     # variant_ignore.py tests `# kit: ignore` (bugs silenced on purpose): not a detection case
-    files = sorted(p for p in CORPUS.iterdir() if p.suffix in (".py", ".ipynb")
+    files = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".py", ".ipynb")
                    and not p.name.startswith("variant_ignore"))
     labelled: dict[Line, set[str]] = defaultdict(set)
     for path in files:
         for cell, line, code, _ in read_labels(path)[0]:
-            labelled[(path.name, cell, line)].add(code)
+            labelled[(rel(path), cell, line)].add(code)
     return labelled, files
 
 
 def kit_lines(files: list[Path]) -> set[Line]:
-    return {(Path(f.path).name, f.cell, f.line) for f in scan(*files)}
+    return {(rel(f.path), f.cell, f.line) for f in scan(*files)}
 
 
 def ruff_lines(files: list[Path]) -> set[Line]:
     out = subprocess.run([str(BIN / "ruff"), "check", "--select", "ASYNC", "--output-format",
                           "json", "--no-cache", "--isolated", "--exit-zero", *map(str, files)],
                          capture_output=True, text=True, check=True).stdout
-    return {(Path(d["filename"]).name, d.get("cell"), d["location"]["row"]) for d in json.loads(out)}
+    return {(rel(d["filename"]), d.get("cell"), d["location"]["row"]) for d in json.loads(out)}
 
 
 def mypy_lines(files: list[Path]) -> set[Line]:
@@ -74,26 +74,30 @@ def mypy_lines(files: list[Path]) -> set[Line]:
             [str(BIN / "mypy"), "--config-file", str(config), "--cache-dir", os.devnull,
              "--no-incremental", "--ignore-missing-imports", "--check-untyped-defs",
              "--no-error-summary", "--no-pretty", "--show-error-codes",
-             *[p.name for p in files if p.suffix == ".py"]],
+             *[rel(p) for p in files if p.suffix == ".py"]],
             capture_output=True, text=True, cwd=CORPUS, check=False)
     pattern = re.compile(r"^([^:]+\.py):(\d+): error:")
-    return {(Path(m[1]).name, None, int(m[2]))
+    return {(rel(CORPUS / m[1]), None, int(m[2]))
             for m in map(pattern.match, done.stdout.splitlines()) if m}
 
 
+def rel(path: str | Path) -> str:
+    return Path(path).resolve().relative_to(CORPUS).as_posix()
+
+
 def kind_of(name: str) -> str:
-    head, _, rest = name.partition("_")
-    if head == "heldout":
-        return f"{rest.partition('_')[0]} (held out)"
+    head, _, rest = name.split("/", 1)[0].partition("_")
+    if head.startswith("heldout"):
+        return f"{rest.partition('_')[0]} (held out, {head})"
     return head
 
 
 def accuracy_table(labelled: dict[Line, set[str]], reported: dict[str, set[Line]],
                    files: list[Path]) -> str:
-    kinds = sorted({kind_of(p.name) for p in files}, key=lambda k: ("held out" in k, k))
+    kinds = sorted({kind_of(rel(p)) for p in files}, key=lambda k: ("held out" in k, k.split(" (")[-1], k))
     tools = list(reported)
-    head = f"{'kind':<26}{'files':>6}{'bugs':>6}" + "".join(f"{t[:21]:>22}" for t in tools)
-    rows = [head, f"{'':<38}" + "".join(f"{'found  recall  FP':>22}" for _ in tools), "-" * len(head)]
+    head = f"{'kind':<36}{'files':>6}{'bugs':>6}" + "".join(f"{t[:21]:>22}" for t in tools)
+    rows = [head, f"{'':<48}" + "".join(f"{'found  recall  FP':>22}" for _ in tools), "-" * len(head)]
 
     def row(name: str, wanted_files: set[str]) -> str:
         bugs = [line for line in labelled if line[0] in wanted_files]
@@ -103,12 +107,12 @@ def accuracy_table(labelled: dict[Line, set[str]], reported: dict[str, set[Line]
             hit = sum(1 for line in bugs if line in lines)
             recall = f"{hit / len(bugs):.0%}" if bugs else "-"
             cells.append(f"{hit:>10}{recall:>8}{len(lines - set(labelled)):>4}")
-        return f"{name:<26}{len(wanted_files):>6}{len(bugs):>6}" + "".join(cells)
+        return f"{name:<36}{len(wanted_files):>6}{len(bugs):>6}" + "".join(cells)
 
     for kind in kinds:
-        rows.append(row(kind, {p.name for p in files if kind_of(p.name) == kind}))
+        rows.append(row(kind, {rel(p) for p in files if kind_of(rel(p)) == kind}))
     rows.append("-" * len(head))
-    rows.append(row("all", {p.name for p in files}))
+    rows.append(row("all", {rel(p) for p in files}))
     return "\n".join(rows)
 
 

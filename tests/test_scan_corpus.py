@@ -10,7 +10,7 @@ from kit.scan import RULES, ScanResult, scan
 from kit.scan.labels import read_labels
 
 CORPUS = Path(__file__).parent / "scan_corpus"
-FILES = sorted(p for p in CORPUS.iterdir() if p.suffix in (".py", ".ipynb"))
+FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".py", ".ipynb"))
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +18,12 @@ def corpus_result() -> ScanResult:
     return scan(CORPUS)
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[p.relative_to(CORPUS).as_posix() for p in FILES])
 def test_corpus_file_findings_match_labels_exactly(path: Path, corpus_result: ScanResult) -> None:
     labels, marked = read_labels(path)
     assert marked, f"{path.name} has no `# expect:` label: mark negatives with `# expect: none`"
     found = {(f.cell, f.line, f.code, f.confidence) for f in corpus_result
-             if Path(f.path).name == path.name}
+             if Path(f.path).resolve() == path.resolve()}
     assert sorted(found - labels, key=str) == [], "extra findings"
     assert sorted(labels - found, key=str) == [], "missing findings"
 

@@ -229,6 +229,8 @@ class Resolver:
             return Kind("lib", via=sdk.LIBRARY[dotted].label, ref=dotted)
         parts = dotted.split(".")
         if parts[0] not in sdk.LIBRARY_PACKAGES:
+            if self.module(dotted, root) is not None:
+                return Kind("ns", via=root, ref=dotted)  # a module: `from . import db`
             for cut in range(len(parts) - 1, 0, -1):
                 modid = self.module(".".join(parts[:cut]), root)
                 if modid is not None:

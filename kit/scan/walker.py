@@ -132,6 +132,7 @@ class ModuleWalker:
         self.facts = ModuleFacts(modid, parts, is_notebook)
         self.modid = modid
         self.aliases: dict[str, str] = {}  # local name -> library callable it is bound to
+        self.type_aliases: dict[str, Value] = {}  # ``DB = Annotated[Client, Depends(...)]``
         self.scopes = [_Scope("module", "", "<module>")]
         self._ops: dict[int, tuple[Value, str, str, str, str] | None] = {}
         self._dispatch: dict[type, Callable[[Any, Any], None]] = {
@@ -236,6 +237,8 @@ class ModuleWalker:
     def annotation(self, e: ast.AST | None) -> Value:
         if e is None:
             return None
+        if isinstance(e, ast.Name) and e.id in self.type_aliases:
+            return self.type_aliases[e.id]
         if isinstance(e, ast.Constant) and isinstance(e.value, str):
             try:
                 e = ast.parse(e.value, mode="eval").body
@@ -330,11 +333,41 @@ class ModuleWalker:
         targets = node.targets
         single = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
         stored = all(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
+        if stored and any(self._dies_with_call(t) for t in targets):
+            stored = False  # `request.state.x = ...`: kept only as long as the request
         self.visit(node.value, ("assign", single.id) if single is not None
                    else (STORED if stored else ARG))
         value = self.val(node.value) if isinstance(node.value, _VALUED) else None
+        if single is not None and isinstance(node.value, ast.Subscript):
+            alias = self._annotated_alias(node.value)
+            if alias is not None:
+                self.type_aliases[single.id] = alias
+        elif single is not None and isinstance(node.value, ast.Call) and value is not None:
+            builder = self.builder_of(node.value)
+            if builder is not None:
+                value = ("builder", *builder)
         for target in targets:
             self._store(target, value)
+
+    def _dies_with_call(self, target: ast.expr) -> bool:
+        """A store on an attribute of a parameter or local (not ``self``, not a global)."""
+        while isinstance(target, (ast.Attribute, ast.Subscript)):
+            target = target.value
+        scope = self._function_scope()
+        return (isinstance(target, ast.Name) and scope.kind == "function"
+                and target.id in scope.locals and target.id != scope.self_name)
+
+    def _annotated_alias(self, node: ast.Subscript) -> Value:
+        """``DB = Annotated[Client, Depends(get_db)]``: what a parameter annotated DB holds."""
+        if _terminal(node.value) != "Annotated" or not isinstance(node.slice, ast.Tuple):
+            return None
+        parts: list[Value] = [self.annotation(node.slice.elts[0])]
+        for meta in node.slice.elts[1:]:
+            if isinstance(meta, ast.Call) and _terminal(meta.func) in sdk.PROVIDERS and meta.args:
+                provider = self.val(meta.args[0])
+                self.facts.providers.append(provider)
+                parts.append(("provided", provider))
+        return ("either", *parts) if len(parts) > 1 else None
 
     def _annassign(self, node: ast.AnnAssign, ctx: Any) -> None:
         if node.value is not None:
@@ -551,6 +584,9 @@ class ModuleWalker:
                           value=self.val(node.value), in_async=scope.is_async, func=scope.name,
                           end=(node.end_lineno or node.lineno, node.end_col_offset or 0))
             builder = self.builder_of(node.value)
+            bound = self.val(node.value) if isinstance(node.value, ast.Name) else None
+            if isinstance(bound, tuple) and bound[0] == "builder":  # `q = c.table(..)...; await q`
+                builder = bound[1:]
             if builder is not None:  # `await client.table(...).select(...)`: no .execute()
                 event.value, event.client_text, event.op = builder
             self.facts.events.append(event)
