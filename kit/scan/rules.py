@@ -244,9 +244,11 @@ def _client_per_request(event: Event, ctx: Any) -> Iterator[Hit]:
     ref = (ctx.facts.modid, event.owner)
     func = ctx.reach.function(ref)
     closed = {name.split(".", 1)[0] for name in func.closed} if func is not None else set()
-    if (func is None or event.usage in ("stored", "with")
+    kept = event.usage in ("stored", "with") or (
+        event.usage == "stored_self" and not event.owner.endswith(".__init__"))
+    if (func is None or kept
             or event.client_text in func.cached_names or event.client_text in closed):
-        return
+        return  # cached on a long-lived object, closed, or a `with` block: not a leak
     path = ctx.reach.per_request(ref)
     if not path:
         return

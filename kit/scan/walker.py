@@ -20,8 +20,9 @@ from kit.scan import sdk
 Value = Any  # a symbolic tuple or None; see kit.scan.provenance for the forms
 
 # Usage contexts: how the value of a call is used by its parent.
-USE, EXPR, AWAIT, ARG, RETURN, LAMBDA, EXECUTOR_ARG, STORED, WITH = (
-    "use", "expr", "await", "arg", "return", "lambda", "executor_arg", "stored", "with")
+USE, EXPR, AWAIT, ARG, RETURN, LAMBDA, EXECUTOR_ARG, STORED, STORED_SELF, WITH = (
+    "use", "expr", "await", "arg", "return", "lambda", "executor_arg", "stored", "stored_self",
+    "with")
 
 
 @dataclass(slots=True)
@@ -335,8 +336,11 @@ class ModuleWalker:
         stored = all(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
         if stored and any(self._dies_with_call(t) for t in targets):
             stored = False  # `request.state.x = ...`: kept only as long as the request
-        self.visit(node.value, ("assign", single.id) if single is not None
-                   else (STORED if stored else ARG))
+        if stored and all(self._on_self(t) for t in targets):
+            stored_ctx = STORED_SELF  # per instance: per request if the instance is
+        else:
+            stored_ctx = STORED if stored else ARG
+        self.visit(node.value, ("assign", single.id) if single is not None else stored_ctx)
         value = self.val(node.value) if isinstance(node.value, _VALUED) else None
         if single is not None and isinstance(node.value, ast.Subscript):
             alias = self._annotated_alias(node.value)
@@ -348,6 +352,12 @@ class ModuleWalker:
                 value = ("builder", *builder)
         for target in targets:
             self._store(target, value)
+
+    def _on_self(self, target: ast.expr) -> bool:
+        while isinstance(target, (ast.Attribute, ast.Subscript)):
+            target = target.value
+        name = self._function_scope().self_name
+        return isinstance(target, ast.Name) and bool(name) and target.id == name
 
     def _dies_with_call(self, target: ast.expr) -> bool:
         """A store on an attribute of a parameter or local (not ``self``, not a global)."""
