@@ -181,39 +181,39 @@ def _sleep_not_awaited(event: Event, ctx: Any) -> Iterator[Hit]:
                   f"`{event.text}(…)` is never awaited: it creates a coroutine and does not sleep")
 
 
+# (what the callee makes, what it was given) -> the message; {what} names the given object,
+# {call} the callee
+_MISMATCHES = {
+    ("async_client", "sync_options"):
+        "sync `{what}` given to `{call}(…)`: the async client's auth then keeps its session in "
+        "the sync storage, so `await client.auth.get_session()` raises TypeError: object "
+        "NoneType can't be used in 'await' expression; use AsyncClientOptions(...)",
+    ("sync_client", "async_options"):
+        "`{what}` given to the sync `{call}(…)`: the sync auth client calls the async storage "
+        "without awaiting it, so sessions are silently lost (RuntimeWarning: coroutine "
+        "'AsyncMemoryStorage.get_item' was never awaited); use ClientOptions(...)",
+    ("async_options", "httpx_sync"):
+        "a sync `httpx.Client` given to AsyncClientOptions(httpx_client=...): every async "
+        "request fails ('await' on a Response: TypeError)",
+    ("sync_options", "httpx_async"):
+        "an `httpx.AsyncClient` given to sync ClientOptions(httpx_client=...): every sync "
+        "request fails (the sync client gets coroutines, not responses)",
+}
+
+
 def _options_mismatch(event: Event, ctx: Any) -> Iterator[Hit]:
     callee = ctx.resolver.kind(event.value)
     if callee.tag != "lib":
         return
-    obj = sdk.LIBRARY[callee.ref]
-    if obj.makes in ("sync_client", "async_client"):
-        options = event.keywords.get("options", event.args[2] if len(event.args) > 2 else None)
-        given = ctx.resolver.kind(options)
-        if obj.makes == "async_client" and given.tag == "sync_options":
-            yield Hit(event.line, event.col,
-                      f"sync `{given.via or 'ClientOptions'}` given to `{event.text}(…)`: the async "
-                      "client's auth then keeps its session in the sync storage, so "
-                      "`await client.auth.get_session()` raises TypeError: object NoneType can't "
-                      "be used in 'await' expression; use AsyncClientOptions(...)")
-        elif obj.makes == "sync_client" and given.tag == "async_options":
-            yield Hit(event.line, event.col,
-                      f"`{given.via or 'AsyncClientOptions'}` given to the sync `{event.text}(…)`: "
-                      "the sync auth client calls the async storage without awaiting it, so "
-                      "sessions are silently lost (RuntimeWarning: coroutine "
-                      "'AsyncMemoryStorage.get_item' was never awaited); use ClientOptions(...)")
-        return
-    if "httpx_client" not in event.keywords:
-        return
-    makes = obj.makes
-    given = ctx.resolver.kind(event.keywords["httpx_client"]).tag
-    if makes == "async_options" and given == "httpx_sync":
-        yield Hit(event.line, event.col,
-                  "a sync `httpx.Client` given to AsyncClientOptions(httpx_client=...): every "
-                  "async request fails ('await' on a Response: TypeError)")
-    elif makes == "sync_options" and given == "httpx_async":
-        yield Hit(event.line, event.col,
-                  "an `httpx.AsyncClient` given to sync ClientOptions(httpx_client=...): every "
-                  "sync request fails (the sync client gets coroutines, not responses)")
+    makes = sdk.LIBRARY[callee.ref].makes
+    if makes in ("sync_client", "async_client"):
+        given = event.keywords.get("options", event.args[2] if len(event.args) > 2 else None)
+    else:
+        given = event.keywords.get("httpx_client")
+    kind = ctx.resolver.kind(given)
+    message = _MISMATCHES.get((makes, kind.tag))
+    if message:
+        yield Hit(event.line, event.col, message.format(what=kind.via or "options", call=event.text))
 
 
 def _await_builder(event: Event, ctx: Any) -> Iterator[Hit]:

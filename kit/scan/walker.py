@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kit.scan import sdk
-
-Value = Any  # a symbolic tuple or None; see kit.scan.provenance for the forms
+from kit.scan.values import Value, ValueBuilder, dotted_name, plain_callee
+from kit.scan.values import terminal as terminal_name
 
 # Usage contexts: how the value of a call is used by its parent.
 USE, EXPR, AWAIT, ARG, RETURN, LAMBDA, EXECUTOR_ARG, STORED, STORED_SELF, WITH = (
@@ -112,21 +112,7 @@ _LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.Pass, ast.Break, ast.Co
            ast.operator, ast.cmpop, ast.unaryop, ast.boolop, ast.alias)
 
 
-def _dotted(expr: ast.expr) -> str:
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if isinstance(expr, ast.Name):
-        parts.append(expr.id)
-    elif isinstance(expr, ast.Call):
-        parts.append(_dotted(expr.func) + "(…)")
-    else:
-        parts.append("(…)")
-    return ".".join(reversed(parts))
-
-
-class ModuleWalker:
+class ModuleWalker(ValueBuilder):
     """Walks one module once, collecting ModuleFacts."""
 
     def __init__(self, modid: str, parts: tuple[str, ...], *, is_notebook: bool = False) -> None:
@@ -207,125 +193,6 @@ class ModuleWalker:
         elif scope.kind == "class":
             self.facts.classes[scope.qual].attrs.setdefault(name, []).append(value)
 
-    def val(self, e: ast.AST | None) -> Value:
-        t = type(e)
-        if t is ast.Name:
-            return self.lookup(e.id)  # type: ignore[union-attr]
-        if t is ast.Attribute:
-            base = self.val(e.value)  # type: ignore[union-attr]
-            return ("getattr", base, e.attr) if base is not None else None  # type: ignore[union-attr]
-        if t is ast.Call:
-            func = e.func  # type: ignore[union-attr]
-            if type(func) is ast.Attribute and func.attr in sdk.OP_TERMINALS:
-                op = self.op_of(e)  # type: ignore[arg-type]
-                if op is not None:
-                    return ("op", op[0], op[1], op[4])
-            fv = self.val(func)
-            return ("call", fv) if fv is not None else None
-        if t is ast.Await:
-            inner = self.val(e.value)  # type: ignore[union-attr]
-            return ("await", inner) if inner is not None else None
-        if t is ast.Lambda:
-            return ("lambda", self.val(e.body))  # type: ignore[union-attr]
-        if t is ast.NamedExpr:
-            return self.val(e.value)  # type: ignore[union-attr]
-        if t is ast.BoolOp:
-            return ("either", *(self.val(v) for v in e.values))  # type: ignore[union-attr]
-        if t is ast.IfExp:
-            return ("either", self.val(e.body), self.val(e.orelse))  # type: ignore[union-attr]
-        return None
-
-    def annotation(self, e: ast.AST | None) -> Value:
-        if e is None:
-            return None
-        if isinstance(e, ast.Name) and e.id in self.type_aliases:
-            return self.type_aliases[e.id]
-        if isinstance(e, ast.Constant) and isinstance(e.value, str):
-            try:
-                e = ast.parse(e.value, mode="eval").body
-            except SyntaxError:
-                return None
-        if isinstance(e, ast.Subscript):
-            inner = e.slice.elts[0] if isinstance(e.slice, ast.Tuple) and e.slice.elts else e.slice
-            return self.annotation(inner)
-        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.BitOr):
-            left = e.left
-            if isinstance(left, ast.Constant) and left.value is None:
-                return self.annotation(e.right)
-            return self.annotation(left)
-        value = self.val(e)
-        return ("inst", value) if value is not None else None
-
-    def builder_of(self, node: ast.expr) -> tuple[Value, str, str] | None:
-        """(client value, client text, what) for an awaited PostgREST builder chain that does
-        not end in a call of ``execute``: what is "builder" or "method" (``.execute``)."""
-        names: list[str] = []
-        cur: ast.expr = node
-        last_called = isinstance(node, ast.Call)
-        while True:
-            if isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute):
-                names.append(cur.func.attr)
-                cur = cur.func.value
-            elif isinstance(cur, ast.Attribute):
-                names.append(cur.attr)
-                cur = cur.value
-            else:
-                break
-        names.reverse()
-        if isinstance(node, ast.Call) and self.op_of(node) is not None:
-            return None
-        for i, name in enumerate(names):
-            if name in ("storage", "auth", "functions"):
-                return None
-            if name in sdk.POSTGREST_ENTRIES and name != "postgrest":
-                if names[-1] == "execute" and last_called:
-                    return None
-                client = self.val(cur)
-                text = _dotted(cur)
-                for prefix in names[:i]:
-                    client = ("getattr", client, prefix) if client is not None else None
-                    text += f".{prefix}"
-                what = "method" if names[-1] == "execute" else sdk.builder_name(names[i:])
-                return (client, text, what) if client is not None else None
-        return None
-
-    def op_of(self, node: ast.Call) -> tuple[Value, str, str, str, str] | None:
-        """(client value, op name, client text, call text, sync result type name) if it is a
-        supabase I/O call."""
-        key = id(node)
-        if key in self._ops:
-            return self._ops[key]
-        segments: list[tuple[str, bool]] = []
-        cur: ast.expr = node
-        while True:
-            if isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute):
-                segments.append((cur.func.attr, True))
-                cur = cur.func.value
-            elif isinstance(cur, ast.Attribute):
-                segments.append((cur.attr, False))
-                cur = cur.value
-            else:
-                break
-        segments.reverse()
-        names = [name for name, _ in segments]
-        result = None
-        for i, name in enumerate(names):
-            if name in sdk.CLIENT_ENTRIES and (op := sdk.classify_op(names[i:])):
-                value = self.val(cur)
-                text = _dotted(cur)
-                for seg_name, called in segments[:i]:
-                    value = ("getattr", value, seg_name) if value is not None else None
-                    text += f".{seg_name}" + ("(…)" if called else "")
-                    if called and value is not None:
-                        value = ("call", value)
-                tail = [f".{n}(…)" if called else f".{n}" for n, called in segments[i:]]
-                if len(tail) > 3:
-                    tail = [tail[0], "…", tail[-1]]
-                result = (value, op, text, text + "".join(tail), sdk.result_name(op, names[i:]))
-                break
-        self._ops[key] = result
-        return result
-
     # -- statements ------------------------------------------------------------------------
     def _expr(self, node: ast.Expr, ctx: Any) -> None:
         self.visit(node.value, EXPR)
@@ -366,18 +233,6 @@ class ModuleWalker:
         scope = self._function_scope()
         return (isinstance(target, ast.Name) and scope.kind == "function"
                 and target.id in scope.locals and target.id != scope.self_name)
-
-    def _annotated_alias(self, node: ast.Subscript) -> Value:
-        """``DB = Annotated[Client, Depends(get_db)]``: what a parameter annotated DB holds."""
-        if _terminal(node.value) != "Annotated" or not isinstance(node.slice, ast.Tuple):
-            return None
-        parts: list[Value] = [self.annotation(node.slice.elts[0])]
-        for meta in node.slice.elts[1:]:
-            if isinstance(meta, ast.Call) and _terminal(meta.func) in sdk.PROVIDERS and meta.args:
-                provider = self.val(meta.args[0])
-                self.facts.providers.append(provider)
-                parts.append(("provided", provider))
-        return ("either", *parts) if len(parts) > 1 else None
 
     def _annassign(self, node: ast.AnnAssign, ctx: Any) -> None:
         if node.value is not None:
@@ -460,7 +315,7 @@ class ModuleWalker:
         positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
         facts = FuncFacts(node.name, is_async, node.lineno, ann=self.annotation(node.returns),
                           params=tuple(positional),
-                          decorators=tuple(_terminal(d) for d in node.decorator_list))
+                          decorators=tuple(terminal_name(d) for d in node.decorator_list))
         self.facts.functions[qual] = facts
         self.bind(node.name, ("def", self.modid, qual))
         scope = _Scope("function", qual, node.name, is_async=is_async)
@@ -508,7 +363,7 @@ class ModuleWalker:
             if isinstance(ann, ast.Subscript) and isinstance(ann.slice, ast.Tuple):
                 pairs.extend((arg, meta) for meta in ann.slice.elts[1:])
         for arg, default in pairs:
-            if (isinstance(default, ast.Call) and _terminal(default.func) in sdk.PROVIDERS
+            if (isinstance(default, ast.Call) and terminal_name(default.func) in sdk.PROVIDERS
                     and default.args):
                 provider = self.val(default.args[0])
                 self.facts.providers.append(provider)
@@ -556,7 +411,7 @@ class ModuleWalker:
         func = self._function_scope().func
         for item in node.items:
             if func is not None and isinstance(item.context_expr, (ast.Name, ast.Attribute)):
-                func.closed.add(_dotted(item.context_expr))
+                func.closed.add(dotted_name(item.context_expr))
             self.visit(item.context_expr, WITH)
             if isinstance(item.optional_vars, ast.Name):
                 self.bind(item.optional_vars.id, self.val(item.context_expr))
@@ -590,7 +445,7 @@ class ModuleWalker:
         scope.has_await = True
         self._consume(node.value)
         if isinstance(node.value, (ast.Call, ast.Name, ast.Attribute)):
-            event = Event("await", node.lineno, node.col_offset + 1, _dotted(node.value),
+            event = Event("await", node.lineno, node.col_offset + 1, dotted_name(node.value),
                           value=self.val(node.value), in_async=scope.is_async, func=scope.name,
                           end=(node.end_lineno or node.lineno, node.end_col_offset or 0))
             builder = self.builder_of(node.value)
@@ -609,12 +464,12 @@ class ModuleWalker:
 
     def _call(self, node: ast.Call, ctx: Any) -> None:
         func = node.func
-        terminal = _terminal(func)
+        terminal = terminal_name(func)
         scope = self._function_scope()
         owner = scope.func
         arg_ctx = ARG
         if terminal in sdk.OP_TERMINALS and (op := self.op_of(node)) is not None:
-            event = self._event("op", node, scope, _dotted(func) + "(…)", value=op[0], op=op[1],
+            event = self._event("op", node, scope, dotted_name(func) + "(…)", value=op[0], op=op[1],
                                 client_text=op[2], call_text=op[3])
             self._record_usage(event, ctx, scope)
             scope.ops.append(event)
@@ -624,7 +479,7 @@ class ModuleWalker:
                     owner.closed.add(op[2])
             self.facts.events.append(event)
         elif terminal in sdk.LIBCALL_TERMINALS or terminal in self.aliases:
-            event = self._event("libcall", node, scope, _dotted(func), value=self.val(func),
+            event = self._event("libcall", node, scope, dotted_name(func), value=self.val(func),
                                 op=terminal)
             self._arguments(event, node)
             if terminal in sdk.EXECUTOR_TERMINALS or self.aliases.get(terminal) in sdk.TO_THREAD:
@@ -635,13 +490,13 @@ class ModuleWalker:
             if owner is not None:
                 if terminal in sdk.FACTORY_TERMINALS or terminal in self.aliases:
                     owner.factories.append(event)
-                if _plain_callee(func):
+                if plain_callee(func):
                     owner.calls.append(event)  # a user function may be called `run` too
             self.facts.events.append(event)
-        elif _plain_callee(func) and terminal not in sdk.CLIENT_ENTRIES:
+        elif plain_callee(func) and terminal not in sdk.CLIENT_ENTRIES:
             if terminal in _CLOSERS and owner is not None and isinstance(func, ast.Attribute):
-                owner.closed.add(_dotted(func.value))
-            event = self._event("call", node, scope, _dotted(func), value=self.val(func))
+                owner.closed.add(dotted_name(func.value))
+            event = self._event("call", node, scope, dotted_name(func), value=self.val(func))
             self._arguments(event, node)
             self._record_usage(event, ctx, scope)
             if owner is not None:
@@ -676,22 +531,6 @@ class ModuleWalker:
             event.usage = "return_async"
         else:
             event.usage = ctx
-
-
-def _terminal(expr: ast.expr) -> str:
-    """The last name of a callee or decorator: ``app.get("/")`` → ``"get"``."""
-    if isinstance(expr, ast.Call):
-        expr = expr.func
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    return expr.id if isinstance(expr, ast.Name) else ""
-
-
-def _plain_callee(expr: ast.expr) -> bool:
-    """``f``, ``mod.f``, ``self.repo.get``: names and attributes only, no call inside."""
-    while isinstance(expr, ast.Attribute):
-        expr = expr.value
-    return isinstance(expr, ast.Name)
 
 
 def walk_module(tree: ast.Module, modid: str, parts: tuple[str, ...], *,
