@@ -182,10 +182,11 @@ def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
     """Findings of one file; a KIT104 that only repeats the KIT102s inside it is folded into
     them (and silenced with them by ``# kit: ignore`` on the call)."""
     facts = ctx.facts
-    lines = source.notebook.lines if source.notebook else (
-        source.data.decode("utf-8", "replace").splitlines())
+    lines: list[str] = source.notebook.lines if source.notebook else []
 
     def line_text(number: int) -> str:
+        if not lines:  # decoded only when a rule hits: most files have none
+            lines.extend(source.data.decode("utf-8", "replace").splitlines() or [""])
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
     found: list[tuple[Finding, tuple[int, ...]]] = []

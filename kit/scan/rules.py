@@ -68,11 +68,13 @@ def _blocking(event: Event, ctx: Any) -> str:
 
 
 def _sync_in_async(event: Event, ctx: Any) -> Iterator[Hit]:
-    if not event.in_async or event.usage == "await":
-        return  # awaited: KIT101 says it (or it is an AsyncClient, correctly awaited)
+    if not event.in_async:
+        return
     if event.type != "op":
         yield from _helper_in_async(event, ctx)
         return
+    if event.usage == "await":
+        return  # awaited: KIT101 says it (or it is an AsyncClient, correctly awaited)
     confidence = _blocking(event, ctx)
     call = event.call_text
     if confidence == "high":

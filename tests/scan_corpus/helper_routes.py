@@ -38,3 +38,8 @@ async def read_user_off_loop(user_id: str) -> dict:
 
 def sync_route(user_id: str) -> dict:
     return get_user(user_id)  # expect: none
+
+
+@router.get("/users/{user_id}/orders-awaited")
+async def read_orders_awaited(user_id: str) -> list:
+    return await list_orders(user_id)  # expect: KIT102
