@@ -24,7 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kit.stack.auth import store, tokens
-from kit.stack.auth.passwords import check_strength, hash_password, password_matches, random_password
+from kit.stack.auth.passwords import (
+    check_strength,
+    hash_password,
+    password_matches,
+)
 from kit.stack.auth.problems import AuthProblem, invalid_credentials, validation
 from kit.stack.auth.service import AUDIENCE, mapping, read_params, service_of, text
 from kit.stack.auth.users import is_banned, is_confirmed, user_json
@@ -175,9 +179,8 @@ async def update_user(request: Request) -> Response:
             raise AuthProblem(422, "same_password", "New password should be different from the old password.")
         digest = await hash_password(password, cost=auth.settings.password_hash_cost)
     async with auth.store.transaction() as conn:
-        if email and email != (user.get("email") or ""):
-            if await store.find_user(conn, email=email) is not None:
-                raise AuthProblem(422, "email_exists", "A user with this email address has already been registered")
+        if email and email != (user.get("email") or "") and await store.find_user(conn, email=email):
+            raise AuthProblem(422, "email_exists", "A user with this email address has already been registered")
         if digest is not None:
             user = await store.update_user(conn, user["id"], encrypted_password=digest, recovery_token="",
                                            confirmation_token="", email_change_token_new="")

@@ -4,7 +4,7 @@ Kept in ``<data dir>/auth.json`` (written by ``kit stack up --auth-... `` or
 ``kit.stack.start(auth={...})``, read once when the stack process starts). Names follow
 ``supabase/config.toml``'s ``[auth]`` section; the defaults are those of ``supabase start``
 (confirmations off, JWT expiry 3600 s, minimum password length 6, one email a second,
-refresh-token reuse interval 10 s), except two choices for a local debugging stack:
+refresh-token reuse interval 10 s, sessions without a time box), except two choices for a local debugging stack:
 anonymous sign-ins are on, and bcrypt hashes with cost 4 (bcrypt's minimum; hosted Supabase
 uses 10, ~25 times slower: ``password_hash_cost`` sets it, hashes of any cost verify).
 
@@ -37,6 +37,7 @@ class AuthSettings:
     password_hash_cost: int = 4
     refresh_token_rotation: bool = True
     refresh_token_reuse_interval: int = 10
+    session_timebox: int = 0
     email_max_frequency: int = 1
     otp_length: int = 6
     otp_expiry: int = 3600

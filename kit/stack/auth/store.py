@@ -13,7 +13,6 @@ database. Values are bound parameters; column names come from fixed sets in this
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -46,9 +45,8 @@ class AuthStore:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
-        async with self.db.pool.connection() as conn:
-            async with conn.transaction():
-                yield conn
+        async with self.db.pool.connection() as conn, conn.transaction():
+            yield conn
 
 
 async def _one(conn: Conn, query: str | sql.Composed, params: tuple[Any, ...] = ()) -> Row | None:
@@ -152,10 +150,12 @@ async def upsert_identity(conn: Conn, user_id: uuid.UUID, provider: str, data: d
 # sessions and refresh tokens -----------------------------------------------------------------
 
 async def create_session(conn: Conn, user_id: uuid.UUID, method: str, user_agent: str | None,
-                         ip: str | None) -> uuid.UUID:
+                         ip: str | None, timebox: int) -> uuid.UUID:
+    """A new session (ending after ``timebox`` seconds when not 0) signed in by ``method``."""
     session_id = uuid.uuid4()
-    await conn.execute("INSERT INTO auth.sessions (id, user_id, aal, user_agent, ip) VALUES (%s, %s, 'aal1', %s, %s)",
-                       (str(session_id), str(user_id), user_agent, ip))
+    await conn.execute("INSERT INTO auth.sessions (id, user_id, aal, user_agent, ip, not_after) VALUES "
+                       "(%s, %s, 'aal1', %s, %s, CASE WHEN %s > 0 THEN now() + make_interval(secs => %s) END)",
+                       (str(session_id), str(user_id), user_agent, ip, timebox, timebox))
     await conn.execute("INSERT INTO auth.mfa_amr_claims (session_id, authentication_method) VALUES (%s, %s)",
                        (str(session_id), method))
     await conn.execute("UPDATE auth.users SET last_sign_in_at = now() WHERE id = %s", (str(user_id),))
@@ -212,7 +212,3 @@ async def end_sessions(conn: Conn, user_id: uuid.UUID, *, only: str | None = Non
     else:
         await conn.execute("DELETE FROM auth.sessions WHERE user_id = %s", (str(user_id),))
 
-
-def json_ready(value: Any) -> Any:
-    """A jsonb value as the driver returns it (dict/list), or parsed when it came as text."""
-    return json.loads(value) if isinstance(value, str) else value

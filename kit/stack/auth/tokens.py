@@ -73,7 +73,8 @@ async def issue_session(auth: AuthService, conn: store.Conn, user: store.Row, me
                         request: Request) -> dict[str, Any]:
     """A new session with its first refresh token, for a sign-in by ``method`` (password, otp, anonymous...)."""
     session_id = await store.create_session(conn, user["id"], method, request.headers.get("user-agent"),
-                                            request.client.host if request.client else None)
+                                            request.client.host if request.client else None,
+                                            auth.settings.session_timebox)
     refresh = new_refresh_token()
     await store.insert_refresh_token(conn, refresh, user["id"], session_id, None)
     return await token_answer(auth, conn, user, session_id, refresh, request)
