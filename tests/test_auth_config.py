@@ -85,7 +85,7 @@ def test_confirmation_mail_resend_and_rate_limit(strict) -> None:
 
 
 def test_reuse_detection_expired_tokens_and_time_boxed_sessions(strict) -> None:
-    target, folder = strict
+    target, _ = strict
     admin = create_client(target.url, target.service_role_key or "").auth.admin
     address = f"reuse-{uuid.uuid4().hex[:8]}@example.com"
     admin.create_user({"email": address, "password": PASSWORD, "email_confirm": True})

@@ -3,6 +3,7 @@
     s = kit.scenarios.memory_queue(kit.target("embedded"))
     s.setup()                                  # tables + claim/complete RPCs, row chat-1 (IF NOT EXISTS)
     s.end_to_end("to_thread")                  # POST memory update → worker → GET memory
+    s.signed_in_end_to_end()                   # the same as a signed-in user under RLS, broken vs fixed
     s.process_queue("async_client", workers=4, items=12, fault_profile="flaky-rpc")
     s.checks()
 """
@@ -204,6 +205,15 @@ class MemoryQueueScenario(Scenario):
                 await close()
 
         return run_in_arena(main, name="kit-arena-e2e")
+
+    def signed_in_end_to_end(self, implementation: str | type | None = None) -> Any:
+        """The checkpoint's full run as a registered, signed-in user under RLS, the broken
+        service next to ``implementation`` (default: the to_thread and AsyncClient fixes).
+        Returns a ``SideBySide`` (steps × variants; ``.checks()``); see memory_queue_e2e."""
+        from kit.scenarios.memory_queue_e2e import signed_in_side_by_side
+
+        fixed = [implementation] if implementation else ["to_thread", "async_client"]
+        return signed_in_side_by_side(self, ["broken", *fixed])
 
     def broken_worker_error(self) -> BaseException | None:
         """What the checkpoint's worker hit: the first call of the broken service."""

@@ -45,7 +45,8 @@ class AuthStore:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
-        async with self.db.pool.connection() as conn, conn.transaction():
+        # pipeline mode: statements whose results are not read go out with the next one that is
+        async with self.db.pool.connection() as conn, conn.pipeline(), conn.transaction():
             yield conn
 
 
@@ -150,15 +151,20 @@ async def upsert_identity(conn: Conn, user_id: uuid.UUID, provider: str, data: d
 # sessions and refresh tokens -----------------------------------------------------------------
 
 async def create_session(conn: Conn, user_id: uuid.UUID, method: str, user_agent: str | None,
-                         ip: str | None, timebox: int) -> uuid.UUID:
-    """A new session (ending after ``timebox`` seconds when not 0) signed in by ``method``."""
+                         ip: str | None, timebox: int, refresh_token: str) -> uuid.UUID:
+    """A new session (ending after ``timebox`` seconds when not 0) signed in by ``method``,
+    with its first refresh token; the user's ``last_sign_in_at`` is now. One statement."""
     session_id = uuid.uuid4()
-    await conn.execute("INSERT INTO auth.sessions (id, user_id, aal, user_agent, ip, not_after) VALUES "
-                       "(%s, %s, 'aal1', %s, %s, CASE WHEN %s > 0 THEN now() + make_interval(secs => %s) END)",
-                       (str(session_id), str(user_id), user_agent, ip, timebox, timebox))
-    await conn.execute("INSERT INTO auth.mfa_amr_claims (session_id, authentication_method) VALUES (%s, %s)",
-                       (str(session_id), method))
-    await conn.execute("UPDATE auth.users SET last_sign_in_at = now() WHERE id = %s", (str(user_id),))
+    await conn.execute(
+        "WITH s AS (INSERT INTO auth.sessions (id, user_id, aal, user_agent, ip, not_after, refreshed_at) "
+        "  VALUES (%(s)s, %(u)s, 'aal1', %(ua)s, %(ip)s, CASE WHEN %(box)s > 0 THEN now() + "
+        "  make_interval(secs => %(box)s) END, now() AT TIME ZONE 'utc') RETURNING id), "
+        "a AS (INSERT INTO auth.mfa_amr_claims (session_id, authentication_method) SELECT id, %(m)s FROM s), "
+        "t AS (INSERT INTO auth.refresh_tokens (token, user_id, revoked, session_id) "
+        "  SELECT %(t)s, %(u)s, false, id FROM s) "
+        "UPDATE auth.users SET last_sign_in_at = now() WHERE id = %(u)s",
+        {"s": str(session_id), "u": str(user_id), "ua": user_agent, "ip": ip, "box": timebox, "m": method,
+         "t": refresh_token})
     return session_id
 
 
@@ -166,10 +172,17 @@ async def session_of(conn: Conn, session_id: str) -> Row | None:
     return await _one(conn, "SELECT * FROM auth.sessions WHERE id = %s", (session_id,))
 
 
-async def amr_of(conn: Conn, session_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await _all(conn, "SELECT authentication_method, created_at FROM auth.mfa_amr_claims "
-                            "WHERE session_id = %s ORDER BY created_at DESC", (str(session_id),))
-    return [{"method": r["authentication_method"], "timestamp": int(r["created_at"].timestamp())} for r in rows]
+async def user_with_session_claims(conn: Conn, user_id: uuid.UUID, session_id: uuid.UUID) -> Row:
+    """The user row plus ``kit_amr`` (the session's ``amr`` claim) and ``kit_identities``: one query."""
+    row = await _one(
+        conn, "SELECT u.*, coalesce((SELECT json_agg(json_build_object('method', c.authentication_method, "
+              "'timestamp', extract(epoch FROM c.created_at)::bigint) ORDER BY c.created_at DESC) "
+              "FROM auth.mfa_amr_claims c WHERE c.session_id = %s), '[]') AS kit_amr, "
+              "coalesce((SELECT json_agg(i ORDER BY i.created_at) FROM auth.identities i "
+              "WHERE i.user_id = u.id), '[]') AS kit_identities FROM auth.users u WHERE u.id = %s",
+        (str(session_id), str(user_id)))
+    assert row is not None
+    return row
 
 
 async def insert_refresh_token(conn: Conn, token: str, user_id: uuid.UUID, session_id: uuid.UUID,

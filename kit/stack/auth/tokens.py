@@ -62,21 +62,19 @@ def access_token(auth: AuthService, user: store.Row, session_id: uuid.UUID, amr:
 async def token_answer(auth: AuthService, conn: store.Conn, user: store.Row, session_id: uuid.UUID,
                        refresh: str, request: Request) -> dict[str, Any]:
     """GoTrue's ``AccessTokenResponse``."""
-    user = await store.find_user(conn, user_id=user["id"]) or user
-    token, exp = access_token(auth, user, session_id, await store.amr_of(conn, session_id), request)
+    user = await store.user_with_session_claims(conn, user["id"], session_id)
+    token, exp = access_token(auth, user, session_id, user["kit_amr"], request)
     return {"access_token": token, "token_type": "bearer", "expires_in": auth.settings.jwt_expiry,
-            "expires_at": exp, "refresh_token": refresh,
-            "user": user_json(user, await store.identities_of(conn, user["id"]))}
+            "expires_at": exp, "refresh_token": refresh, "user": user_json(user, user["kit_identities"])}
 
 
 async def issue_session(auth: AuthService, conn: store.Conn, user: store.Row, method: str,
                         request: Request) -> dict[str, Any]:
     """A new session with its first refresh token, for a sign-in by ``method`` (password, otp, anonymous...)."""
+    refresh = new_refresh_token()
     session_id = await store.create_session(conn, user["id"], method, request.headers.get("user-agent"),
                                             request.client.host if request.client else None,
-                                            auth.settings.session_timebox)
-    refresh = new_refresh_token()
-    await store.insert_refresh_token(conn, refresh, user["id"], session_id, None)
+                                            auth.settings.session_timebox, refresh)
     return await token_answer(auth, conn, user, session_id, refresh, request)
 
 

@@ -19,11 +19,12 @@ _OPTIONAL_TIMES = ("email_confirmed_at", "invited_at", "phone_confirmed_at", "co
                    "reauthentication_sent_at", "last_sign_in_at", "banned_until", "deleted_at")
 
 
-def iso(value: datetime | None) -> str | None:
-    """GoTrue's timestamps: RFC 3339 with microseconds and the zone (``2026-11-30T15:49:22.123456Z``)."""
+def iso(value: datetime | str | None) -> str | None:
+    """GoTrue's timestamps: RFC 3339 with microseconds and the zone (``2026-11-30T15:49:22.123456Z``);
+    a timestamp that came through PostgreSQL's JSON (a string) is normalised the same way."""
     if value is None:
         return None
-    text = value.isoformat()
+    text = value if isinstance(value, str) else value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
