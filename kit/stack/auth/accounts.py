@@ -140,17 +140,16 @@ async def token(request: Request) -> Response:
         raise AuthProblem(422, "phone_provider_disabled", "Phone logins are disabled")
     if not email:
         raise validation("missing email or phone")
-    async with auth.store.transaction() as conn:
+    async with auth.store.connection() as conn:  # two statements, each atomic: no transaction needed
         user = await store.find_user(conn, email=email)
-    if user is None or not user.get("encrypted_password"):
-        raise invalid_credentials()
-    if is_banned(user, datetime.now(timezone.utc)):
-        raise AuthProblem(400, "user_banned", "User is banned")
-    if not await password_matches(password, user["encrypted_password"]):
-        raise invalid_credentials()
-    if not is_confirmed(user):
-        raise AuthProblem(400, "email_not_confirmed", "Email not confirmed")
-    async with auth.store.transaction() as conn:
+        if user is None or not user.get("encrypted_password"):
+            raise invalid_credentials()
+        if is_banned(user, datetime.now(timezone.utc)):
+            raise AuthProblem(400, "user_banned", "User is banned")
+        if not await password_matches(password, user["encrypted_password"]):
+            raise invalid_credentials()
+        if not is_confirmed(user):
+            raise AuthProblem(400, "email_not_confirmed", "Email not confirmed")
         return JSONResponse(await tokens.issue_session(auth, conn, user, "password", request))
 
 

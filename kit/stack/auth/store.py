@@ -3,8 +3,8 @@
 
 Supabase Auth connects as its own privileged role (``supabase_auth_admin``), never as an
 API role, so these statements run outside RLS. Every connection comes from
-``AuthStore.transaction()``: the one place that decides how the auth service reaches the
-database. Values are bound parameters; column names come from fixed sets in this module.
+``AuthStore.transaction()`` or ``AuthStore.connection()`` (autocommit, for the sign-in's
+two statements): the one place that decides how the auth service reaches the database. Values are bound parameters; column names come from fixed sets in this module.
 
     async with store.transaction() as conn:
         user = await find_user(conn, email="a@example.com")
@@ -42,6 +42,17 @@ class AuthStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Conn]:
+        """A connection where each statement commits on its own (no BEGIN/COMMIT round trips)."""
+        async with self.db.pool.connection() as conn:
+            await conn.set_autocommit(True)
+            try:
+                yield conn
+            finally:
+                if not conn.closed:
+                    await conn.set_autocommit(False)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
@@ -150,22 +161,30 @@ async def upsert_identity(conn: Conn, user_id: uuid.UUID, provider: str, data: d
 
 # sessions and refresh tokens -----------------------------------------------------------------
 
+_IDENTITIES = ("coalesce((SELECT json_agg(i ORDER BY i.created_at) FROM auth.identities i "
+               "WHERE i.user_id = u.id), '[]') AS kit_identities")
+
+
 async def create_session(conn: Conn, user_id: uuid.UUID, method: str, user_agent: str | None,
-                         ip: str | None, timebox: int, refresh_token: str) -> uuid.UUID:
-    """A new session (ending after ``timebox`` seconds when not 0) signed in by ``method``,
-    with its first refresh token; the user's ``last_sign_in_at`` is now. One statement."""
+                         ip: str | None, timebox: int, refresh_token: str) -> tuple[uuid.UUID, Row]:
+    """A new session (ending after ``timebox`` seconds when not 0) signed in by ``method``, with
+    its first refresh token; ``last_sign_in_at`` is now. One statement (atomic on its own),
+    answering the session id and the user row with ``kit_identities``."""
     session_id = uuid.uuid4()
-    await conn.execute(
+    row = await _one(
+        conn,
         "WITH s AS (INSERT INTO auth.sessions (id, user_id, aal, user_agent, ip, not_after, refreshed_at) "
         "  VALUES (%(s)s, %(u)s, 'aal1', %(ua)s, %(ip)s, CASE WHEN %(box)s > 0 THEN now() + "
         "  make_interval(secs => %(box)s) END, now() AT TIME ZONE 'utc') RETURNING id), "
         "a AS (INSERT INTO auth.mfa_amr_claims (session_id, authentication_method) SELECT id, %(m)s FROM s), "
         "t AS (INSERT INTO auth.refresh_tokens (token, user_id, revoked, session_id) "
-        "  SELECT %(t)s, %(u)s, false, id FROM s) "
-        "UPDATE auth.users SET last_sign_in_at = now() WHERE id = %(u)s",
+        "  SELECT %(t)s, %(u)s, false, id FROM s), "
+        "u AS (UPDATE auth.users SET last_sign_in_at = now() WHERE id = %(u)s RETURNING *) "
+        f"SELECT u.*, {_IDENTITIES} FROM u",
         {"s": str(session_id), "u": str(user_id), "ua": user_agent, "ip": ip, "box": timebox, "m": method,
          "t": refresh_token})
-    return session_id
+    assert row is not None
+    return session_id, row
 
 
 async def session_of(conn: Conn, session_id: str) -> Row | None:
@@ -177,9 +196,8 @@ async def user_with_session_claims(conn: Conn, user_id: uuid.UUID, session_id: u
     row = await _one(
         conn, "SELECT u.*, coalesce((SELECT json_agg(json_build_object('method', c.authentication_method, "
               "'timestamp', extract(epoch FROM c.created_at)::bigint) ORDER BY c.created_at DESC) "
-              "FROM auth.mfa_amr_claims c WHERE c.session_id = %s), '[]') AS kit_amr, "
-              "coalesce((SELECT json_agg(i ORDER BY i.created_at) FROM auth.identities i "
-              "WHERE i.user_id = u.id), '[]') AS kit_identities FROM auth.users u WHERE u.id = %s",
+              f"FROM auth.mfa_amr_claims c WHERE c.session_id = %s), '[]') AS kit_amr, {_IDENTITIES} "
+              "FROM auth.users u WHERE u.id = %s",
         (str(session_id), str(user_id)))
     assert row is not None
     return row

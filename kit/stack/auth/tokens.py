@@ -59,11 +59,10 @@ def access_token(auth: AuthService, user: store.Row, session_id: uuid.UUID, amr:
     return jwt.encode(claims, auth.keys.jwt_secret, algorithm="HS256"), exp
 
 
-async def token_answer(auth: AuthService, conn: store.Conn, user: store.Row, session_id: uuid.UUID,
-                       refresh: str, request: Request) -> dict[str, Any]:
-    """GoTrue's ``AccessTokenResponse``."""
-    user = await store.user_with_session_claims(conn, user["id"], session_id)
-    token, exp = access_token(auth, user, session_id, user["kit_amr"], request)
+def token_answer(auth: AuthService, user: store.Row, session_id: uuid.UUID, amr: list[dict[str, Any]],
+                 refresh: str, request: Request) -> dict[str, Any]:
+    """GoTrue's ``AccessTokenResponse`` for a user row carrying ``kit_identities``."""
+    token, exp = access_token(auth, user, session_id, amr, request)
     return {"access_token": token, "token_type": "bearer", "expires_in": auth.settings.jwt_expiry,
             "expires_at": exp, "refresh_token": refresh, "user": user_json(user, user["kit_identities"])}
 
@@ -72,10 +71,11 @@ async def issue_session(auth: AuthService, conn: store.Conn, user: store.Row, me
                         request: Request) -> dict[str, Any]:
     """A new session with its first refresh token, for a sign-in by ``method`` (password, otp, anonymous...)."""
     refresh = new_refresh_token()
-    session_id = await store.create_session(conn, user["id"], method, request.headers.get("user-agent"),
-                                            request.client.host if request.client else None,
-                                            auth.settings.session_timebox, refresh)
-    return await token_answer(auth, conn, user, session_id, refresh, request)
+    session_id, user = await store.create_session(conn, user["id"], method, request.headers.get("user-agent"),
+                                                  request.client.host if request.client else None,
+                                                  auth.settings.session_timebox, refresh)
+    return token_answer(auth, user, session_id, [{"method": method, "timestamp": int(time.time())}],
+                        refresh, request)
 
 
 async def refresh_grant(auth: AuthService, token: str, request: Request) -> dict[str, Any]:
@@ -108,7 +108,8 @@ async def refresh_grant(auth: AuthService, token: str, request: Request) -> dict
                 await store.revoke_token(conn, row["id"])
                 issued = new_refresh_token()
                 await store.insert_refresh_token(conn, issued, user["id"], session_id, row["token"])
-            return await token_answer(auth, conn, user, session_id, issued, request)
+            user = await store.user_with_session_claims(conn, user["id"], session_id)
+            return token_answer(auth, user, session_id, user["kit_amr"], issued, request)
     raise reused  # after the commit: the ended session stays ended
 
 
