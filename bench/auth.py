@@ -14,13 +14,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 import httpx
@@ -97,27 +98,23 @@ def measure(target: Target, rounds: int) -> dict[str, float]:
             "cost10_sign_in_vs_rest_select_ratio": slow_sign_in / slow_select}
 
 
-def render(figures: dict[str, float]) -> str:
-    lines = []
-    for name, value in figures.items():
-        goal = TARGETS.get(name)
-        verdict = "" if goal is None else f"   (target <= {goal:g}: {'ok' if value <= goal else 'MISSED'})"
-        lines.append(f"{name:<40} {value:10.3f}{verdict}")
-    return "\n".join(lines)
+def _bench_stack() -> Any:
+    """bench/stack.py as a module: its rendering and its fresh data directory."""
+    spec = importlib.util.spec_from_file_location("bench_stack", Path(__file__).with_name("stack.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--rounds", type=int, default=300)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="kit-bench-auth-") as tmp:
-        Path(tmp).chmod(0o755)  # pgserver runs PostgreSQL as its own user when we are root
-        folder = Path(tmp) / "stack"
-        try:
-            figures = measure(kit.stack.start(folder), args.rounds)
-        finally:
-            kit.stack.stop(folder)
-    print(render(figures))
+    bench_stack = _bench_stack()
+    with bench_stack.fresh_stack_dir("kit-bench-auth-") as folder:
+        figures = measure(kit.stack.start(folder), args.rounds)
+    print(bench_stack.render(figures, TARGETS))
     return 0
 
 

@@ -115,3 +115,17 @@ def test_disabled_sign_ups(strict) -> None:
     assert error_of(c.auth.sign_in_with_otp, {"email": "nobody@example.com"}) == (422, "otp_disabled")
     settings = httpx.get(f"{target.url}/auth/v1/settings", headers={"apikey": target.anon_key}).json()
     assert settings["disable_signup"] is True
+
+
+def test_stack_up_names_a_bad_auth_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.cli import EXIT_USAGE, main
+
+    folder = str(tmp_path / "never-started")
+    assert main(["stack", "up", "--data-dir", folder, "--auth", "jwt_expiry=soon"]) == EXIT_USAGE
+    assert main(["stack", "up", "--data-dir", folder, "--auth", "autoconfirm"]) == EXIT_USAGE
+    errors = capsys.readouterr().err.splitlines()
+    assert errors == ["kit: auth setting jwt_expiry must be a whole number, not 'soon'. Fix: pass for example "
+                      "jwt_expiry=60",
+                      "kit: --auth takes NAME=VALUE, not 'autoconfirm'. Fix: for example --auth "
+                      "mailer_autoconfirm=off"]
+    assert not (tmp_path / "never-started").exists()  # nothing was started or written

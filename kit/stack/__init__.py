@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kit.faults.client import FaultsClient
 from kit.stack.process import logs, reset, reset_plan, start, status, stop
+
+if TYPE_CHECKING:
+    from kit.stack.auth.mailer import Mail
 
 __all__ = ["faults", "logs", "migrate", "outbox", "reset", "reset_plan", "start", "status", "stop"]
 
@@ -27,7 +30,7 @@ def migrate(*files: str, data_dir: str | None = None) -> list[tuple[str, str]]:
     return apply_migrations(target.database_url, [Path(f) for f in files])
 
 
-def outbox(data_dir: str | None = None, *, to: str | None = None, kind: str | None = None) -> list[Any]:
+def outbox(data_dir: str | None = None, *, to: str | None = None, kind: str | None = None) -> list[Mail]:
     """The mails the stack's Auth sent (sign-up confirmations, magic links, recovery, invites,
     email changes), oldest first; ``to`` and ``kind`` filter. Each ``Mail`` has ``.otp`` and ``.link``.
 
