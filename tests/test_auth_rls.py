@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -106,16 +107,23 @@ def test_capture_of_a_signed_in_session_masks_passwords_and_tokens(stack: Target
     c.sync.table(notes["table"]).insert({"body": "captured"}).execute()
     assert c.sync.table(notes["table"]).select("body").execute().data == [{"body": "captured"}]
     c.sync.auth.sign_out()
+    admin = kit.clients(stack, capture=c.capture)  # the service key's admin calls, same capture
+    link = admin.sync.auth.admin.generate_link({"type": "magiclink", "email": address})
+    verified = c.sync.auth.verify_otp({"email": address, "token": link.properties.email_otp, "type": "email"})
     secrets = [PASSWORD, signed_up.session.access_token, signed_up.session.refresh_token,
-               refreshed.session.access_token, refreshed.session.refresh_token]
+               refreshed.session.access_token, refreshed.session.refresh_token,
+               link.properties.hashed_token, verified.session.access_token, verified.session.refresh_token]
     assert {ex.service for ex in c.capture} >= {"auth", "rest"} and len(c.capture) >= 5
 
     views = [repr(c.capture), str(c.capture), c.capture.to_frame().to_string(),
              json.dumps(c.capture.to_har()), c.capture._repr_mimebundle_()["text/html"],
              c._repr_mimebundle_()["text/html"]]
     views += [repr(ex) for ex in c.capture] + [ex._repr_mimebundle_()["text/html"] for ex in c.capture]
+    otp = re.compile(rf"(?<![0-9]){link.properties.email_otp}(?![0-9])")  # six digits, standing alone
     for view in views:
         for secret in secrets:
             assert secret not in view
+        assert not otp.search(view)
     assert "[masked" in json.dumps(c.capture.to_har())
     c.close()
+    admin.close()

@@ -60,6 +60,9 @@ class SignedInRun:
         failed = [s.name for s in self.steps if not s.ok]
         return f"<SignedInRun {self.variant}: {'all steps ok' if not failed else 'failed at ' + failed[0]}>"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": repr(self), "text/html": SideBySide([self])._repr_mimebundle_()["text/html"]}
+
 
 @dataclass
 class SideBySide:
@@ -90,8 +93,7 @@ class SideBySide:
         width = max(len(s) for s in STEPS)
         lines = [f"{'step':<{width}}  " + "  ".join(f"{r.variant:<14}" for r in self.runs)]
         for name in STEPS:
-            cells = [(r.step(name).detail if r.step(name) and not r.step(name).ok else  # type: ignore[union-attr]
-                      "ok" if r.step(name) else "-")[:14] for r in self.runs]
+            cells = [_plain_cell(r.step(name))[:14] for r in self.runs]
             lines.append(f"{name:<{width}}  " + "  ".join(f"{c:<14}" for c in cells))
         return "\n".join(lines)
 
@@ -111,6 +113,10 @@ class SideBySide:
             rows.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
         return {"text/plain": repr(self),
                 "text/html": f"<table><tr><th>step</th>{head}</tr>{''.join(rows)}</table>"}
+
+
+def _plain_cell(step: Step | None) -> str:
+    return "-" if step is None else "ok" if step.ok else step.detail
 
 
 async def _attempt(run: SignedInRun, name: str, action: Callable[[], Any]) -> Any:

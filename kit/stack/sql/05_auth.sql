@@ -2,43 +2,52 @@
 -- auth.uid() / auth.jwt() / auth.role() work in policies and foreign keys and joins on
 -- auth.users work as on Supabase. Idempotent: columns are added to an older auth.users.
 
-ALTER TABLE auth.users
-  ADD COLUMN IF NOT EXISTS instance_id uuid,
-  ADD COLUMN IF NOT EXISTS aud varchar(255),
-  ADD COLUMN IF NOT EXISTS role varchar(255),
-  ADD COLUMN IF NOT EXISTS encrypted_password varchar(255),
-  ADD COLUMN IF NOT EXISTS email_confirmed_at timestamptz,
-  ADD COLUMN IF NOT EXISTS invited_at timestamptz,
-  ADD COLUMN IF NOT EXISTS confirmation_token varchar(255) DEFAULT '',
-  ADD COLUMN IF NOT EXISTS confirmation_sent_at timestamptz,
-  ADD COLUMN IF NOT EXISTS recovery_token varchar(255) DEFAULT '',
-  ADD COLUMN IF NOT EXISTS recovery_sent_at timestamptz,
-  ADD COLUMN IF NOT EXISTS email_change_token_new varchar(255) DEFAULT '',
-  ADD COLUMN IF NOT EXISTS email_change varchar(255) DEFAULT '',
-  ADD COLUMN IF NOT EXISTS email_change_sent_at timestamptz,
-  ADD COLUMN IF NOT EXISTS last_sign_in_at timestamptz,
-  ADD COLUMN IF NOT EXISTS raw_app_meta_data jsonb DEFAULT '{}'::jsonb,
-  ADD COLUMN IF NOT EXISTS is_super_admin boolean,
-  ADD COLUMN IF NOT EXISTS updated_at timestamptz DEFAULT now(),
-  ADD COLUMN IF NOT EXISTS phone text DEFAULT NULL,
-  ADD COLUMN IF NOT EXISTS phone_confirmed_at timestamptz,
-  ADD COLUMN IF NOT EXISTS phone_change text DEFAULT '',
-  ADD COLUMN IF NOT EXISTS phone_change_token varchar(255) DEFAULT '',
-  ADD COLUMN IF NOT EXISTS phone_change_sent_at timestamptz,
-  ADD COLUMN IF NOT EXISTS confirmed_at timestamptz
-    GENERATED ALWAYS AS (LEAST(email_confirmed_at, phone_confirmed_at)) STORED,
-  ADD COLUMN IF NOT EXISTS email_change_token_current varchar(255) DEFAULT '',
-  ADD COLUMN IF NOT EXISTS email_change_confirm_status smallint DEFAULT 0,
-  ADD COLUMN IF NOT EXISTS banned_until timestamptz,
-  ADD COLUMN IF NOT EXISTS reauthentication_token varchar(255) DEFAULT '',
-  ADD COLUMN IF NOT EXISTS reauthentication_sent_at timestamptz,
-  ADD COLUMN IF NOT EXISTS is_sso_user boolean NOT NULL DEFAULT false,
-  ADD COLUMN IF NOT EXISTS deleted_at timestamptz,
-  ADD COLUMN IF NOT EXISTS is_anonymous boolean NOT NULL DEFAULT false;
+-- Only when a column is missing (an older kit's minimal table): an existing Supabase auth.users
+-- is left alone (and its owner need not be us).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'auth'
+                 AND table_name = 'users' AND column_name = 'is_anonymous') THEN
+    ALTER TABLE auth.users
+      ADD COLUMN IF NOT EXISTS instance_id uuid,
+      ADD COLUMN IF NOT EXISTS aud varchar(255),
+      ADD COLUMN IF NOT EXISTS role varchar(255),
+      ADD COLUMN IF NOT EXISTS encrypted_password varchar(255),
+      ADD COLUMN IF NOT EXISTS email_confirmed_at timestamptz,
+      ADD COLUMN IF NOT EXISTS invited_at timestamptz,
+      ADD COLUMN IF NOT EXISTS confirmation_token varchar(255) DEFAULT '',
+      ADD COLUMN IF NOT EXISTS confirmation_sent_at timestamptz,
+      ADD COLUMN IF NOT EXISTS recovery_token varchar(255) DEFAULT '',
+      ADD COLUMN IF NOT EXISTS recovery_sent_at timestamptz,
+      ADD COLUMN IF NOT EXISTS email_change_token_new varchar(255) DEFAULT '',
+      ADD COLUMN IF NOT EXISTS email_change varchar(255) DEFAULT '',
+      ADD COLUMN IF NOT EXISTS email_change_sent_at timestamptz,
+      ADD COLUMN IF NOT EXISTS last_sign_in_at timestamptz,
+      ADD COLUMN IF NOT EXISTS raw_app_meta_data jsonb DEFAULT '{}'::jsonb,
+      ADD COLUMN IF NOT EXISTS is_super_admin boolean,
+      ADD COLUMN IF NOT EXISTS updated_at timestamptz DEFAULT now(),
+      ADD COLUMN IF NOT EXISTS phone text DEFAULT NULL,
+      ADD COLUMN IF NOT EXISTS phone_confirmed_at timestamptz,
+      ADD COLUMN IF NOT EXISTS phone_change text DEFAULT '',
+      ADD COLUMN IF NOT EXISTS phone_change_token varchar(255) DEFAULT '',
+      ADD COLUMN IF NOT EXISTS phone_change_sent_at timestamptz,
+      ADD COLUMN IF NOT EXISTS confirmed_at timestamptz
+        GENERATED ALWAYS AS (LEAST(email_confirmed_at, phone_confirmed_at)) STORED,
+      ADD COLUMN IF NOT EXISTS email_change_token_current varchar(255) DEFAULT '',
+      ADD COLUMN IF NOT EXISTS email_change_confirm_status smallint DEFAULT 0,
+      ADD COLUMN IF NOT EXISTS banned_until timestamptz,
+      ADD COLUMN IF NOT EXISTS reauthentication_token varchar(255) DEFAULT '',
+      ADD COLUMN IF NOT EXISTS reauthentication_sent_at timestamptz,
+      ADD COLUMN IF NOT EXISTS is_sso_user boolean NOT NULL DEFAULT false,
+      ADD COLUMN IF NOT EXISTS deleted_at timestamptz,
+      ADD COLUMN IF NOT EXISTS is_anonymous boolean NOT NULL DEFAULT false;
 
-ALTER TABLE auth.users ALTER COLUMN id SET DEFAULT gen_random_uuid();
-CREATE UNIQUE INDEX IF NOT EXISTS users_phone_key ON auth.users (phone);
-CREATE INDEX IF NOT EXISTS users_instance_id_email_idx ON auth.users (instance_id, lower(email));
+    ALTER TABLE auth.users ALTER COLUMN id SET DEFAULT gen_random_uuid();
+    CREATE UNIQUE INDEX IF NOT EXISTS users_phone_key ON auth.users (phone);
+    CREATE INDEX IF NOT EXISTS users_instance_id_email_idx ON auth.users (instance_id, lower(email));
+  END IF;
+END
+$$;
 
 CREATE TABLE IF NOT EXISTS auth.identities (
   provider_id text NOT NULL,
