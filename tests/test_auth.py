@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from supabase import AsyncClientOptions, acreate_client, create_client
+from supabase import AsyncClientOptions, ClientOptions, acreate_client, create_client
 from supabase_auth.errors import AuthApiError, AuthWeakPasswordError
 
 import kit
@@ -32,12 +32,12 @@ async def settle(value: Any) -> Any:
 @pytest.fixture(params=["sync", "async"])
 def new_client(request: pytest.FixtureRequest, stack: Target):
     """Fresh supabase clients (anon key unless told), sync or async: ``c = await new_client()``."""
-    async def make(key: str | None = None) -> Any:
+    async def make(key: str | None = None, flow_type: str = "pkce") -> Any:
         if request.param == "sync":
-            return create_client(stack.url, key or stack.anon_key)
+            return create_client(stack.url, key or stack.anon_key, ClientOptions(flow_type=flow_type))
         # no refresh timer task left pending on the test's loop when it closes
         return await acreate_client(stack.url, key or stack.anon_key,
-                                    AsyncClientOptions(auto_refresh_token=False))
+                                    AsyncClientOptions(auto_refresh_token=False, flow_type=flow_type))
     return make
 
 
@@ -202,16 +202,31 @@ async def test_magic_link_by_code_and_by_link(new_client, stack: Target, stack_d
     with pytest.raises(AuthApiError):  # a code works once
         await settle(client.auth.verify_otp({"email": address, "token": mail.otp, "type": "email"}))
 
-    # the mailed link, opened as a browser would (a second mail to `address` within 1 s would be a 429)
+    # the mailed link, opened as a browser would (a second mail to `address` within 1 s would be a 429).
+    # supabase-py's default flow is PKCE: the link answers ?code=, which the app exchanges
     other = email()
     await settle(client.auth.sign_in_with_otp({"email": other}))
     link = kit.stack.outbox(stack_dir, to=other)[-1].link
+    assert "token=pkce_" in link
     async with httpx.AsyncClient() as browser:
         followed, reused = await browser.get(link), await browser.get(link)
-    assert followed.status_code == 303
+    assert followed.status_code == 303 and "error_code=otp_expired" in reused.headers["location"]
+    code = followed.headers["location"].split("?code=", 1)[1]
+    with pytest.raises(AuthApiError) as wrong_verifier:
+        await settle(client.auth.exchange_code_for_session({"auth_code": code, "code_verifier": "x" * 43}))
+    assert (wrong_verifier.value.status, wrong_verifier.value.code) == (400, "bad_code_verifier")
+    exchanged = await settle(client.auth.exchange_code_for_session({"auth_code": code}))
+    assert exchanged.user.email == other and claims_of(exchanged.session.access_token)["amr"][0]["method"] == "magiclink"
+    with pytest.raises(AuthApiError) as used:
+        await settle(client.auth.exchange_code_for_session({"auth_code": code, "code_verifier": "x" * 43}))
+    assert (used.value.status, used.value.code) == (404, "flow_state_not_found")
+
+    implicit, third = await new_client(flow_type="implicit"), email()
+    await settle(implicit.auth.sign_in_with_otp({"email": third}))
+    async with httpx.AsyncClient() as browser:
+        followed = await browser.get(kit.stack.outbox(stack_dir, to=third)[-1].link)
     fragment = dict(p.split("=", 1) for p in followed.headers["location"].split("#", 1)[1].split("&"))
-    assert fragment["type"] == "magiclink" and claims_of(fragment["access_token"])["email"] == other
-    assert "error_code=otp_expired" in reused.headers["location"]
+    assert fragment["type"] == "magiclink" and claims_of(fragment["access_token"])["email"] == third
     with pytest.raises(AuthApiError) as no_signup:
         await settle(client.auth.sign_in_with_otp({"email": email(), "options": {"should_create_user": False}}))
     assert (no_signup.value.status, no_signup.value.code) == (422, "otp_disabled")

@@ -129,3 +129,18 @@ def test_stack_up_names_a_bad_auth_option(tmp_path: Path, capsys: pytest.Capture
                       "kit: --auth takes NAME=VALUE, not 'autoconfirm'. Fix: for example --auth "
                       "mailer_autoconfirm=off"]
     assert not (tmp_path / "never-started").exists()  # nothing was started or written
+
+
+def test_pkce_sign_up_confirmation_link_gives_a_code_to_exchange(strict) -> None:
+    target, folder = strict
+    c, address = client(target), f"pkce-{uuid.uuid4().hex[:8]}@example.com"  # supabase-py's default flow
+    assert c.auth.sign_up({"email": address, "password": PASSWORD,
+                           "options": {"email_redirect_to": "http://127.0.0.1:3000/welcome"}}).session is None
+    mail = kit.stack.outbox(folder, to=address, kind="signup")[-1]
+    assert mail.token_hash.startswith("pkce_") and mail.redirect_to == "http://127.0.0.1:3000/welcome"
+    opened = httpx.get(mail.link, follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"].startswith(
+        "http://127.0.0.1:3000/welcome?code=")
+    code = opened.headers["location"].split("?code=", 1)[1]
+    session = c.auth.exchange_code_for_session({"auth_code": code}).session
+    assert session.user.email == address and session.user.email_confirmed_at is not None

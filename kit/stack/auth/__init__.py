@@ -3,8 +3,8 @@
 Routes are data (``ROUTES``: path, methods, handler). Modules: ``settings`` (what is enabled),
 ``store`` (the SQL on the ``auth`` schema), ``users`` (the User JSON), ``passwords`` (bcrypt,
 strength), ``tokens`` (sessions, JWTs, refresh rotation, bearer checks), ``mailer`` (the
-local outbox), ``accounts`` / ``links`` / ``admin`` (the endpoints), ``problems`` (GoTrue's
-error shapes and ``error_code``s).
+local outbox), ``pkce`` (code flows), ``accounts`` / ``links`` / ``admin`` (the endpoints),
+``problems`` (GoTrue's error shapes and ``error_code``s).
 
     app = build_app(ctx, AuthSettings.load(ctx.data_dir))
 """

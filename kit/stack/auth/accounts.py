@@ -23,7 +23,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kit.stack.auth import store, tokens
+from kit.stack.auth import pkce, store, tokens
 from kit.stack.auth.passwords import (
     check_strength,
     hash_password,
@@ -84,6 +84,7 @@ async def signup(request: Request) -> Response:
     check_strength(password, auth.settings.minimum_password_length)
     if email and phone:
         raise validation("Only an email address or phone number should be provided on signup.")
+    challenge = pkce.pkce_challenge(params)
     if phone:
         raise AuthProblem(400, "phone_provider_disabled", "Phone signups are disabled")
     email = valid_email(email)
@@ -100,7 +101,8 @@ async def signup(request: Request) -> Response:
         if auth.settings.mailer_autoconfirm:
             user = await confirm_email(conn, user)
             return JSONResponse(await tokens.issue_session(auth, conn, user, "password", request))
-        user = await auth.send_mail(conn, user, "signup", request)
+        await pkce.start_flow(conn, user["id"], "email/signup", challenge)
+        user = await auth.send_mail(conn, user, "signup", request, pkce=challenge is not None)
         return JSONResponse(user_json(user, await store.identities_of(conn, user["id"])))
 
 
@@ -130,6 +132,8 @@ async def token(request: Request) -> Response:
     params = await read_params(request)
     if grant == "refresh_token":
         return JSONResponse(await tokens.refresh_grant(auth, text(params, "refresh_token"), request))
+    if grant == "pkce":
+        return await pkce.pkce_grant(auth, params, request)
     if grant != "password":
         raise AuthProblem(400, "invalid_credentials", "unsupported_grant_type")
     email, phone = text(params, "email"), text(params, "phone")
@@ -189,11 +193,12 @@ async def update_user(request: Request) -> Response:
             user = await store.update_user(conn, user["id"], raw_user_meta_data=store.merged_metadata(
                 user.get("raw_user_meta_data"), data))
         if email and email != (user.get("email") or ""):
-            user = await _change_email(conn, user, email, request)
+            user = await _change_email(conn, user, email, request, pkce.pkce_challenge(params))
         return JSONResponse(user_json(user, await store.identities_of(conn, user["id"])))
 
 
-async def _change_email(conn: store.Conn, user: store.Row, email: str, request: Request) -> store.Row:
+async def _change_email(conn: store.Conn, user: store.Row, email: str, request: Request,
+                        challenge: tuple[str, str] | None) -> store.Row:
     auth = service_of(request)
     if user.get("is_anonymous") and auth.settings.mailer_autoconfirm:
         user = await store.update_user(conn, user["id"], email=email, is_anonymous=False,
@@ -203,7 +208,8 @@ async def _change_email(conn: store.Conn, user: store.Row, email: str, request: 
                                                                 "email_verified": True, "phone_verified": False})
         return user
     user = await store.update_user(conn, user["id"], email_change=email)
-    return await auth.send_mail(conn, user, "email_change", request, to=email)
+    await pkce.start_flow(conn, user["id"], "email_change", challenge)
+    return await auth.send_mail(conn, user, "email_change", request, to=email, pkce=challenge is not None)
 
 
 async def logout(request: Request) -> Response:

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from kit.stack.auth import store, tokens
+from kit.stack.auth import pkce, store, tokens
 from kit.stack.auth.accounts import confirm_email, new_user, valid_email
 from kit.stack.auth.mailer import TOKEN_COLUMNS, token_hash
 from kit.stack.auth.problems import AuthProblem, validation
@@ -41,6 +41,7 @@ async def otp(request: Request) -> Response:
     if not text(params, "email"):
         raise validation("One of email or phone must be set")
     email = valid_email(text(params, "email"))
+    challenge = pkce.pkce_challenge(params)
     create = params.get("create_user", True) is not False
     async with auth.store.transaction() as conn:
         user = await store.find_user(conn, email=email)
@@ -49,10 +50,9 @@ async def otp(request: Request) -> Response:
         if user is None:
             user = await new_user(conn, email=email, password_hash=None, data=mapping(params, "data") or {},
                                   provider="email")
-        if is_confirmed(user) or auth.settings.mailer_autoconfirm:
-            await auth.send_mail(conn, user, "magiclink", request)
-        else:
-            await auth.send_mail(conn, user, "signup", request)
+        kind = "magiclink" if is_confirmed(user) or auth.settings.mailer_autoconfirm else "signup"
+        await pkce.start_flow(conn, user["id"], pkce.METHODS[kind], challenge)
+        await auth.send_mail(conn, user, kind, request, pkce=challenge is not None)
     return JSONResponse({})
 
 
@@ -62,10 +62,12 @@ async def recover(request: Request) -> Response:
     if not text(params, "email"):
         raise validation("Password recovery requires an email")
     email = valid_email(text(params, "email"))
+    challenge = pkce.pkce_challenge(params)
     async with auth.store.transaction() as conn:
         user = await store.find_user(conn, email=email)
         if user is not None:
-            await auth.send_mail(conn, user, "recovery", request)
+            await pkce.start_flow(conn, user["id"], "recovery", challenge)
+            await auth.send_mail(conn, user, "recovery", request, pkce=challenge is not None)
     return JSONResponse({})
 
 
@@ -81,15 +83,15 @@ async def resend(request: Request) -> Response:
         raise validation("Type provided requires an email address" if kind == "signup"
                          else "Missing email address or phone number")
     email = valid_email(text(params, "email"))
+    challenge = pkce.pkce_challenge(params)
     async with auth.store.transaction() as conn:
         user = await store.find_user(conn, email=email)
         if user is None or (kind == "signup" and is_confirmed(user)) or (kind == "email_change"
                                                                            and not user.get("email_change")):
             return JSONResponse({})
-        if kind == "signup":
-            await auth.send_mail(conn, user, "signup", request)
-        else:
-            await auth.send_mail(conn, user, "email_change", request, to=user["email_change"])
+        await pkce.start_flow(conn, user["id"], pkce.METHODS[kind], challenge)
+        await auth.send_mail(conn, user, kind, request, pkce=challenge is not None,
+                             to=user["email_change"] if kind == "email_change" else None)
     return JSONResponse({})
 
 
@@ -127,21 +129,30 @@ async def _verify_link(request: Request) -> Response:
         raise validation("Verify requires a verification type")
     if not hashed:
         raise validation("Verify requires a token or a token hash")
+    flow_is_pkce = hashed.startswith(pkce.PREFIX)
     try:
         async with auth.store.transaction() as conn:
             user, kind = await _user_for_hash(conn, hashed, kind, auth.settings.otp_expiry, _EXPIRED_LINK)
             user = await _apply(conn, user, kind)
+            if flow_is_pkce:  # the code goes to the app, which exchanges it with its verifier
+                code = await pkce.issue_code(conn, user["id"], kind)
+                return RedirectResponse(_with_query(target, {"code": code}), status_code=303)
             answer = await tokens.issue_session(auth, conn, user, "otp", request)
     except AuthProblem as problem:
         oauth_error = {400: "invalid_request", 401: "unauthorized_client", 403: "access_denied"}.get(
             problem.status, "server_error")
-        fragment = urlencode({"error": oauth_error, "error_code": problem.code,
-                              "error_description": problem.message, "sb": ""})
-        return RedirectResponse(f"{target}#{fragment}", status_code=303)
+        error = {"error": oauth_error, "error_code": problem.code, "error_description": problem.message}
+        fragment = urlencode({**error, "sb": ""})
+        return RedirectResponse(f"{_with_query(target, error) if flow_is_pkce else target}#{fragment}",
+                                status_code=303)
     fragment = urlencode({"access_token": answer["access_token"], "expires_at": answer["expires_at"],
                           "expires_in": answer["expires_in"], "refresh_token": answer["refresh_token"],
                           "token_type": "bearer", "type": kind, "sb": ""})
     return RedirectResponse(f"{target}#{fragment}", status_code=303)
+
+
+def _with_query(url: str, extra: dict[str, str]) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(extra)}"
 
 
 def _expired(sent_at: datetime | None, otp_expiry: int) -> bool:
@@ -167,8 +178,12 @@ async def _user_for_hash(conn: store.Conn, hashed: str, kind: str, otp_expiry: i
 
 async def _user_for_code(conn: store.Conn, email: str, code: str, kind: str,
                          otp_expiry: int) -> tuple[store.Row, str]:
-    if kind == "email_change":
-        return await _user_for_hash(conn, token_hash(email, code), kind, otp_expiry, _EXPIRED_CODE)
+    if kind == "email_change":  # found by the token the new address was sent, of either flow
+        hashed = token_hash(email, code)
+        try:
+            return await _user_for_hash(conn, hashed, kind, otp_expiry, _EXPIRED_CODE)
+        except AuthProblem:
+            return await _user_for_hash(conn, pkce.PREFIX + hashed, kind, otp_expiry, _EXPIRED_CODE)
     user = await store.find_user(conn, email=email, lock=True)
     if user is None:
         raise AuthProblem(403, "otp_expired", _EXPIRED_CODE)
@@ -176,7 +191,7 @@ async def _user_for_code(conn: store.Conn, email: str, code: str, kind: str,
     kinds = ("signup", "magiclink") if kind == "email" else (kind,)
     for candidate in kinds:
         column, sent = TOKEN_COLUMNS[candidate]
-        if user.get(column) == hashed and not _expired(user.get(sent), otp_expiry):
+        if user.get(column) in (hashed, pkce.PREFIX + hashed) and not _expired(user.get(sent), otp_expiry):
             if is_banned(user, datetime.now(timezone.utc)):
                 raise AuthProblem(403, "user_banned", "User is banned")
             return user, candidate

@@ -32,13 +32,15 @@ class AuthService:
     outbox: Outbox
 
     async def send_mail(self, conn: store.Conn, user: store.Row, kind: str, request: Request, *,
-                        redirect_to: str | None = None, to: str | None = None) -> store.Row:
-        """Store a new one-time token of ``kind`` on the user and mail its code and link."""
+                        redirect_to: str | None = None, to: str | None = None,
+                        pkce: bool = False) -> store.Row:
+        """Store a new one-time token of ``kind`` on the user and mail its code and link
+        (a PKCE flow's token is stored and linked as ``pkce_<hash>``)."""
         token_column, sent_column = TOKEN_COLUMNS[kind]
         check_frequency(user.get(sent_column), self.settings.email_max_frequency)
         address = to or user["email"]
         otp = new_otp(self.settings.otp_length)
-        hashed = token_hash(address, otp)
+        hashed = ("pkce_" if pkce else "") + token_hash(address, otp)
         now = datetime.now(timezone.utc)
         changes: dict[str, Any] = {token_column: hashed, sent_column: now}
         if kind == "invite":

@@ -61,7 +61,7 @@ class AuthStore:
             yield conn
 
 
-async def _one(conn: Conn, query: str | sql.Composed, params: tuple[Any, ...] = ()) -> Row | None:
+async def fetch_one(conn: Conn, query: str | sql.Composed, params: tuple[Any, ...] = ()) -> Row | None:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         return await cur.fetchone()
@@ -91,14 +91,14 @@ async def find_user(conn: Conn, *, user_id: str | uuid.UUID | None = None, email
     else:
         return None
     suffix = " FOR UPDATE" if lock else ""
-    return await _one(conn, f"SELECT * FROM auth.users WHERE {where} AND deleted_at IS NULL{suffix}", params)
+    return await fetch_one(conn, f"SELECT * FROM auth.users WHERE {where} AND deleted_at IS NULL{suffix}", params)
 
 
 async def insert_user(conn: Conn, **values: Any) -> Row:
     columns = [c for c in values if c in USER_COLUMNS or c == "id"]
     query = sql.SQL("INSERT INTO auth.users ({}) VALUES ({}) RETURNING *").format(
         sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns)))
-    row = await _one(conn, query, tuple(_value(c, values[c]) for c in columns))
+    row = await fetch_one(conn, query, tuple(_value(c, values[c]) for c in columns))
     assert row is not None
     return row
 
@@ -110,7 +110,7 @@ async def update_user(conn: Conn, user_id: uuid.UUID, **values: Any) -> Row:
     values.setdefault("updated_at", datetime.now().astimezone())
     query = sql.SQL("UPDATE auth.users SET {} WHERE id = %s RETURNING *").format(
         sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in values))
-    row = await _one(conn, query, (*(_value(c, v) for c, v in values.items()), str(user_id)))
+    row = await fetch_one(conn, query, (*(_value(c, v) for c, v in values.items()), str(user_id)))
     assert row is not None
     return row
 
@@ -129,7 +129,7 @@ def merged_metadata(current: dict[str, Any] | None, updates: dict[str, Any]) -> 
 async def list_users(conn: Conn, aud: str, page: int, per_page: int) -> tuple[list[Row], int]:
     rows = await _all(conn, "SELECT * FROM auth.users WHERE aud = %s AND deleted_at IS NULL "
                             "ORDER BY created_at DESC, id LIMIT %s OFFSET %s", (aud, per_page, (page - 1) * per_page))
-    total = await _one(conn, "SELECT count(*) AS n FROM auth.users WHERE aud = %s AND deleted_at IS NULL", (aud,))
+    total = await fetch_one(conn, "SELECT count(*) AS n FROM auth.users WHERE aud = %s AND deleted_at IS NULL", (aud,))
     return rows, int(total["n"]) if total else 0
 
 
@@ -171,7 +171,7 @@ async def create_session(conn: Conn, user_id: uuid.UUID, method: str, user_agent
     its first refresh token; ``last_sign_in_at`` is now. One statement (atomic on its own),
     answering the session id and the user row with ``kit_identities``."""
     session_id = uuid.uuid4()
-    row = await _one(
+    row = await fetch_one(
         conn,
         "WITH s AS (INSERT INTO auth.sessions (id, user_id, aal, user_agent, ip, not_after, refreshed_at) "
         "  VALUES (%(s)s, %(u)s, 'aal1', %(ua)s, %(ip)s, CASE WHEN %(box)s > 0 THEN now() + "
@@ -188,12 +188,12 @@ async def create_session(conn: Conn, user_id: uuid.UUID, method: str, user_agent
 
 
 async def session_of(conn: Conn, session_id: str) -> Row | None:
-    return await _one(conn, "SELECT * FROM auth.sessions WHERE id = %s", (session_id,))
+    return await fetch_one(conn, "SELECT * FROM auth.sessions WHERE id = %s", (session_id,))
 
 
 async def user_with_session_claims(conn: Conn, user_id: uuid.UUID, session_id: uuid.UUID) -> Row:
     """The user row plus ``kit_amr`` (the session's ``amr`` claim) and ``kit_identities``: one query."""
-    row = await _one(
+    row = await fetch_one(
         conn, "SELECT u.*, coalesce((SELECT json_agg(json_build_object('method', c.authentication_method, "
               "'timestamp', extract(epoch FROM c.created_at)::bigint) ORDER BY c.created_at DESC) "
               f"FROM auth.mfa_amr_claims c WHERE c.session_id = %s), '[]') AS kit_amr, {_IDENTITIES} "
@@ -213,13 +213,13 @@ async def insert_refresh_token(conn: Conn, token: str, user_id: uuid.UUID, sessi
 
 async def find_refresh_token(conn: Conn, token: str) -> Row | None:
     """The token row, locked, with its session's user (None when unknown or its session is gone)."""
-    return await _one(conn, "SELECT t.*, s.user_id AS session_user_id, s.not_after FROM auth.refresh_tokens t "
+    return await fetch_one(conn, "SELECT t.*, s.user_id AS session_user_id, s.not_after FROM auth.refresh_tokens t "
                             "JOIN auth.sessions s ON s.id = t.session_id WHERE t.token = %s FOR UPDATE OF t",
                       (token,))
 
 
 async def active_child(conn: Conn, session_id: uuid.UUID) -> Row | None:
-    return await _one(conn, "SELECT * FROM auth.refresh_tokens WHERE session_id = %s AND revoked = false "
+    return await fetch_one(conn, "SELECT * FROM auth.refresh_tokens WHERE session_id = %s AND revoked = false "
                             "ORDER BY id DESC LIMIT 1", (str(session_id),))
 
 

@@ -128,8 +128,11 @@ def verified_claims(auth: AuthService, request: Request) -> dict[str, Any]:
                           options={"verify_aud": False})
     except jwt.ExpiredSignatureError:
         reason = "token has invalid claims: token is expired"
-    except jwt.InvalidTokenError as exc:
-        reason = "signature is invalid" if isinstance(exc, jwt.InvalidSignatureError) else str(exc)
+    except jwt.InvalidSignatureError:
+        reason = "token signature is invalid: signature is invalid"
+    except jwt.InvalidTokenError as exc:  # golang-jwt's wording, as GoTrue passes it on
+        kind = "malformed" if isinstance(exc, jwt.DecodeError) else "invalid"
+        reason = f"token is {kind}: {exc}"
     raise AuthProblem(403, "bad_jwt", f"invalid JWT: unable to parse or verify signature, {reason}")
 
 

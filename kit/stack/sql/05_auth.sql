@@ -107,3 +107,21 @@ CREATE TABLE IF NOT EXISTS auth.mfa_amr_claims (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   CONSTRAINT mfa_amr_claims_session_id_authentication_method_pkey UNIQUE (session_id, authentication_method)
 );
+
+-- PKCE flows: a mailed link answers ?code=<auth_code>, exchanged with the code verifier.
+CREATE TABLE IF NOT EXISTS auth.flow_state (
+  id uuid PRIMARY KEY,
+  user_id uuid REFERENCES auth.users (id) ON DELETE CASCADE,
+  auth_code text NOT NULL,
+  code_challenge_method text NOT NULL,
+  code_challenge text NOT NULL,
+  provider_type text NOT NULL,
+  provider_access_token text,
+  provider_refresh_token text,
+  created_at timestamptz DEFAULT now(),
+  updated_at timestamptz DEFAULT now(),
+  authentication_method text NOT NULL,
+  auth_code_issued_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS idx_auth_code ON auth.flow_state (auth_code);
+CREATE INDEX IF NOT EXISTS idx_user_id_auth_method ON auth.flow_state (user_id, authentication_method);
