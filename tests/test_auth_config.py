@@ -50,6 +50,12 @@ def error_of(call: Any, *args: Any) -> tuple[int, str | None]:
 def test_settings_are_validated_and_a_running_stack_is_not_reconfigured(strict) -> None:
     target, folder = strict
     assert AuthSettings.load(folder).mailer_autoconfirm is False
+    allowed = AuthSettings.from_options({"site_url": "https://app.example.com",
+                                         "additional_redirect_urls": "myapp://*, https://*.example.org/**"})
+    assert [allowed.redirect_allowed(u) for u in (
+        "https://app.example.com/welcome", "http://app.example.com/", "https://evil.example.net/",
+        "http://127.0.0.1:8123/cb", "myapp://callback", "https://docs.example.org/a/b", "")] == [
+        True, False, False, True, True, True, False]
     with pytest.raises(UsageError, match="unknown auth setting 'autoconfirm'"):
         AuthSettings.from_options({"autoconfirm": True})
     with pytest.raises(UsageError, match="must be on or off"):
@@ -106,17 +112,6 @@ def test_reuse_detection_expired_tokens_and_time_boxed_sessions(strict) -> None:
     assert error_of(victim.auth.refresh_session, session.refresh_token) == (400, "session_expired")
 
 
-def test_disabled_sign_ups(strict) -> None:
-    target, folder = strict
-    kit.stack.stop(folder)
-    target = kit.stack.start(folder, auth={**SETTINGS, "disable_signup": True})
-    c = client(target)
-    assert error_of(c.auth.sign_up, {"email": "nobody@example.com", "password": PASSWORD}) == (422, "signup_disabled")
-    assert error_of(c.auth.sign_in_with_otp, {"email": "nobody@example.com"}) == (422, "otp_disabled")
-    settings = httpx.get(f"{target.url}/auth/v1/settings", headers={"apikey": target.anon_key}).json()
-    assert settings["disable_signup"] is True
-
-
 def test_stack_up_names_a_bad_auth_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from kit.cli import EXIT_USAGE, main
 
@@ -124,16 +119,19 @@ def test_stack_up_names_a_bad_auth_option(tmp_path: Path, capsys: pytest.Capture
     assert main(["stack", "up", "--data-dir", folder, "--auth", "jwt_expiry=soon"]) == EXIT_USAGE
     assert main(["stack", "up", "--data-dir", folder, "--auth", "autoconfirm"]) == EXIT_USAGE
     errors = capsys.readouterr().err.splitlines()
-    assert errors == ["kit: auth setting jwt_expiry must be a whole number, not 'soon'. Fix: pass for example "
-                      "jwt_expiry=60",
-                      "kit: --auth takes NAME=VALUE, not 'autoconfirm'. Fix: for example --auth "
-                      "mailer_autoconfirm=off"]
+    assert errors == [("kit: auth setting jwt_expiry must be a whole number, not 'soon'. Fix: pass for "
+                       "example jwt_expiry=60"),
+                      ("kit: --auth takes NAME=VALUE, not 'autoconfirm'. Fix: for example --auth "
+                       "mailer_autoconfirm=off")]
     assert not (tmp_path / "never-started").exists()  # nothing was started or written
 
 
 def test_pkce_sign_up_confirmation_link_gives_a_code_to_exchange(strict) -> None:
     target, folder = strict
     c, address = client(target), f"pkce-{uuid.uuid4().hex[:8]}@example.com"  # supabase-py's default flow
+    assert client(target).auth.sign_up({"email": f"x-{address}", "password": PASSWORD, "options": {
+        "email_redirect_to": "https://evil.example.net/"}}).session is None  # not allowed: the site URL instead
+    assert kit.stack.outbox(folder, to=f"x-{address}")[-1].redirect_to == "http://127.0.0.1:3000"
     assert c.auth.sign_up({"email": address, "password": PASSWORD,
                            "options": {"email_redirect_to": "http://127.0.0.1:3000/welcome"}}).session is None
     mail = kit.stack.outbox(folder, to=address, kind="signup")[-1]
@@ -144,3 +142,15 @@ def test_pkce_sign_up_confirmation_link_gives_a_code_to_exchange(strict) -> None
     code = opened.headers["location"].split("?code=", 1)[1]
     session = c.auth.exchange_code_for_session({"auth_code": code}).session
     assert session.user.email == address and session.user.email_confirmed_at is not None
+
+
+def test_disabled_sign_ups(strict) -> None:
+    """Last in this file: it restarts the module's stack with sign-ups off."""
+    target, folder = strict
+    kit.stack.stop(folder)
+    target = kit.stack.start(folder, auth={**SETTINGS, "disable_signup": True})
+    c = client(target)
+    assert error_of(c.auth.sign_up, {"email": "nobody@example.com", "password": PASSWORD}) == (422, "signup_disabled")
+    assert error_of(c.auth.sign_in_with_otp, {"email": "nobody@example.com"}) == (422, "otp_disabled")
+    settings = httpx.get(f"{target.url}/auth/v1/settings", headers={"apikey": target.anon_key}).json()
+    assert settings["disable_signup"] is True

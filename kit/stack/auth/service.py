@@ -50,7 +50,9 @@ class AuthService:
         return user
 
     def redirect_of(self, request: Request) -> str:
-        return request.query_params.get("redirect_to") or self.settings.site_url
+        """Where a mailed link leads: an allowed ``redirect_to``, else the site URL (``GetReferrer``)."""
+        wanted = request.query_params.get("redirect_to") or ""
+        return wanted if self.settings.redirect_allowed(wanted) else self.settings.site_url
 
 
 def service_of(request: Request) -> AuthService:

@@ -14,11 +14,14 @@ uses 10, ~25 times slower: ``password_hash_cost`` sets it, hashes of any cost ve
 
 from __future__ import annotations
 
+import fnmatch
+import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kit.errors import UsageError
 
@@ -42,6 +45,25 @@ class AuthSettings:
     otp_length: int = 6
     otp_expiry: int = 3600
     site_url: str = "http://127.0.0.1:3000"
+    additional_redirect_urls: str = "https://127.0.0.1:3000"  # comma-separated globs
+
+    def redirect_allowed(self, url: str) -> bool:
+        """GoTrue's ``IsRedirectURLValid``: the site's own scheme and host (any port on a
+        loopback host), any loopback IP, or a match of ``additional_redirect_urls``."""
+        if not url:
+            return False
+        base, target = urlsplit(self.site_url), urlsplit(url)
+        host = target.hostname or ""
+        if base.hostname == host and base.scheme == target.scheme and (
+                base.port == target.port or host in ("localhost", "127.0.0.1", "::1")):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            pass
+        without_fragment = url.split("#", 1)[0]
+        return any(fnmatch.fnmatchcase(without_fragment, pattern.strip())
+                   for pattern in self.additional_redirect_urls.split(",") if pattern.strip())
 
     @classmethod
     def from_options(cls, options: dict[str, Any], base: AuthSettings | None = None) -> AuthSettings:
