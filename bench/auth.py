@@ -76,7 +76,8 @@ def http_figures(target: Target, table: str, email: str, rounds: int) -> tuple[f
         user = {"Authorization": f"Bearer {token}"}
 
         def sign_in(i: int) -> None:
-            answer = http.post("/auth/v1/token?grant_type=password", json={"email": email, "password": PASSWORD})
+            answer = http.post("/auth/v1/token?grant_type=password",
+                               json={"email": email, "password": PASSWORD})
             if answer.status_code != 200:
                 raise SystemExit(f"sign-in failed: {answer.status_code} {answer.text[:200]}")
 

@@ -29,6 +29,7 @@ from kit.checks import Check, Checks
 from kit.scenarios import memory_service as ms
 from kit.scenarios.base import construct, label_of, wants_async_client
 
+MESSAGE = "Remember: I prefer bar charts."
 STEPS = ("register", "sign in", "create conversation (RLS)", "POST memory update", "worker summarises",
          "GET memory as the user", "another user reads nothing")
 
@@ -166,14 +167,15 @@ def signed_in_end_to_end(scenario: Any, which: str | type = "to_thread", *,
         email = f"kit-e2e-{uuid.uuid4().hex[:10]}@example.com"
         chat_id = f"kit-e2e-{uuid.uuid4().hex[:8]}"
         try:
-            user = await _attempt(run, "register", lambda: _register(call, client, admin, email, password, created))
+            user = await _attempt(run, "register",
+                                  lambda: _register(call, client, admin, email, password, created))
             await _attempt(run, "sign in", lambda: _sign_in(call, client, email, password))
             await _attempt(run, "create conversation (RLS)", lambda: call(
                 lambda: client.table(names.table("conversations")).insert(
                     {"id": chat_id, "user_id": user, "metadata": {"source": "kit e2e"}}).execute()))
             service = construct(cls, user_clients, **scenario.service_options())
             item = await _attempt(run, "POST memory update", lambda: call_off_loop(
-                service.request_update, chat_id, [{"role": "user", "content": "Remember: I prefer bar charts."}]))
+                service.request_update, chat_id, [{"role": "user", "content": MESSAGE}]))
             await _attempt(run, "worker summarises", lambda: _work(scenario, which, chat_id, item))
             run.memory = await _attempt(run, "GET memory as the user",
                                         lambda: _memory_of(call_off_loop(service.get_memory, chat_id)))
@@ -251,8 +253,8 @@ async def _intruder_reads(scenario: Any, admin: Any, chat_id: str, password: str
         made = admin.create_user({"email": email, "password": password, "email_confirm": True})
         created.append(made.user.id)
         intruder.auth.sign_in_with_password({"email": email, "password": password})
-        rows = intruder.table(scenario.names.table("chat_metadata")).select("*").eq("chat_id", chat_id).execute()
-        return list(rows.data)
+        memory = intruder.table(scenario.names.table("chat_metadata"))
+        return list(memory.select("*").eq("chat_id", chat_id).execute().data)
 
     rows = await asyncio.to_thread(read)
     if rows:
@@ -260,7 +262,8 @@ async def _intruder_reads(scenario: Any, admin: Any, chat_id: str, password: str
     return "0 rows"
 
 
-def signed_in_side_by_side(scenario: Any, variants: Sequence[str | type] = ("broken", "to_thread", "async_client")
+def signed_in_side_by_side(scenario: Any,
+                           variants: Sequence[str | type] = ("broken", "to_thread", "async_client"),
                            ) -> SideBySide:
     """:func:`signed_in_end_to_end` for each variant, in order."""
     return SideBySide([signed_in_end_to_end(scenario, which) for which in variants])

@@ -109,8 +109,8 @@ async def signup(request: Request) -> Response:
 def _look_alike(user: store.Row, email: str, data: dict[str, Any]) -> dict[str, Any]:
     """``sanitizeUser``: what an unconfirmed sign-up answer looks like, for an address already taken."""
     now = datetime.now(timezone.utc)
-    fake = {"id": uuid.uuid4(), "aud": AUDIENCE, "role": "", "email": email, "created_at": now, "updated_at": now,
-            "confirmation_sent_at": now, "raw_app_meta_data": {"provider": "email", "providers": ["email"]},
+    fake = {"id": uuid.uuid4(), "aud": AUDIENCE, "role": "", "email": email, "created_at": now,
+            "updated_at": now, "confirmation_sent_at": now, "raw_app_meta_data": {"provider": "email", "providers": ["email"]},
             "raw_user_meta_data": data, "is_anonymous": False}
     return user_json(fake, [])
 
@@ -122,7 +122,8 @@ async def _signup_anonymously(request: Request, params: dict[str, Any]) -> Respo
     if auth.settings.disable_signup:
         raise AuthProblem(422, "signup_disabled", "Signups not allowed for this instance")
     async with auth.store.transaction() as conn:
-        user = await new_user(conn, email=None, password_hash=None, data=mapping(params, "data") or {}, provider=None)
+        user = await new_user(conn, email=None, password_hash=None, data=mapping(params, "data") or {},
+                              provider=None)
         return JSONResponse(await tokens.issue_session(auth, conn, user, "anonymous", request))
 
 
@@ -177,7 +178,8 @@ async def update_user(request: Request) -> Response:
     if isinstance(password, str) and password:
         check_strength(password, auth.settings.minimum_password_length)
         if user.get("is_anonymous") and not email:
-            raise validation("Updating password of an anonymous user without an email or phone is not allowed", 422)
+            raise validation("Updating password of an anonymous user without an email or phone is not "
+                             "allowed", 422)
         if await password_matches(password, user.get("encrypted_password")):
             raise AuthProblem(422, "same_password", "New password should be different from the old password.")
         digest = await hash_password(password, cost=auth.settings.password_hash_cost)

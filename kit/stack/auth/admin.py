@@ -98,8 +98,9 @@ async def create_user(request: Request) -> Response:
     async with auth.store.transaction() as conn:
         if await store.find_user(conn, email=email) is not None:
             raise AuthProblem(422, "email_exists", _EMAIL_EXISTS)
-        user = await new_user(conn, email=email, password_hash=digest, data=mapping(params, "user_metadata") or {},
-                              provider="email", role=text(params, "role") or "authenticated", user_id=user_id)
+        user = await new_user(conn, email=email, password_hash=digest, provider="email",
+                              data=mapping(params, "user_metadata") or {},
+                              role=text(params, "role") or "authenticated", user_id=user_id)
         user = await _apply_admin_changes(conn, user, params)
         return await _answer(conn, user)
 
@@ -195,7 +196,8 @@ async def generate_link(request: Request) -> Response:
             raise AuthProblem(404, "user_not_found", "User with this email not found")
         if user is None:
             kind = "signup" if kind == "magiclink" else kind
-            password = params.get("password") if kind == "signup" and isinstance(params.get("password"), str) else None
+            given = params.get("password")
+            password = given if kind == "signup" and isinstance(given, str) else ""
             if password:
                 check_strength(password, auth.settings.minimum_password_length)
             digest = await hash_password(password, cost=auth.settings.password_hash_cost) if password else None

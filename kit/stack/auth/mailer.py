@@ -95,7 +95,8 @@ class Outbox:
         self._lock = threading.Lock()
 
     def send(self, kind: str, to: str, otp: str, hashed: str, api_url: str, redirect_to: str) -> Mail:
-        mail = Mail(kind, to, SUBJECTS[kind], otp, hashed, action_link(api_url, hashed, kind, redirect_to), redirect_to,
+        link = action_link(api_url, hashed, kind, redirect_to)
+        mail = Mail(kind, to, SUBJECTS[kind], otp, hashed, link, redirect_to,
                     datetime.now(timezone.utc).isoformat())
         line = json.dumps(asdict(mail)) + "\n"
         with self._lock:

@@ -1,9 +1,10 @@
 """Passwords: bcrypt hashes (as Supabase Auth stores them) and GoTrue's strength rules.
 
 Hashing at a cost above 4 runs in a worker thread (bcrypt releases the GIL), so a sign-in
-never stalls the stack's event loop for long; at cost 4 (~1.5 ms) the hand-off would cost more. Rules from Supabase Auth internal/api/password.go: at most 72 bytes
-(bcrypt's limit, ``validation_failed``), at least ``minimum_password_length`` characters
-(``weak_password`` with reason ``length``, HTTP 422).
+never stalls the stack's event loop for long; at cost 4 (~1.5 ms) the hand-off would cost
+more. Rules from Supabase Auth internal/api/password.go: at most 72 bytes (bcrypt's limit,
+``validation_failed``), at least ``minimum_password_length`` characters (``weak_password``
+with reason ``length``, HTTP 422).
 
     digest = await hash_password("s3cret-pass", cost=4)
     await password_matches("s3cret-pass", digest)        # True

@@ -55,7 +55,8 @@ def pkce_challenge(params: dict[str, Any]) -> tuple[str, str] | None:
     return challenge, method.lower()
 
 
-async def start_flow(conn: store.Conn, user_id: uuid.UUID, method: str, challenge: tuple[str, str] | None) -> None:
+async def start_flow(conn: store.Conn, user_id: uuid.UUID, method: str,
+                     challenge: tuple[str, str] | None) -> None:
     if challenge is not None:
         await conn.execute(
             "INSERT INTO auth.flow_state (id, user_id, auth_code, code_challenge_method, code_challenge, "
@@ -87,7 +88,8 @@ async def pkce_grant(auth: AuthService, params: dict[str, Any], request: Request
     if not code or not verifier:
         raise validation("invalid request: both auth code and code verifier should be non-empty")
     async with auth.store.transaction() as conn:
-        flow = await store.fetch_one(conn, "SELECT * FROM auth.flow_state WHERE auth_code = %s FOR UPDATE", (code,))
+        flow = await store.fetch_one(conn, "SELECT * FROM auth.flow_state WHERE auth_code = %s FOR UPDATE",
+                                     (code,))
         if flow is None or flow["user_id"] is None:
             raise AuthProblem(404, "flow_state_not_found", "invalid flow state, no valid flow state found")
         started = flow["auth_code_issued_at"] if flow["authentication_method"] == "magiclink" and \
@@ -95,9 +97,11 @@ async def pkce_grant(auth: AuthService, params: dict[str, Any], request: Request
         if datetime.now(timezone.utc) > started + FLOW_STATE_LIFETIME:
             raise AuthProblem(422, "flow_state_expired", "invalid flow state, flow state has expired")
         if not verifier_matches(flow["code_challenge"], flow["code_challenge_method"], verifier):
-            raise AuthProblem(400, "bad_code_verifier", "code challenge does not match previously saved code verifier")
+            raise AuthProblem(400, "bad_code_verifier",
+                              "code challenge does not match previously saved code verifier")
         user = await store.find_user(conn, user_id=flow["user_id"])
         if user is None:
             raise AuthProblem(404, "user_not_found", "User not found")
         await conn.execute("DELETE FROM auth.flow_state WHERE id = %s", (str(flow["id"]),))
-        return JSONResponse(await tokens.issue_session(auth, conn, user, flow["authentication_method"], request))
+        answer = await tokens.issue_session(auth, conn, user, flow["authentication_method"], request)
+        return JSONResponse(answer)

@@ -125,7 +125,8 @@ def _parse(name: str, kind: str, value: Any) -> Any:
         text = str(value).strip().lower()
         if text in _TRUE or text in _FALSE:
             return text in _TRUE
-        raise UsageError(f"auth setting {name} must be on or off, not {value!r}", fix=f"pass {name}=on or {name}=off")
+        raise UsageError(f"auth setting {name} must be on or off, not {value!r}",
+                         fix=f"pass {name}=on or {name}=off")
     if kind == "int":
         try:
             number = int(value)

@@ -4,7 +4,8 @@
 Supabase Auth connects as its own privileged role (``supabase_auth_admin``), never as an
 API role, so these statements run outside RLS. Every connection comes from
 ``AuthStore.transaction()`` or ``AuthStore.connection()`` (autocommit, for the sign-in's
-two statements): the one place that decides how the auth service reaches the database. Values are bound parameters; column names come from fixed sets in this module.
+two statements): the one place that decides how the auth service reaches the database.
+Values are bound parameters; column names come from fixed sets in this module.
 
     async with store.transaction() as conn:
         user = await find_user(conn, email="a@example.com")
@@ -91,7 +92,8 @@ async def find_user(conn: Conn, *, user_id: str | uuid.UUID | None = None, email
     else:
         return None
     suffix = " FOR UPDATE" if lock else ""
-    return await fetch_one(conn, f"SELECT * FROM auth.users WHERE {where} AND deleted_at IS NULL{suffix}", params)
+    return await fetch_one(conn, f"SELECT * FROM auth.users WHERE {where} AND deleted_at IS NULL{suffix}",
+                           params)
 
 
 async def insert_user(conn: Conn, **values: Any) -> Row:
@@ -128,8 +130,10 @@ def merged_metadata(current: dict[str, Any] | None, updates: dict[str, Any]) -> 
 
 async def list_users(conn: Conn, aud: str, page: int, per_page: int) -> tuple[list[Row], int]:
     rows = await _all(conn, "SELECT * FROM auth.users WHERE aud = %s AND deleted_at IS NULL "
-                            "ORDER BY created_at DESC, id LIMIT %s OFFSET %s", (aud, per_page, (page - 1) * per_page))
-    total = await fetch_one(conn, "SELECT count(*) AS n FROM auth.users WHERE aud = %s AND deleted_at IS NULL", (aud,))
+                            "ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+                      (aud, per_page, (page - 1) * per_page))
+    total = await fetch_one(conn, "SELECT count(*) AS n FROM auth.users WHERE aud = %s AND deleted_at IS NULL",
+                            (aud,))
     return rows, int(total["n"]) if total else 0
 
 
@@ -224,7 +228,8 @@ async def active_child(conn: Conn, session_id: uuid.UUID) -> Row | None:
 
 
 async def revoke_token(conn: Conn, token_id: int) -> None:
-    await conn.execute("UPDATE auth.refresh_tokens SET revoked = true, updated_at = now() WHERE id = %s", (token_id,))
+    await conn.execute("UPDATE auth.refresh_tokens SET revoked = true, updated_at = now() WHERE id = %s",
+                       (token_id,))
 
 
 async def revoke_session_tokens(conn: Conn, session_id: uuid.UUID) -> None:

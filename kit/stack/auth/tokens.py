@@ -53,7 +53,8 @@ def access_token(auth: AuthService, user: store.Row, session_id: uuid.UUID, amr:
     claims = {"iss": issuer(request), "sub": str(user["id"]), "aud": user.get("aud") or "authenticated",
               "exp": exp, "iat": now, "email": user.get("email") or "", "phone": user.get("phone") or "",
               "app_metadata": user.get("raw_app_meta_data") or {},
-              "user_metadata": user.get("raw_user_meta_data") or {}, "role": user.get("role") or "authenticated",
+              "user_metadata": user.get("raw_user_meta_data") or {},
+              "role": user.get("role") or "authenticated",
               "aal": "aal1", "amr": amr, "session_id": str(session_id),
               "is_anonymous": bool(user.get("is_anonymous"))}
     return jwt.encode(claims, auth.keys.jwt_secret, algorithm="HS256"), exp
@@ -136,7 +137,8 @@ def verified_claims(auth: AuthService, request: Request) -> dict[str, Any]:
     raise AuthProblem(403, "bad_jwt", f"invalid JWT: unable to parse or verify signature, {reason}")
 
 
-async def current_user(auth: AuthService, conn: store.Conn, request: Request) -> tuple[store.Row, dict[str, Any]]:
+async def current_user(auth: AuthService, conn: store.Conn,
+                       request: Request) -> tuple[store.Row, dict[str, Any]]:
     """The signed-in user and the token's claims (``requireAuthentication`` in GoTrue)."""
     claims = verified_claims(auth, request)
     subject = claims.get("sub")
