@@ -338,7 +338,9 @@ def test_settings_jwks_and_error_shapes(stack: Target) -> None:
     forged = jwt.encode({"sub": str(uuid.uuid4()), "role": "authenticated"}, "not-the-stack-secret-but-long-enough-1234", algorithm="HS256")
     bad = httpx.get(f"{stack.url}/auth/v1/user", headers={**headers, "Authorization": f"Bearer {forged}"})
     assert (bad.status_code, bad.json()["error_code"]) == (403, "bad_jwt")
-    garbage = httpx.post(f"{stack.url}/auth/v1/signup", headers=headers, content=b"{not json")
-    assert (garbage.status_code, garbage.json()["error_code"]) == (400, "bad_json")
+    for hostile in (b"{not json", b'{"email": "a\\u0000b@example.com", "password": "x"}', b"\xff\xfe",
+                    b'{"data": {"k": "\\ud800"}, "email": "a@example.com"}', b"[" * 5000):
+        garbage = httpx.post(f"{stack.url}/auth/v1/signup", headers=headers, content=hostile)
+        assert (garbage.status_code, garbage.json()["error_code"]) == (400, "bad_json"), hostile
     unknown = httpx.get(f"{stack.url}/auth/v1/no-such-route", headers=headers)
     assert (unknown.status_code, unknown.text) == (404, "404 page not found\n")

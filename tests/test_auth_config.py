@@ -105,10 +105,8 @@ def test_reuse_detection_expired_tokens_and_time_boxed_sessions(strict) -> None:
 
     session = client(target).auth.sign_in_with_password({"email": address, "password": PASSWORD}).session
     time.sleep(3.1)  # past the 2 s access token and the 3 s session time box
+    # Auth allows no clock skew (/rest allows PostgREST's 30 s, so it still takes this token)
     assert error_of(victim.auth.get_user, session.access_token) == (403, "bad_jwt")
-    rest = httpx.get(f"{target.url}/rest/v1/", headers={"apikey": target.anon_key,
-                                                         "Authorization": f"Bearer {session.access_token}"})
-    assert (rest.status_code, rest.json()["code"], rest.json()["message"]) == (401, "PGRST303", "JWT expired")
     assert error_of(victim.auth.refresh_session, session.refresh_token) == (400, "session_expired")
 
 

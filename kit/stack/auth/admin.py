@@ -59,8 +59,8 @@ async def list_users(request: Request) -> Response:
     auth = service_of(request)
     tokens.require_admin(auth, request)
     try:
-        page = max(1, int(request.query_params.get("page") or 1))
-        per_page = max(1, int(request.query_params.get("per_page") or 50))
+        page = min(max(1, int(request.query_params.get("page") or 1)), 2**31 - 1)
+        per_page = min(max(1, int(request.query_params.get("per_page") or 50)), 1000)
     except ValueError as exc:
         raise validation(f"Bad Pagination Parameters: {exc}") from None
     async with auth.store.transaction() as conn:

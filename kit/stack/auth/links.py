@@ -27,6 +27,7 @@ from kit.stack.auth.mailer import TOKEN_COLUMNS, token_hash
 from kit.stack.auth.problems import AuthProblem, validation
 from kit.stack.auth.service import mapping, read_params, service_of, text
 from kit.stack.auth.users import is_banned, is_confirmed
+from kit.stack.request_input import text_problem
 
 EMAIL_TYPES = ("signup", "invite", "magiclink", "recovery", "email_change", "email")
 _EXPIRED_LINK = "Email link is invalid or has expired"
@@ -124,6 +125,8 @@ async def verify(request: Request) -> Response:
 async def _verify_link(request: Request) -> Response:
     auth = service_of(request)
     kind, hashed = request.query_params.get("type", ""), request.query_params.get("token", "")
+    if text_problem(hashed):  # no stored token holds a NUL byte or a lone surrogate
+        hashed = "invalid"
     target = auth.redirect_of(request)
     if not kind:
         raise validation("Verify requires a verification type")

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +19,7 @@ from kit.stack.auth.problems import bad_json
 from kit.stack.auth.settings import AuthSettings
 from kit.stack.auth.tokens import issuer
 from kit.stack.keys import Keys
+from kit.stack.request_input import BadInput, parse_json, text_problem
 
 AUDIENCE = "authenticated"
 
@@ -65,11 +65,14 @@ async def read_params(request: Request) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
-    except ValueError as exc:
+        value = parse_json(body)
+    except BadInput as exc:  # the stack's one boundary for hostile input (kit.stack.request_input)
         raise bad_json(str(exc)) from None
     if not isinstance(value, dict):
         raise bad_json(f"expected a JSON object, got {type(value).__name__}")
+    problem = text_problem(value)
+    if problem:
+        raise bad_json(f"a value {problem}")
     return value
 
 
