@@ -127,3 +127,30 @@ def test_capture_of_a_signed_in_session_masks_passwords_and_tokens(stack: Target
     assert "[masked" in json.dumps(c.capture.to_har())
     c.close()
     admin.close()
+
+
+def test_a_trigger_on_auth_users_runs_as_the_auth_login_as_on_supabase(stack: Target, sql) -> None:
+    """Supabase's "profiles" pattern: without SECURITY DEFINER the trigger runs as Auth's own
+    login, which may not write to public, so sign-up fails with GoTrue's 500; with it, it works."""
+    from supabase_auth.errors import AuthApiError
+
+    unique = uuid.uuid4().hex[:8]
+    table, function, trigger = f"profiles_{unique}", f"handle_new_user_{unique}", f"on_auth_user_{unique}"
+    sql(f"""CREATE TABLE public.{table} (id uuid PRIMARY KEY REFERENCES auth.users ON DELETE CASCADE,
+                                        email text);
+            CREATE FUNCTION public.{function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO public.{table} (id, email) VALUES (new.id, new.email); RETURN new; END $$;
+            CREATE TRIGGER {trigger} AFTER INSERT ON auth.users FOR EACH ROW
+              WHEN (new.email LIKE 'profile-{unique}%%') EXECUTE FUNCTION public.{function}();""")
+    try:
+        client = create_client(stack.url, stack.anon_key)
+        with pytest.raises(AuthApiError) as failed:
+            client.auth.sign_up({"email": f"profile-{unique}-a@example.com", "password": PASSWORD})
+        assert (failed.value.status, failed.value.code, failed.value.message) == (
+            500, "unexpected_failure", "Database error saving new user")
+        sql(f"ALTER FUNCTION public.{function}() SECURITY DEFINER SET search_path = ''")
+        made = client.auth.sign_up({"email": f"profile-{unique}-b@example.com", "password": PASSWORD})
+        assert sql(f"SELECT email FROM public.{table} WHERE id = %s", (made.user.id,)).fetchone() == (
+            f"profile-{unique}-b@example.com",)
+    finally:
+        sql(f"DROP TRIGGER {trigger} ON auth.users; DROP TABLE public.{table}; DROP FUNCTION public.{function}()")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import psycopg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,7 +21,12 @@ from starlette.routing import Route
 
 from kit.stack.auth import accounts, admin, links
 from kit.stack.auth.mailer import Outbox
-from kit.stack.auth.problems import AuthProblem, problem_handler, route_not_found
+from kit.stack.auth.problems import (
+    AuthProblem,
+    database_problem_handler,
+    problem_handler,
+    route_not_found,
+)
 from kit.stack.auth.service import AuthService, service_of
 from kit.stack.auth.settings import AuthSettings
 from kit.stack.auth.store import AuthStore
@@ -72,8 +78,8 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
 def build_app(ctx: StackContext, settings: AuthSettings | None = None) -> Starlette:
     """The auth service as an ASGI app over the stack's database, keys and data directory."""
     app = Starlette(routes=[Route(path, handler, methods=list(methods)) for path, methods, handler in ROUTES],
-                    exception_handlers={AuthProblem: problem_handler, 404: route_not_found,
-                                        405: route_not_found})
+                    exception_handlers={AuthProblem: problem_handler, psycopg.Error: database_problem_handler,
+                                        404: route_not_found, 405: route_not_found})
     app.state.auth = AuthService(settings or AuthSettings.load(ctx.data_dir), ctx.keys, AuthStore(ctx.db),
                                  Outbox(ctx.data_dir))
     return app

@@ -15,11 +15,13 @@ Behaviour of Supabase Auth (internal/api/signup.go, anonymous.go, token.go, user
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+import psycopg
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -29,10 +31,11 @@ from kit.stack.auth.passwords import (
     hash_password,
     password_matches,
 )
-from kit.stack.auth.problems import AuthProblem, invalid_credentials, validation
+from kit.stack.auth.problems import AuthProblem, database_error, invalid_credentials, validation
 from kit.stack.auth.service import AUDIENCE, mapping, read_params, service_of, text
 from kit.stack.auth.users import is_banned, is_confirmed, user_json
 
+log = logging.getLogger("kit.stack")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -52,9 +55,14 @@ async def new_user(conn: store.Conn, *, email: str | None, password_hash: str | 
                    user_id: uuid.UUID | None = None) -> store.Row:
     """Insert a user and (for an email user) its email identity, as ``signupNewUser`` does."""
     app_metadata = {"provider": provider, "providers": [provider]} if provider else {}
-    user = await store.insert_user(conn, id=str(user_id or uuid.uuid4()), aud=AUDIENCE, role=role, email=email,
-                                   encrypted_password=password_hash or "", raw_app_meta_data=app_metadata,
-                                   raw_user_meta_data=data, is_anonymous=provider is None)
+    try:
+        user = await store.insert_user(conn, id=str(user_id or uuid.uuid4()), aud=AUDIENCE, role=role,
+                                       email=email, encrypted_password=password_hash or "",
+                                       raw_app_meta_data=app_metadata, raw_user_meta_data=data,
+                                       is_anonymous=provider is None)
+    except psycopg.Error as exc:  # a trigger on auth.users failed, most often: GoTrue's answer
+        log.warning("auth: saving a new user failed: %s", database_error(exc))
+        raise AuthProblem(500, "unexpected_failure", "Database error saving new user") from None
     if email:
         identity = {"sub": str(user["id"]), "email": email, "email_verified": False, "phone_verified": False}
         await store.upsert_identity(conn, user["id"], "email", {**data, **identity})

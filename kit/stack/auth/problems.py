@@ -64,6 +64,23 @@ async def problem_handler(request: Request, exc: Exception) -> Response:
     return exc.response(api_version_of(request))
 
 
+def database_error(exc: Exception) -> str:
+    """A database error's SQLSTATE and first line, for the stack's log (never a value of a request)."""
+    sqlstate = getattr(exc, "sqlstate", None) or "-"
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return f"{sqlstate} {first}"[:300]
+
+
+async def database_problem_handler(request: Request, exc: Exception) -> Response:
+    """Any other database failure: GoTrue's default 500 answer (the cause goes to the stack's log)."""
+    import logging
+
+    logging.getLogger("kit.stack").warning("auth: %s %s failed: %s", request.method, request.url.path,
+                                           database_error(exc))
+    return AuthProblem(500, "unexpected_failure", "Unexpected failure, please check server logs for more "
+                                                  "information").response(api_version_of(request))
+
+
 def invalid_credentials() -> AuthProblem:
     return AuthProblem(400, "invalid_credentials", "Invalid login credentials")
 

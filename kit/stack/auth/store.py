@@ -1,8 +1,8 @@
 """The SQL of /auth/v1 on ``auth.users``, ``auth.identities``, ``auth.sessions``,
 ``auth.refresh_tokens`` and ``auth.mfa_amr_claims`` (kit/stack/sql/05_auth.sql).
 
-Supabase Auth connects as its own privileged role (``supabase_auth_admin``), never as an
-API role, so these statements run outside RLS. Every connection comes from
+Supabase Auth connects as its own login (``supabase_auth_admin``, here ``kit_auth_admin``):
+no API role and no superuser, all rights on the ``auth`` schema. Every connection comes from
 ``AuthStore.transaction()`` or ``AuthStore.connection()`` (autocommit, for the sign-in's
 two statements): the one place that decides how the auth service reaches the database.
 Values are bound parameters; column names come from fixed sets in this module.
@@ -24,6 +24,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from kit.stack.database import Database
+from kit.stack.roles import RequestPool
 
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
@@ -39,26 +40,29 @@ TOKEN_COLUMNS = ("confirmation_token", "recovery_token", "email_change_token_new
 
 
 class AuthStore:
-    """The auth service's way into the database (one transaction per request step)."""
+    """The auth service's way into the database: its own login (``kit.stack.roles``
+    ``prepare_auth_admin_role``, Supabase's ``supabase_auth_admin``) on a ``RequestPool``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._pool: RequestPool | None = None
+
+    def _connections(self) -> RequestPool:
+        if self._pool is None:  # made in the server's loop, on the first request
+            assert self.db.auth_login, "Database.open bootstraps before requests are served"
+            self._pool = RequestPool(self.db.auth_login, max_size=16)
+        return self._pool
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Conn]:
         """A connection where each statement commits on its own (no BEGIN/COMMIT round trips)."""
-        async with self.db.pool.connection() as conn:
-            await conn.set_autocommit(True)
-            try:
-                yield conn
-            finally:
-                if not conn.closed:
-                    await conn.set_autocommit(False)
+        async with self._connections().connection() as conn:
+            yield conn
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
         # pipeline mode: statements whose results are not read go out with the next one that is
-        async with self.db.pool.connection() as conn, conn.pipeline(), conn.transaction():
+        async with self._connections().connection() as conn, conn.pipeline(), conn.transaction():
             yield conn
 
 
