@@ -26,7 +26,6 @@ from typing import Any
 
 from kit.arena import call_off_loop, run_in_arena
 from kit.checks import Check, Checks
-from kit.scenarios import memory_service as ms
 from kit.scenarios.base import construct, label_of, wants_async_client
 
 MESSAGE = "Remember: I prefer bar charts."
@@ -215,24 +214,16 @@ async def _work(scenario: Any, which: str | type, chat_id: str, item: int | None
     """The queue worker, a backend with the service key, running the same implementation."""
     make_service, close = scenario.service_factory(which, None)
     worker_service = make_service()
-    stop = asyncio.Event()
     try:
         if item is None:  # nothing was queued: show what the worker itself does
             await call_off_loop(worker_service.claim, "e2e-auth-worker", 1, 30, chat_id)
             return {"processed": 0}
-        task = asyncio.create_task(ms.run_worker(worker_service, "e2e-auth-worker", chat_prefix=chat_id,
-                                                 stop_when_idle=stop))
-        for _ in range(200):
-            if (await asyncio.to_thread(scenario._times_processed, [item])).get(item):
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        stats = await task
+        stats = await scenario.work_until_processed(worker_service, item, chat_prefix=chat_id,
+                                                    worker="e2e-auth-worker")
         if item not in stats.processed:
             raise RuntimeError("; ".join(stats.errors) or f"item {item} was not processed")
         return {"processed": len(stats.processed)}
     finally:
-        stop.set()
         await close()
 
 
