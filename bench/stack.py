@@ -17,12 +17,13 @@ when that file exists.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -92,11 +93,23 @@ def extra_measurements(folder: Path = Path(__file__).parent) -> list[Measurement
 EXTRA_MEASUREMENTS: list[Measurement] = extra_measurements()
 
 
-def render(figures: dict[str, float]) -> str:
-    """One line per figure, with its target when it has one."""
+@contextlib.contextmanager
+def fresh_stack_dir(prefix: str = "kit-bench-") -> Iterator[Path]:
+    """An empty stack data directory in a temp dir; the stack started there is stopped after."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        Path(tmp).chmod(0o755)  # pgserver runs PostgreSQL as its own user when we are root
+        folder = Path(tmp) / "stack"
+        try:
+            yield folder
+        finally:
+            kit.stack.stop(folder)
+
+
+def render(figures: dict[str, float], targets: dict[str, float] | None = None) -> str:
+    """One line per figure, with its target when it has one (``targets``, default this file's)."""
     lines = []
     for name, value in figures.items():
-        goal = TARGETS.get(name)
+        goal = (TARGETS if targets is None else targets).get(name)
         verdict = "" if goal is None else f"   (target <= {goal:g}: {'ok' if value <= goal else 'MISSED'})"
         lines.append(f"{name:<40} {value:10.3f}{verdict}")
     return "\n".join(lines)
@@ -106,16 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--rounds", type=int, default=2000)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
-        Path(tmp).chmod(0o755)  # pgserver runs PostgreSQL as its own user when we are root
-        folder = Path(tmp) / "stack"
-        try:
-            target, figures = cold_start(folder)
-            figures.update(rest_latency(target, args.rounds))
-            for measure in EXTRA_MEASUREMENTS:
-                figures.update(measure(target))
-        finally:
-            kit.stack.stop(folder)
+    with fresh_stack_dir() as folder:
+        target, figures = cold_start(folder)
+        figures.update(rest_latency(target, args.rounds))
+        for measure in EXTRA_MEASUREMENTS:
+            figures.update(measure(target))
     print(render(figures))
     return 0
 

@@ -1,6 +1,7 @@
 """``kit`` / ``python -m kit``: thin commands over the kit's functions.
 
-    kit stack up [--port N] [--data-dir DIR] [--schemas public,api]   start (or reuse) the stack
+    kit stack up [--port N] [--data-dir DIR] [--schemas public,api] [--auth NAME=VALUE ...]
+                                                  start (or reuse) the embedded stack
     kit stack down | status [--json] | logs [-n N] | reset [--yes] | migrate FILE...
     kit scan PATH... [--format text|json|sarif]
     kit report [--profile NAME|FILE] ...
@@ -53,7 +54,8 @@ def stack_command(args: argparse.Namespace) -> int:
     from kit import stack
 
     if args.action == "up":
-        target = stack.start(args.data_dir, port=args.port, schemas=args.schemas)
+        target = stack.start(args.data_dir, port=args.port, schemas=args.schemas,
+                             auth=_auth_options(args.auth))
         print(_status_json(target) if args.json else _stack_status_text(target))
     elif args.action == "down":
         print("stack stopped" if stack.stop(args.data_dir) else "no stack was running")
@@ -90,6 +92,16 @@ def stack_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _auth_options(pairs: Sequence[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--auth takes NAME=VALUE, not {pair!r}", fix="for example --auth mailer_autoconfirm=off")
+        options[name.strip()] = value.strip()
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kit", description=__doc__.split("\n\n")[0],
                                      epilog="exit codes: 0 ok, 1 findings or failed checks, "
@@ -107,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true", help="machine-readable status")
     st.add_argument("-n", "--lines", type=int, default=50, help="log lines to show")
     st.add_argument("--yes", action="store_true", help="reset without asking")
+    st.add_argument("--auth", action="append", default=[], metavar="NAME=VALUE",
+                    help="an Auth setting for `up` (kept in <data dir>/auth.json): disable_signup, "
+                         "mailer_autoconfirm, anonymous_users, jwt_expiry, minimum_password_length, "
+                         "password_hash_cost, refresh_token_reuse_interval, email_max_frequency, ...")
     st.set_defaults(run=stack_command)
     for name, (_, help_text) in EXTERNAL_COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)

@@ -30,11 +30,13 @@ SECRET_HEADERS = frozenset({"apikey", "authorization", "proxy-authorization", "c
                             "set-cookie", "x-api-key", "x-supabase-api-key"})
 _SECRET_FIELDS = ("access_token", "refresh_token", "provider_token", "provider_refresh_token",
                   "password", "token", "apikey", "api_key", "secret", "service_role_key",
-                  "anon_key", "jwt_secret", "token_hash")
+                  "anon_key", "jwt_secret", "token_hash", "current_password", "email_otp",
+                  "hashed_token", "password_hash", "nonce")
 _FIELD_ALT = "|".join(_SECRET_FIELDS)
 # "access_token": "...", in JSON; access_token=...& in query strings and form bodies.
 _JSON_FIELD = re.compile(r'("(?:' + _FIELD_ALT + r')"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
-_QUERY_FIELD = re.compile(r"((?:^|[?&;\s])(?:" + _FIELD_ALT + r")=)([^&#\s\"'<]*)", re.IGNORECASE)
+# (a "#" too: Supabase Auth puts the session in a redirect's fragment, #access_token=...&refresh_token=...)
+_QUERY_FIELD = re.compile(r"((?:^|[?&;#\s])(?:" + _FIELD_ALT + r")=)([^&#\s\"'<]*)", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^((?:" + "|".join(SECRET_HEADERS) + r")\s*:\s*)(.+)$", re.IGNORECASE | re.MULTILINE)
 
 

@@ -41,8 +41,10 @@ class Names:
         return f"{self.prefix}{name}"
 
     def sql(self, template: str) -> str:
-        """Replace ``{t:name}`` / ``{f:name}`` in SQL with the prefixed, quoted table / function name."""
+        """Replace ``{t:name}`` / ``{f:name}`` in SQL with the prefixed, quoted table / function name
+        (``{n:name}``: the bare prefixed table name, for catalog lookups)."""
         text = re.sub(r"\{t:([a-z_]+)\}", lambda m: f'public."{self.table(m.group(1))}"', template)
+        text = re.sub(r"\{n:([a-z_]+)\}", lambda m: self.table(m.group(1)), text)
         return re.sub(r"\{f:([a-z_]+)\}", lambda m: f'"{self.function(m.group(1))}"', text)
 
 

@@ -3,6 +3,7 @@
     s = kit.scenarios.memory_queue(kit.target("embedded"))
     s.setup()                                  # tables + claim/complete RPCs, row chat-1 (IF NOT EXISTS)
     s.end_to_end("to_thread")                  # POST memory update → worker → GET memory
+    s.signed_in_end_to_end()                   # the same as a signed-in user under RLS, broken vs fixed
     s.process_queue("async_client", workers=4, items=12, fault_profile="flaky-rpc")
     s.checks()
 """
@@ -189,21 +190,37 @@ class MemoryQueueScenario(Scenario):
             try:
                 item = await call_off_loop(service.request_update, "chat-1",
                                              [{"role": "user", "content": "Remember: I prefer bar charts."}])
-                stop = asyncio.Event()
-                worker = asyncio.create_task(ms.run_worker(service, "e2e-worker", chat_prefix="chat-1",
-                                                           stop_when_idle=stop))
-                for _ in range(200):
-                    if (await asyncio.to_thread(self._times_processed, [item])).get(item):
-                        break
-                    await asyncio.sleep(0.05)
-                stop.set()
-                await worker
+                await self.work_until_processed(service, item, chat_prefix="chat-1")
                 memory = await call_off_loop(service.get_memory, "chat-1")
                 return {"item": item, "memory": memory}
             finally:
                 await close()
 
         return run_in_arena(main, name="kit-arena-e2e")
+
+    async def work_until_processed(self, service: Any, item: int, *, chat_prefix: str,
+                                   worker: str = "e2e-worker") -> ms.WorkerStats:
+        """Run one queue worker on ``service`` until ``item`` is processed (10 s at most)."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(ms.run_worker(service, worker, chat_prefix=chat_prefix,
+                                                 stop_when_idle=stop))
+        try:
+            for _ in range(200):
+                if (await asyncio.to_thread(self._times_processed, [item])).get(item):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+        return await task
+
+    def signed_in_end_to_end(self, implementation: str | type | None = None) -> Any:
+        """The checkpoint's full run as a registered, signed-in user under RLS, the broken
+        service next to ``implementation`` (default: the to_thread and AsyncClient fixes).
+        Returns a ``SideBySide`` (steps × variants; ``.checks()``); see memory_queue_e2e."""
+        from kit.scenarios.memory_queue_e2e import signed_in_side_by_side
+
+        fixed = [implementation] if implementation else ["to_thread", "async_client"]
+        return signed_in_side_by_side(self, ["broken", *fixed])
 
     def broken_worker_error(self) -> BaseException | None:
         """What the checkpoint's worker hit: the first call of the broken service."""

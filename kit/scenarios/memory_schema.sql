@@ -70,6 +70,33 @@ BEGIN
 END
 $$;
 
+-- Row Level Security as an app on Supabase has it: a signed-in user reaches their own
+-- conversations, queues updates for them and reads their memory; the worker uses the
+-- service key (which bypasses RLS). Policies are created once (no DROP on a user's project).
+ALTER TABLE {t:conversations} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {t:chat_context_queue} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {t:chat_metadata} ENABLE ROW LEVEL SECURITY;
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = 'public'
+                 AND tablename = '{n:conversations}' AND policyname = 'own conversations') THEN
+    CREATE POLICY "own conversations" ON {t:conversations} FOR ALL TO authenticated
+      USING (user_id = auth.uid()) WITH CHECK (user_id = auth.uid());
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = 'public'
+                 AND tablename = '{n:chat_context_queue}' AND policyname = 'queue own conversations') THEN
+    CREATE POLICY "queue own conversations" ON {t:chat_context_queue} FOR ALL TO authenticated
+      USING (EXISTS (SELECT 1 FROM {t:conversations} c WHERE c.id = chat_id AND c.user_id = auth.uid()))
+      WITH CHECK (EXISTS (SELECT 1 FROM {t:conversations} c WHERE c.id = chat_id AND c.user_id = auth.uid()));
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = 'public'
+                 AND tablename = '{n:chat_metadata}' AND policyname = 'read own memory') THEN
+    CREATE POLICY "read own memory" ON {t:chat_metadata} FOR SELECT TO authenticated
+      USING (EXISTS (SELECT 1 FROM {t:conversations} c WHERE c.id = chat_id AND c.user_id = auth.uid()));
+  END IF;
+END
+$$;
+
 INSERT INTO {t:conversations} (id, user_id, metadata)
 VALUES ('chat-1', '00000000-0000-4000-8000-000000000001', '{}'::jsonb)
 ON CONFLICT (id) DO NOTHING;

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kit.faults.client import FaultsClient
 from kit.stack.process import logs, reset, reset_plan, start, status, stop
 
-__all__ = ["faults", "logs", "migrate", "reset", "reset_plan", "start", "status", "stop"]
+if TYPE_CHECKING:
+    from kit.stack.auth.mailer import Mail
+
+__all__ = ["faults", "logs", "migrate", "outbox", "reset", "reset_plan", "start", "status", "stop"]
 
 faults = FaultsClient()  # the default stack's fault rules: kit.stack.faults.add({...})
 
@@ -23,3 +28,16 @@ def migrate(*files: str, data_dir: str | None = None) -> list[tuple[str, str]]:
     target = status(data_dir)
     assert target.database_url is not None
     return apply_migrations(target.database_url, [Path(f) for f in files])
+
+
+def outbox(data_dir: str | None = None, *, to: str | None = None, kind: str | None = None) -> list[Mail]:
+    """The mails the stack's Auth sent (sign-up confirmations, magic links, recovery, invites,
+    email changes), oldest first; ``to`` and ``kind`` filter. Each ``Mail`` has ``.otp`` and ``.link``.
+
+    >>> kit.stack.outbox(to="ada@example.com")[-1]        # doctest: +SKIP
+    <Mail signup to ada@example.com at 2026-11-30T15:49:22.123456+00:00>
+    """
+    from kit.stack.auth.mailer import read_outbox
+    from kit.stack.state import resolve_data_dir
+
+    return read_outbox(resolve_data_dir(data_dir), to=to, kind=kind)

@@ -1,9 +1,11 @@
 """Gateway authentication as ASGI middleware: ``apikey`` required, ``Authorization`` sets the role.
 
-Like Supabase's gateway: a request to /rest or /storage without a known ``apikey`` gets a
-401 before it reaches a service; the bearer token (or the apikey when there is none) is
-verified with the stack's secret and its ``role`` claim decides the database role.
-The verified ``Auth`` is put in ``scope["kit.auth"]`` for the handlers.
+Like Supabase's gateway: a request to /rest, /storage or /auth without a known ``apikey``
+gets a 401 before it reaches a service; for /rest and /storage the bearer token (or the
+apikey when there is none) is verified with the stack's secret and its ``role`` claim decides
+the database role. The verified ``Auth`` is put in ``scope["kit.auth"]`` for the handlers.
+/auth checks bearer tokens itself (with its own error codes), and its verify, callback and
+authorize routes are open, as in Supabase's gateway configuration.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from kit.stack.keys import JwtRejected, Keys
 # Storage routes a browser opens without an apikey (public objects, signed URLs).
 _KEYLESS_STORAGE = ("/storage/v1/object/public/", "/storage/v1/render/image/public/",
                     "/storage/v1/object/sign/")
-_PROTECTED = ("/rest/v1", "/storage/v1", "/functions/v1")
+_PROTECTED = ("/rest/v1", "/storage/v1", "/functions/v1", "/auth/v1")
+_KEY_ONLY = "/auth/v1/"  # the apikey is checked here; the bearer token by the auth service
+_OPEN_AUTH = ("/auth/v1/verify", "/auth/v1/callback", "/auth/v1/authorize")
 
 
 def auth_of(scope_or_request: Any) -> Auth:
@@ -54,7 +58,7 @@ class ApiKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(_PROTECTED):
+        if scope["type"] != "http" or not path.startswith(_PROTECTED) or path.startswith(_OPEN_AUTH):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -71,7 +75,7 @@ class ApiKeyMiddleware:
             return
         bearer = _bearer(headers.get("authorization"))
         token = apikey if bearer is None else bearer
-        if token is not None:
+        if token is not None and not path.startswith(_KEY_ONLY):
             try:
                 scope["kit.auth"] = self._verified(token)
             except JwtRejected as exc:

@@ -22,7 +22,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from kit.errors import MigrationError, StackStartFailed
-from kit.stack.roles import Auth, RequestPool, prepare_login_role
+from kit.stack.roles import Auth, RequestPool, prepare_auth_admin_role, prepare_login_role
 
 __all__ = ["Auth", "Database", "apply_migrations", "redact_url"]
 
@@ -70,6 +70,7 @@ class Database:
         self.url = url
         self.pool = pool
         self.requests: RequestPool | None = None  # set by bootstrap
+        self.auth_login = ""  # the Auth service's conninfo (kit.stack.roles), set by bootstrap
         self.schema_generation = 0
         self._listener: asyncio.Task[None] | None = None
 
@@ -110,6 +111,7 @@ class Database:
                 for path in files:
                     await conn.execute(path.read_text())
                 login = await prepare_login_role(conn, self.url)
+                self.auth_login = await prepare_auth_admin_role(conn, self.url)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(4242)")
         self.requests = RequestPool(login)

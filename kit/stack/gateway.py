@@ -2,7 +2,7 @@
 
     /rest/v1      PostgREST subset        (kit.stack.rest)
     /storage/v1   Supabase Storage subset (kit.stack.storage)
-    /auth/v1      health and settings
+    /auth/v1      Supabase Auth (GoTrue) subset (kit.stack.auth)
     /_kit         admin: health, ping (the benchmark floor)
 
 Middleware, outermost first: faults (when rules are set), the edge's size limits, then
@@ -41,15 +41,6 @@ async def health(request: Request) -> Response:
     return JSONResponse({"ok": True, "schema_generation": ctx.db.schema_generation})
 
 
-async def auth_health(request: Request) -> Response:
-    return JSONResponse({"version": "kit", "name": "GoTrue", "description": "kit embedded stack"})
-
-
-async def auth_settings(request: Request) -> Response:
-    return JSONResponse({"external": {"email": True}, "disable_signup": False,
-                         "mailer_autoconfirm": True, "phone_autoconfirm": False})
-
-
 class EdgeLimits:
     """What the edge refuses before a service sees it: a URL over 16 KB (414) or request
     headers over 32 KB (431), as Cloudflare in front of Supabase does; the answer is JSON."""
@@ -72,12 +63,12 @@ class EdgeLimits:
 
 
 def service_routes(ctx: StackContext) -> list[BaseRoute]:
-    from kit.stack import rest, storage
+    from kit.stack import auth, rest, storage
 
     return [
         Mount("/rest/v1", app=rest.build_app(ctx)),
         Mount("/storage/v1", app=storage.build_app(ctx)),
-        Mount("/auth/v1", routes=[Route("/health", auth_health), Route("/settings", auth_settings)]),
+        Mount("/auth/v1", app=auth.build_app(ctx)),
     ]
 
 

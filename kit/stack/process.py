@@ -13,8 +13,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -66,18 +67,26 @@ def status(data_dir: str | os.PathLike[str] | None = None) -> Target:
 
 
 def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
-          timeout: float = 60.0, schemas: str | Sequence[str] | None = None) -> Target:
+          timeout: float = 60.0, schemas: str | Sequence[str] | None = None,
+          auth: Mapping[str, Any] | None = None) -> Target:
     """Start the stack in its own process, or reuse the one already running.
 
     ``schemas``: what /rest/v1 exposes (PostgREST's db-schemas), ``"public,api"`` or a list;
     default ``KIT_STACK_SCHEMAS``, else ``public, graphql_public``.
+    ``auth`` changes Auth settings (kit.stack.auth.settings, kept in ``<data dir>/auth.json``):
+    ``start(auth={"mailer_autoconfirm": False, "jwt_expiry": 600})``. A running stack with
+    other settings is not reused silently: UsageError says to stop it first.
 
     >>> t = start()            # doctest: +SKIP
     >>> t.url                  # doctest: +SKIP
     'http://127.0.0.1:40123'
     """
+    from kit.stack.auth.settings import AuthSettings
+
     folder = resolve_data_dir(data_dir)
     exposed = resolve_schemas(schemas)
+    current = AuthSettings.load(folder)
+    wanted = AuthSettings.from_options(dict(auth), base=current) if auth else current
     state = running_state(folder)
     if state is not None:
         if port and state.port != port:
@@ -87,8 +96,13 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
             raise UsageError(f"a stack is already running for {folder} exposing "
                              f"{', '.join(state.schemas)}",
                              fix="stop it first (`python -m kit stack down`) to change --schemas")
+        if wanted != current:
+            raise UsageError(f"the stack running for {folder} has other auth settings",
+                             fix="stop it first (`python -m kit stack down`), then start it with the new ones")
         return _target(state, folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if wanted != current:
+        wanted.save(folder)
     stack_keys.load_or_create(folder)
     stale = StackState.read(state_path(folder))
     if stale and _alive(stale.pid):  # alive but not answering: a hung stack from before

@@ -50,6 +50,8 @@ API_ROLES = ("anon", "authenticated", "service_role")
 LOGIN_ROLE = "authenticator"  # used when the kit created it; else KIT_LOGIN_ROLE
 KIT_LOGIN_ROLE = "kit_authenticator"  # on a database whose `authenticator` is not the kit's
 LOGIN_ROLE_COMMENT = "kit: the login role API requests connect as"
+AUTH_ADMIN_ROLE = "kit_auth_admin"  # the Auth service's login (supabase_auth_admin on Supabase)
+AUTH_ADMIN_COMMENT = "kit: the login role the Auth service connects as"
 SESSION_CHANGED = "KT001"  # raised by BEGIN_REQUEST on a connection whose session was changed
 
 # The session values PostgreSQL reports on its own (ParameterStatus): free to compare.
@@ -254,24 +256,47 @@ async def prepare_login_role(admin: psycopg.AsyncConnection[Any], admin_conninfo
     where someone else's ``authenticator`` exists (a ``supabase start`` project), the kit uses
     its own ``kit_authenticator`` and leaves theirs alone.
     """
-    async def one(query: Any, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        return await (await admin.execute(query, params)).fetchone()
-
-    ours = await one("SELECT shobj_description(oid, 'pg_authid') = %s FROM pg_roles "
-                     "WHERE rolname = %s", (LOGIN_ROLE_COMMENT, LOGIN_ROLE))
+    ours = await _one(admin, "SELECT shobj_description(oid, 'pg_authid') = %s FROM pg_roles "
+                             "WHERE rolname = %s", (LOGIN_ROLE_COMMENT, LOGIN_ROLE))
     name = LOGIN_ROLE if ours and ours[0] else KIT_LOGIN_ROLE
+    password = await _login(admin, name, LOGIN_ROLE_COMMENT)
     role = sql.Identifier(name)
-    if not await one("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)):
+    await admin.execute(sql.SQL("GRANT anon, authenticated, service_role TO {}").format(role))
+    await admin.execute(sql.SQL("GRANT USAGE ON SCHEMA kit_meta TO {}").format(role))
+    return make_conninfo(admin_conninfo, user=name, password=password)
+
+
+async def prepare_auth_admin_role(admin: psycopg.AsyncConnection[Any], admin_conninfo: str) -> str:
+    """The login the Auth service (/auth/v1) connects as, like Supabase Auth's own
+    ``supabase_auth_admin``: no superuser, no API role, all rights on the ``auth`` schema and
+    nothing else (a trigger on ``auth.users`` that writes elsewhere needs SECURITY DEFINER, as
+    on Supabase). Returns its conninfo (a secret: never log it)."""
+    password = await _login(admin, AUTH_ADMIN_ROLE, AUTH_ADMIN_COMMENT)
+    role = sql.Identifier(AUTH_ADMIN_ROLE)
+    for grant in ("GRANT USAGE ON SCHEMA auth TO {}", "GRANT ALL ON ALL TABLES IN SCHEMA auth TO {}",
+                  "GRANT ALL ON ALL SEQUENCES IN SCHEMA auth TO {}",
+                  "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA auth TO {}"):
+        await admin.execute(sql.SQL(grant).format(role))
+    return make_conninfo(admin_conninfo, user=AUTH_ADMIN_ROLE, password=password)
+
+
+async def _one(admin: psycopg.AsyncConnection[Any], query: Any,
+               params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    return await (await admin.execute(query, params)).fetchone()
+
+
+async def _login(admin: psycopg.AsyncConnection[Any], name: str, comment: str) -> str:
+    """Create the login role ``name`` if missing (marked with ``comment``), give it the kit's
+    password (kept in kit_meta.login_role) and the login attributes; returns the password."""
+    role = sql.Identifier(name)
+    if not await _one(admin, "SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)):
         await admin.execute(sql.SQL("CREATE ROLE {} " + _LOGIN_ATTRIBUTES).format(role))
-        await admin.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(
-            role, sql.Literal(LOGIN_ROLE_COMMENT)))
-    row = await one("SELECT password FROM kit_meta.login_role WHERE name = %s", (name,))
+        await admin.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, sql.Literal(comment)))
+    row = await _one(admin, "SELECT password FROM kit_meta.login_role WHERE name = %s", (name,))
     password = str(row[0]) if row else secrets.token_urlsafe(32)
     if not row:
         await admin.execute("INSERT INTO kit_meta.login_role (name, password) VALUES (%s, %s)",
                             (name, password))
     await admin.execute(sql.SQL("ALTER ROLE {} " + _LOGIN_ATTRIBUTES + " PASSWORD {}").format(
         role, sql.Literal(password)))
-    await admin.execute(sql.SQL("GRANT anon, authenticated, service_role TO {}").format(role))
-    await admin.execute(sql.SQL("GRANT USAGE ON SCHEMA kit_meta TO {}").format(role))
-    return make_conninfo(admin_conninfo, user=name, password=password)
+    return password
