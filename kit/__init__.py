@@ -32,6 +32,7 @@ _LAZY: dict[str, str] = {
     "Capture": "kit.capture",
     "Clients": "kit.clients",
     "DiffReport": "kit.diff",
+    "DoctorReport": "kit.doctor",
     "Exchange": "kit.capture",
     "Explanation": "kit.explain",
     "FaultRule": "kit.faults",
@@ -50,6 +51,7 @@ _LAZY: dict[str, str] = {
     "check_target": "kit.targets",
     "clients": "kit.clients",
     "diff": "kit.diff",
+    "doctor": "kit.doctor",
     "explain": "kit.explain",
     "faults": "",
     "flags_for": "kit.flags",
@@ -72,6 +74,7 @@ __all__ = [
     "Capture",
     "Clients",
     "DiffReport",
+    "DoctorReport",
     "Exchange",
     "Explanation",
     "FaultRule",
@@ -97,6 +100,7 @@ __all__ = [
     "check_target",
     "clients",
     "diff",
+    "doctor",
     "explain",
     "faults",
     "flags_for",
@@ -118,7 +122,7 @@ __version__ = "0.1.0"
 
 # Functions named like the submodule they live in: importing that submodule (anywhere, any
 # time) must not replace the function on the facade with the module.
-_SHADOWING = frozenset({"clients", "diff", "explain"})
+_SHADOWING = frozenset({"clients", "diff", "doctor", "explain"})
 
 
 class _Facade(types.ModuleType):
@@ -150,6 +154,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from kit.capture import Capture, Exchange, capture_mode
     from kit.clients import Clients, clients
     from kit.diff import DiffReport, ModeResult, adiff, diff
+    from kit.doctor import DoctorReport, doctor
     from kit.explain import Explanation, explain
     from kit.faults import FaultRule, FaultRuleError, FaultSet, FaultsClient
     from kit.flags import flags_for

@@ -5,6 +5,7 @@
     kit stack down | status [--json] | logs [-n N] | reset [--yes] | migrate FILE...
     kit scan PATH... [--format text|json|sarif]
     kit report [--profile NAME|FILE] ...
+    kit doctor [PATH] [--python 3.9] [--health URL] [--format text|json|html]
 
 Exit codes: 0 ok; 1 findings / failed checks; 2 failure to run; 3 bad arguments.
 """
@@ -29,6 +30,7 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_USAGE = 0, 1, 2, 3
 EXTERNAL_COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("kit.scan.cli", "find sync/async misuse of supabase-py in Python files and notebooks"),
     "report": ("kit.report.cli", "run the scenario notebooks and write a regression report"),
+    "doctor": ("kit.doctor.cli", "check interpreters, packages, Python version, configuration, reachability"),
 }
 
 

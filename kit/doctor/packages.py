@@ -1,0 +1,198 @@
+"""Packages: what the app declares and imports against what each interpreter has.
+
+    checks = package_checks(ex)     # one check per interpreter, one per import nobody has,
+                                    # and the supabase-py family's versions
+    best_interpreter(ex)            # the interpreter that lacks the least
+
+Import names are not distribution names (``import psycopg2`` comes from ``psycopg2-binary``
+or ``psycopg2``; ``import jwt`` from ``PyJWT``): installed distributions say which modules
+they provide (``top_level.txt`` or their RECORD); ``IMPORT_TO_DISTRIBUTION`` names the
+usual distribution of a module nobody has installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packaging.utils import canonicalize_name
+
+from kit.doctor.declared import Declared
+from kit.doctor.examination import Examination, ImportSite
+from kit.doctor.interpreters import Interpreter
+from kit.doctor.model import FAIL, OK, WARN, DoctorCheck
+
+__all__ = ["IMPORT_TO_DISTRIBUTION", "Gaps", "best_interpreter", "gaps", "package_checks"]
+
+SECTION = "packages"
+IMPORT_TO_DISTRIBUTION = {
+    "psycopg2": ("psycopg2-binary", "the import is psycopg2; the `psycopg2` distribution builds "
+                 "from source and needs pg_config, `psycopg2-binary` is the prebuilt wheel"),
+    "psycopg": ("psycopg[binary]", ""), "yaml": ("PyYAML", ""), "PIL": ("Pillow", ""),
+    "cv2": ("opencv-python", ""), "dotenv": ("python-dotenv", ""), "jwt": ("PyJWT", ""),
+    "jose": ("python-jose", ""), "sklearn": ("scikit-learn", ""), "bs4": ("beautifulsoup4", ""),
+    "dateutil": ("python-dateutil", ""), "multipart": ("python-multipart", ""),
+    "magic": ("python-magic", ""), "Crypto": ("pycryptodome", ""), "gotrue": ("supabase", ""),
+    "supabase_auth": ("supabase", ""), "postgrest": ("supabase", ""), "storage3": ("supabase", ""),
+    "google": ("the google-* package that provides it", ""), "attr": ("attrs", ""),
+    "pydantic_settings": ("pydantic-settings", ""), "socketio": ("python-socketio", ""),
+}
+
+
+@dataclass
+class Gaps:
+    missing: list[Declared] = field(default_factory=list)
+    other_version: list[tuple[Declared, str]] = field(default_factory=list)
+    unimportable: list[ImportSite] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.missing) + len(self.other_version) + len({s.module for s in self.unimportable
+                                                                  if not s.guarded})
+
+
+def gaps(ex: Examination, interp: Interpreter) -> Gaps:
+    """What ``interp`` lacks of the app's declared dependencies and imports."""
+    found = Gaps()
+    installed = interp.distributions
+    markers = interp.data.get("markers", {})
+    for dep in ex.declared:
+        req = dep.requirement
+        if req.marker is not None and markers and not req.marker.evaluate({**markers, "extra": ""}):
+            continue
+        have = installed.get(canonicalize_name(req.name))
+        if have is None:
+            found.missing.append(dep)
+        elif req.specifier and not req.specifier.contains(have[1], prereleases=True):
+            found.other_version.append((dep, have[1]))
+    found.unimportable = [s for s in ex.imports if not interp.has_module(s.module)]
+    return found
+
+
+def best_interpreter(ex: Examination) -> Interpreter | None:
+    """The interpreter that lacks the least (the app's own venv first when it ties)."""
+    venvs = {i.path for _, i in ex.app_venv_interpreters()}
+    candidates = ex.working()
+    if not candidates:
+        return None
+    return min(candidates, key=lambda i: (gaps(ex, i).size, i.path not in venvs,
+                                          tuple(-n for n in i.version_tuple)))
+
+
+def _primary(ex: Examination, interp: Interpreter) -> bool:
+    """An app venv, or what a bare ``python``/``uvicorn``... runs: its gaps break the app."""
+    if interp.path in {p for _, p in ex.discovery.venvs}:
+        return True
+    return any(e.first and e.runs == interp.path for e in ex.discovery.executables)
+
+
+def _sites(sites: list[ImportSite]) -> str:
+    by_module: dict[str, list[str]] = {}
+    for s in sites:
+        by_module.setdefault(s.module, []).append(s.where + (" (guarded)" if s.guarded else ""))
+    return _listed([f"{m} ({', '.join(w[:3])}{' …' if len(w) > 3 else ''})" for m, w in by_module.items()])
+
+
+def _listed(items: list[str], limit: int = 8) -> str:
+    more = f" … and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _install_fix(interp: Interpreter, g: Gaps) -> str:
+    files = sorted({d.file for d in g.missing} | {d.file for d, _ in g.other_version})
+    parts = [f"{interp.path} -m pip install -r {f}" if f.startswith("req") else
+             f"{interp.path} -m pip install -e ." if f == "pyproject.toml" else
+             f"install what {f} lists into {interp.path}" for f in files]
+    extra = sorted({IMPORT_TO_DISTRIBUTION.get(s.module, (s.module, ""))[0] for s in g.unimportable
+                    if not s.guarded and not any(canonicalize_name(d.requirement.name) ==
+                                                 canonicalize_name(s.module) for d in g.missing)})
+    if extra:
+        parts.append(f"{interp.path} -m pip install {' '.join(extra)}")
+    return "; ".join(parts)
+
+
+def _interpreter_check(ex: Examination, interp: Interpreter) -> DoctorCheck:
+    g = gaps(ex, interp)
+    if not g.size and not g.unimportable:
+        evidence = (f"all {len(ex.declared)} declared dependencies installed, every import found"
+                    if ex.declared else "every import the app makes is found")
+        return DoctorCheck(SECTION, f"in {interp.label()}", OK, evidence)
+    parts = []
+    if g.missing:
+        parts.append("missing: " + _listed([f"{d.requirement} ({d.source})" for d in g.missing]))
+    if g.other_version:
+        parts.append("other version: " + _listed([f"{d.requirement.name} {have} where {d.source} "
+                                                  f"wants {d.requirement.specifier}"
+                                                  for d, have in g.other_version]))
+    if g.unimportable:
+        parts.append("cannot import: " + _sites(g.unimportable))
+    status = FAIL if _primary(ex, interp) and g.size else WARN
+    return DoctorCheck(SECTION, f"in {interp.label()}", status, "; ".join(parts), _install_fix(interp, g))
+
+
+def _nobody_has(ex: Examination, best: Interpreter | None) -> list[DoctorCheck]:
+    checks = []
+    working = ex.working()
+    for module in sorted({s.module for s in ex.imports}):
+        if not working or any(i.has_module(module) for i in working):
+            continue
+        sites = [s for s in ex.imports if s.module == module]
+        dist, why = IMPORT_TO_DISTRIBUTION.get(module, (module, ""))
+        declared = [d.source for d in ex.declared if canonicalize_name(d.requirement.name) in
+                    (canonicalize_name(dist.split("[")[0]), canonicalize_name(module))]
+        guarded = all(s.guarded for s in sites)
+        evidence = (f"import {module} at {', '.join(s.where for s in sites[:5])}; none of the "
+                    f"{len(working)} interpreters found has it"
+                    + (f"; declared at {', '.join(declared)} but not installed" if declared else
+                       "; not declared in any dependency file")
+                    + ("; every import is guarded by try/except ImportError, so the app starts "
+                       "without it and fails later" if guarded else ""))
+        python = best.path if best else "python"
+        fix = f"{python} -m pip install {dist}" + (f" ({why})" if why else "")
+        if not declared:
+            fix += f", and declare {dist} in the app's requirements"
+        checks.append(DoctorCheck(SECTION, f"import {module}", WARN if guarded else FAIL, evidence, fix,
+                                  sites[0].where))
+    return checks
+
+
+def _family_check(interp: Interpreter) -> DoctorCheck | None:
+    installed = interp.distributions
+    if "supabase" not in installed:
+        return None
+    from packaging.requirements import Requirement
+
+    versions = ", ".join(f"{n} {v}" for key, (n, v) in sorted(installed.items())
+                         if key in {canonicalize_name(f) for f in
+                                    ("supabase", "postgrest", "storage3", "supabase-auth", "gotrue",
+                                     "realtime", "supabase-functions", "supafunc", "httpx")})
+    wrong = []
+    for text in interp.requires_of("supabase"):
+        req = Requirement(text)
+        if req.marker is not None and "extra" in str(req.marker):
+            continue
+        have = installed.get(canonicalize_name(req.name))
+        if have and req.specifier and not req.specifier.contains(have[1], prereleases=True):
+            wrong.append(f"{req.name} {have[1]} (supabase {installed['supabase'][1]} wants {req.specifier})")
+    if "gotrue" in installed and "supabase-auth" in installed:
+        wrong.append("both gotrue (the old name) and supabase-auth are installed")
+    if wrong:
+        return DoctorCheck(SECTION, f"supabase-py family in {interp.path}", FAIL,
+                           f"{versions}; mismatched: {'; '.join(wrong)}",
+                           f"{interp.path} -m pip install --upgrade --force-reinstall "
+                           f"'supabase=={installed['supabase'][1]}'"
+                           + (" && pip uninstall gotrue" if "gotrue" in installed and
+                              "supabase-auth" in installed else ""))
+    return DoctorCheck(SECTION, f"supabase-py family in {interp.path}", OK,
+                       f"{versions}; match each other")
+
+
+def package_checks(ex: Examination) -> list[DoctorCheck]:
+    checks = [DoctorCheck(SECTION, "dependency files", WARN, f"could not read: {line}",
+                          "fix the line (PEP 508: name[extras] specifier ; marker)")
+              for line in ex.unreadable]
+    best = best_interpreter(ex)
+    one_per_environment = list({i.prefix: i for i in reversed(ex.working())}.values())[::-1]
+    checks += [_interpreter_check(ex, i) for i in one_per_environment]
+    checks += _nobody_has(ex, best)
+    checks += [c for c in (_family_check(i) for i in one_per_environment) if c is not None]
+    return checks

@@ -1,0 +1,94 @@
+"""``doctor()``: examine an app and its machine once, run every section's checks.
+
+    report = doctor("path/to/app", python="3.9", health="http://127.0.0.1:8000/health")
+
+Sections register in ``SECTIONS`` (name -> function of the Examination); a section that
+raises becomes one ``error`` check (exit 2), the others still run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from kit.doctor.configuration import configuration_checks, dotenv_values, env_reads, supabase_pairs
+from kit.doctor.examination import Examination
+from kit.doctor.interpreter_checks import interpreter_checks, run_command
+from kit.doctor.model import ERROR, INFO, DoctorCheck, DoctorReport
+from kit.doctor.packages import package_checks
+from kit.doctor.project import AppProject
+from kit.doctor.python_version import lowest_python, python_version_checks
+
+__all__ = ["SECTIONS", "DoctorOptions", "doctor"]
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    health: str | None = None
+    timeout: float = 5.0
+    reachability: bool = True
+
+
+def _reachability(ex: Examination, options: DoctorOptions) -> list[DoctorCheck]:
+    from kit.doctor.reachability import health_check, local_stack_check, service_checks
+
+    checks: list[DoctorCheck] = []
+    if options.health:
+        checks.append(health_check(options.health, timeout=options.timeout, run_command=run_command(ex)))
+    if not options.reachability:
+        return checks
+    values = {**dotenv_values(ex.app), **ex.app.env}
+    pairs = [(u, k) for u, k, _ in supabase_pairs(ex.app, {r.name for r in env_reads(ex.app)})
+             if values.get(u) and values.get(k)]
+    if pairs:
+        url_var, key_var = pairs[0]
+        checks += service_checks(values[url_var], values[key_var], timeout=options.timeout)
+    else:
+        checks.append(DoctorCheck("reachability", "Supabase project", INFO,
+                                  "no Supabase URL and key variables the app reads are both set: "
+                                  "the project's services were not probed"))
+    checks.append(local_stack_check(ex.app.env))
+    return checks
+
+
+SECTIONS: dict[str, Callable[[Examination, DoctorOptions], list[DoctorCheck]]] = {
+    "interpreters": lambda ex, _: interpreter_checks(ex),
+    "packages": lambda ex, _: package_checks(ex),
+    "python": lambda ex, _: python_version_checks(ex),
+    "configuration": lambda ex, _: configuration_checks(ex),
+    "reachability": _reachability,
+}
+
+
+def doctor(path: str | os.PathLike[str] = ".", *, python: str | None = None, health: str | None = None,
+           env: Mapping[str, str] | None = None, timeout: float = 5.0, reachability: bool = True,
+           progress: Callable[[str], None] | None = None) -> DoctorReport:
+    """Examine the app at ``path`` and this machine; returns a ``DoctorReport`` that displays itself.
+
+    ``python`` ("3.9") overrides the app's declared lowest Python; ``health`` is the app's own
+    health URL; ``env`` replaces ``os.environ`` (PATH, the app's variables); ``timeout`` is
+    seconds per HTTP probe; ``reachability=False`` skips the Supabase and local-stack probes.
+    ``progress`` hears one short line per step. Raises ``UsageError`` for a missing folder or
+    a bad ``python``. Facts each check relies on are in its module's docstring.
+
+    >>> kit.doctor("myapp", python="3.9")        # doctest: +SKIP
+    <DoctorReport myapp: 23 checks, 3 failed, 2 warnings, 0 could not run>
+    """
+    say = progress or (lambda _: None)
+    app = AppProject.load(path, env=env, python=python)
+    ex = Examination.gather(app, progress=say)
+    options = DoctorOptions(health=health, timeout=timeout, reachability=reachability)
+    report = DoctorReport(str(path))
+    for name, section in SECTIONS.items():
+        say(f"checking {name}")
+        try:
+            report.checks += section(ex, options)
+        except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
+            report.checks.append(DoctorCheck(name, "section", ERROR, f"the {name} checks could not run: "
+                                             f"{type(exc).__name__}: {exc}",
+                                             "a bug in kit doctor: report it with this line"))
+    report.run_command = run_command(ex)
+    lowest, _ = lowest_python(ex)
+    report.lowest_python = f"{lowest[0]}.{lowest[1]}" if lowest else ""
+    return report
