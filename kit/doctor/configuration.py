@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from kit.doctor.examination import Examination
 from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
-from kit.doctor.project import AppProject
+from kit.doctor.project import AppProject, all_nodes
 from kit.doctor.supabase_keys import expected_role, key_facts, mismatch
 from kit.secrets import mask_url
 
@@ -64,7 +64,7 @@ def _read_of(node: ast.AST) -> tuple[str, bool] | None:
 
 
 def _settings_reads(tree: ast.Module, app: AppProject, path) -> Iterator[EnvRead]:
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if not isinstance(node, ast.ClassDef) or not any(
                 getattr(b, "id", getattr(b, "attr", "")) in _SETTINGS_BASES for b in node.bases):
             continue
@@ -84,7 +84,7 @@ def env_reads(app: AppProject) -> list[EnvRead]:
     """Every environment variable the app's code reads, first place first."""
     found: dict[str, EnvRead] = {}
     for path, tree in app.trees.items():
-        for node in ast.walk(tree):
+        for node in all_nodes(tree):
             read = _read_of(node)
             if read and read[0] not in found:
                 found[read[0]] = EnvRead(read[0], app.where(path, node), read[1])
@@ -122,9 +122,9 @@ def supabase_pairs(app: AppProject, names: set[str]) -> list[tuple[str, str, str
     """(url variable, key variable, where) from client factories, then by shared prefix."""
     pairs: list[tuple[str, str, str]] = []
     for path, tree in app.trees.items():
-        aliases = {t.id: read[0] for n in ast.walk(tree) if isinstance(n, ast.Assign)
+        aliases = {t.id: read[0] for n in all_nodes(tree) if isinstance(n, ast.Assign)
                    for t in n.targets if isinstance(t, ast.Name) and (read := _read_of(n.value))}
-        for node in ast.walk(tree):
+        for node in all_nodes(tree):
             if isinstance(node, ast.Call) and len(node.args) >= 2 and \
                     getattr(node.func, "id", getattr(node.func, "attr", "")) in _CLIENT_FACTORIES:
                 url, key = _names_in(node.args[0], aliases), _names_in(node.args[1], aliases)

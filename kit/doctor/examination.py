@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kit.doctor.declared import Declared, declared_dependencies
 from kit.doctor.interpreters import Discovery, Interpreter, discover, probe_all
-from kit.doctor.project import AppProject
+from kit.doctor.project import AppProject, all_nodes
 
 __all__ = ["SUPABASE_FAMILY", "Examination", "ImportSite", "app_imports", "guarded_lines"]
 
@@ -34,7 +34,7 @@ class ImportSite:
 def guarded_lines(tree: ast.Module) -> set[int]:
     """Lines inside ``try:`` bodies whose handlers catch ImportError (or everything)."""
     lines: set[int] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Try) and any(
                 h.type is None or any(isinstance(n, ast.Name) and n.id in ("ImportError",
                                       "ModuleNotFoundError", "Exception") for n in ast.walk(h.type))
@@ -46,7 +46,7 @@ def guarded_lines(tree: ast.Module) -> set[int]:
 
 def _type_checking_lines(tree: ast.Module) -> set[int]:
     lines: set[int] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             for child in node.body:
                 lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
@@ -59,7 +59,7 @@ def app_imports(app: AppProject) -> list[ImportSite]:
     sites: list[ImportSite] = []
     for path, tree in app.trees.items():
         guarded, typing_only = guarded_lines(tree), _type_checking_lines(tree)
-        for node in ast.walk(tree):
+        for node in all_nodes(tree):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and not node.level and node.module:

@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from kit.doctor.project import all_nodes
+
 __all__ = ["HAZARDS", "Hazard", "RuntimeAnnotations", "pep695_lines"]
 
 Finding = tuple[int, str]  # (line, what was seen)
@@ -58,7 +60,7 @@ class RuntimeAnnotations:
         self.postponed = any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and
                              any(a.name == "annotations" for a in n.names) for n in tree.body)
         self.model_classes = model_classes
-        self.hinted = {ast.unparse(n.args[0]) for n in ast.walk(tree) if isinstance(n, ast.Call)
+        self.hinted = {ast.unparse(n.args[0]) for n in all_nodes(tree) if isinstance(n, ast.Call)
                        and _name(n.func) == "get_type_hints" and n.args}
 
     def annotations(self, tree: ast.Module) -> Iterator[tuple[ast.expr, str]]:
@@ -101,14 +103,14 @@ def _name(node: ast.AST) -> str:
 
 def _scopes(tree: ast.Module) -> Iterator[tuple[list[ast.stmt], ast.ClassDef | None]]:
     yield tree.body, None
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.ClassDef):
             yield node.body, node
 
 
 def model_classes(trees: list[ast.Module]) -> set[str]:
     """Class names that are pydantic-style models, following subclasses across files."""
-    bases = {n.name: {_name(b) for b in n.bases} for t in trees for n in ast.walk(t)
+    bases = {n.name: {_name(b) for b in n.bases} for t in trees for n in all_nodes(t)
              if isinstance(n, ast.ClassDef)}
     found = set(MODEL_BASES)
     grew = True
@@ -148,14 +150,14 @@ def _union(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
                 yield annotation.lineno, f"`{ast.unparse(node)}` evaluated by {who}"
                 break
     annotation_nodes = {id(n) for a in _all_annotations(tree) for n in ast.walk(a)}
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) and id(node) not in
                 annotation_nodes and _is_type_expr(node.left) and _is_type_expr(node.right)):
             yield node.lineno, f"`{ast.unparse(node)}` evaluated as an expression"
 
 
 def _all_annotations(tree: ast.Module) -> Iterator[ast.expr]:
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.AnnAssign):
             yield node.annotation
         elif isinstance(node, ast.arg) and node.annotation is not None:
@@ -178,7 +180,7 @@ def _generics(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding
 
 def _nodes(kind: type | tuple[type, ...], label: Callable[[ast.AST], str]):
     def find(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
-        for node in ast.walk(tree):
+        for node in all_nodes(tree):
             if isinstance(node, kind):
                 yield node.lineno, label(node)
     return find
@@ -206,7 +208,7 @@ def pep695_lines(source: str) -> list[Finding]:
         "Python 3.12 syntax (PEP 695)", "use TypeVar / TypeAlias from typing (or typing_extensions), "
         "or raise the lowest Python to 3.12")
 def _pep695(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if type(node).__name__ == "TypeAlias" or getattr(node, "type_params", None):
             yield node.lineno, f"`{ast.unparse(node).splitlines()[0][:60]}`"
 
@@ -226,7 +228,7 @@ NEW_NAMES = {"typing.Self": (3, 11), "typing.TypeAlias": (3, 10), "typing.ParamS
 
 def names_used(tree: ast.Module) -> Iterator[tuple[int, str]]:
     """(line, dotted name) of stdlib names imported or reached as module attributes."""
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
                 yield node.lineno, f"{node.module}.{alias.name}"

@@ -90,12 +90,6 @@ class Interpreter:
                 return list(d.get("requires") or [])
         return []
 
-    def provider_of(self, module: str) -> str | None:
-        for d in self.data.get("distributions") or []:
-            if module in d.get("top_level", []):
-                return str(d["name"])
-        return None
-
     def has_module(self, module: str) -> bool:
         return bool(self.data.get("modules", {}).get(module))
 
@@ -228,5 +222,12 @@ def probe_all(paths: list[str], *, modules: list[str], family: list[str],
         progress(f"probing {path}")
         return probe(path, modules, family)
 
+    # python and python3 in one bin folder (or /bin and /usr/bin) are one interpreter: ask once.
+    # The folder counts: a venv's python links to its base interpreter but is another environment.
+    same: dict[tuple[str, str], list[str]] = {}
+    for path in paths:
+        same.setdefault((os.path.realpath(Path(path).parent), os.path.realpath(path)), []).append(path)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(one, paths)))
+        answers = list(pool.map(one, [group[0] for group in same.values()]))
+    return {path: Interpreter(path, answer.data, answer.error)
+            for group, answer in zip(same.values(), answers) for path in group}

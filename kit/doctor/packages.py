@@ -5,9 +5,9 @@
     best_interpreter(ex)            # the interpreter that lacks the least
 
 Import names are not distribution names (``import psycopg2`` comes from ``psycopg2-binary``
-or ``psycopg2``; ``import jwt`` from ``PyJWT``): installed distributions say which modules
-they provide (``top_level.txt`` or their RECORD); ``IMPORT_TO_DISTRIBUTION`` names the
-usual distribution of a module nobody has installed.
+or ``psycopg2``; ``import jwt`` from ``PyJWT``), so each interpreter is asked whether it
+finds the module itself (``importlib.util.find_spec``, nothing imported), and
+``IMPORT_TO_DISTRIBUTION`` names the usual distribution of a module nobody has installed.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def _nobody_has(ex: Examination, best: Interpreter | None) -> list[DoctorCheck]:
                     (canonicalize_name(dist.split("[")[0]), canonicalize_name(module))]
         guarded = all(s.guarded for s in sites)
         evidence = (f"import {module} at {', '.join(s.where for s in sites[:5])}; none of the "
-                    f"{len(working)} interpreters found has it"
+                    f"{len({i.prefix for i in working})} Python environments found has it"
                     + (f"; declared at {', '.join(declared)} but not installed" if declared else
                        "; not declared in any dependency file")
                     + ("; every import is guarded by try/except ImportError, so the app starts "

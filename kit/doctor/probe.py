@@ -2,7 +2,7 @@
 
 It must run on any CPython 3.6+ with nothing installed: no f-strings with '=', no walrus,
 no ``X | Y``, no third-party imports. It prints one JSON object: the interpreter's version,
-prefixes, marker environment, installed distributions (name, version, top-level modules,
+prefixes, marker environment, installed distributions (name, version,
 requirements of the asked-for ones) and which of the asked-for top-level modules it can find.
 """
 
@@ -27,26 +27,6 @@ def _markers():
             "sys_platform": sys.platform}
 
 
-def _top_levels(dist):
-    text = dist.read_text("top_level.txt")
-    if text:
-        return sorted(set(line.strip() for line in text.splitlines() if line.strip()))
-    names = set()
-    for item in dist.files or []:
-        parts = str(item).replace("\\", "/").split("/")
-        first = parts[0]
-        if first in ("..", "__pycache__") or first.endswith((".dist-info", ".egg-info", ".pth", ".data")):
-            continue
-        if len(parts) == 1:
-            if first.endswith(".py"):
-                names.add(first[:-3])
-            elif first.endswith((".so", ".pyd")):
-                names.add(first.split(".")[0])
-        else:
-            names.add(first)
-    return sorted(names)
-
-
 def _distributions(family):
     try:
         from importlib import metadata
@@ -59,7 +39,7 @@ def _distributions(family):
         if not name or name.lower() in seen:
             continue
         seen.add(name.lower())
-        entry = {"name": name, "version": dist.version, "top_level": _top_levels(dist)}
+        entry = {"name": name, "version": dist.version}
         if name.lower().replace("_", "-") in family:
             entry["requires"] = list(dist.requires or [])
         found.append(entry)

@@ -26,7 +26,7 @@ except ModuleNotFoundError:  # pragma: no cover - only on 3.10
     except ModuleNotFoundError:
         tomllib = None  # type: ignore[assignment]
 
-__all__ = ["AppProject", "SKIPPED_DIRS", "load_toml", "lowest_version"]
+__all__ = ["AppProject", "SKIPPED_DIRS", "all_nodes", "load_toml", "lowest_version"]
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__",
                           "site-packages", ".tox", ".nox", ".kit", ".mypy_cache", ".pytest_cache",
@@ -52,6 +52,15 @@ def lowest_version(spec: str) -> tuple[int, int] | None:
         if any(specifiers.contains(f"3.{minor}.{patch}") for patch in (0, 99)):
             return 3, minor
     return None
+
+
+def all_nodes(tree: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(tree))``, computed once per tree (every check walks every file)."""
+    nodes = getattr(tree, "_kit_nodes", None)
+    if nodes is None:
+        nodes = list(ast.walk(tree))
+        tree._kit_nodes = nodes  # type: ignore[attr-defined]
+    return nodes
 
 
 def load_toml(text: str) -> dict[str, Any]:

@@ -69,12 +69,12 @@ def render_html(report: DoctorReport) -> str:
                         f"<td>{_e(c.evidence)}</td><td>{_e(c.fix) if c.status != OK else ''}</td></tr>")
     run = (f"<p>Run the app with: <code>{_e(report.run_command)}</code></p>"
            if report.run_command else "")
-    return (f"<section id='doctor' class='kit-doctor'><h2>Environment (kit doctor)</h2>"
-            f"<p>{_e(_headline(report))} — exit {report.exit_code}: "
-            f"{_EXIT_MEANING[report.exit_code]}</p>{run}"
+    return (f"<section id='doctor' class='kit-doctor'><details{' open' if report.exit_code else ''}>"
+            f"<summary><strong>Environment (kit doctor)</strong>: {_e(_headline(report))} — exit "
+            f"{report.exit_code}: {_EXIT_MEANING[report.exit_code]}</summary>{run}"
             "<table class='kit-doctor-checks'><thead><tr><th>section</th><th>status</th>"
             f"<th>check</th><th>evidence</th><th>fix</th></tr></thead><tbody>{''.join(rows)}"
-            "</tbody></table></section>")
+            "</tbody></table></details></section>")
 
 
 def render_json(report: DoctorReport) -> str:

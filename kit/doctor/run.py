@@ -8,8 +8,10 @@ raises becomes one ``error`` check (exit 2), the others still run.
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kit.doctor.configuration import configuration_checks, dotenv_values, env_reads, supabase_pairs
@@ -20,7 +22,7 @@ from kit.doctor.packages import package_checks
 from kit.doctor.project import AppProject
 from kit.doctor.python_version import lowest_python, python_version_checks
 
-__all__ = ["SECTIONS", "DoctorOptions", "doctor"]
+__all__ = ["SECTIONS", "DoctorOptions", "doctor", "doctor_html_in_background"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +94,27 @@ def doctor(path: str | os.PathLike[str] = ".", *, python: str | None = None, hea
     lowest, _ = lowest_python(ex)
     report.lowest_python = f"{lowest[0]}.{lowest[1]}" if lowest else ""
     return report
+
+
+def doctor_html_in_background(path: str | os.PathLike[str], *, env: Mapping[str, str],
+                              timeout: float = 3.0) -> Callable[[], str]:
+    """Start ``doctor(path)`` in a thread (the report runner's notebooks run meanwhile); the
+    returned function waits for it and gives its HTML section, or one line saying why not.
+
+    >>> section = doctor_html_in_background(".", env=os.environ)   # doctest: +SKIP
+    >>> section()[:30]
+    "<section id='doctor' class='ki"
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kit-doctor")
+    future = pool.submit(doctor, path, env=env, timeout=timeout)
+    pool.shutdown(wait=False)
+
+    def section() -> str:
+        from kit.doctor.render import render_html
+
+        try:
+            return render_html(future.result())
+        except Exception as exc:  # noqa: BLE001 - the report must not fail for the doctor
+            return (f"<section id='doctor' class='kit-doctor'><p class='error'>kit doctor could not "
+                    f"run: {html.escape(f'{type(exc).__name__}: {exc}')}</p></section>")
+    return section

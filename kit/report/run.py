@@ -163,6 +163,9 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
                              shown_parameters=scrub_parameters({**base_params, **s.parameters}))
                  for s in specs]
     progress = progress or choose_progress(stream or sys.stderr, len(jobs_list))
+    from kit.doctor.run import doctor_html_in_background
+
+    environment = doctor_html_in_background(Path.cwd(), env=kernel.env)  # runs beside the notebooks
     try:
         results = run_notebooks(jobs_list, parallel=jobs or profile.jobs,
                                 timeout=timeout or profile.timeout, env=kernel.env,
@@ -175,7 +178,7 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
                             duration_s=time.monotonic() - started, notebooks=results)
     comparison = compare(old, summary, baseline=str(baseline)) if old else None
     files = {"summary.json": json.dumps(summary.to_dict(), indent=2),
-             "junit.xml": render_junit(summary), "index.html": render_index(summary, comparison)}
+             "junit.xml": render_junit(summary), "index.html": render_index(summary, comparison, environment())}
     known = kernel.secrets + [v for job in jobs_list for v in secret_parameter_values(job.parameters)]
     for name, text in files.items():
         (directory / name).write_text(scrub_text(text, known), encoding="utf-8")

@@ -1,0 +1,170 @@
+"""kit doctor on real interpreters: two venvs with different packages, a console script whose
+shebang runs the other venv, an import no interpreter has (seeds/001), a mismatched
+supabase-py family. Venvs are made with ``python -m venv --without-pip`` and minimal
+dist-info metadata, so the test is fast and offline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kit.doctor import doctor
+from kit.doctor.interpreters import read_shebang
+from kit.doctor.model import FAIL, OK, WARN
+
+
+def make_venv(folder: Path, packages: dict[str, tuple[str, list[str]]]) -> Path:
+    """A real venv with ``packages``: dist name -> (version, importable modules)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    site = next((folder / "lib").glob("python3*/site-packages"))
+    for name, (version, modules) in packages.items():
+        info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        requires = "".join(f"Requires-Dist: {r}\n" for r in modules if " " in r or "=" in r)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{requires}")
+        for module in (m for m in modules if " " not in m and "=" not in m):
+            (site / module).mkdir(exist_ok=True)
+            (site / module / "__init__.py").write_text("")
+    return folder / "bin" / "python"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+APP = {
+    "pyproject.toml": '[project]\nname = "chat"\nrequires-python = ">=3.9"\n'
+                      'dependencies = ["fastapi>=0.100", "pydantic>=2", "psycopg2-binary>=2.9", "supabase"]\n',
+    "main.py": "from fastapi import FastAPI\nimport psycopg2\nfrom utils.cors_config import Settings\n\n"
+               "app = FastAPI()\n",
+    "utils/__init__.py": "",
+    "utils/cors_config.py": "from pydantic import BaseModel\n\n\nclass Settings(BaseModel):\n"
+                            "    allowed_origin: str | None = None\n",
+}
+
+
+@pytest.fixture(scope="module")
+def seed001(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The checkpoint-001 machine: the app's .venv ("anaconda") and another venv ("brew") whose
+    uvicorn is the one on PATH."""
+    root = tmp_path_factory.mktemp("doctor-env")
+    app = write(root / "app", APP)
+    app_python = make_venv(app / ".venv", {
+        "fastapi": ("0.110.0", ["fastapi"]), "pydantic": ("2.5.0", ["pydantic"]),
+        "uvicorn": ("0.30.0", ["uvicorn"]),
+        "supabase": ("2.34.1", ["supabase", "postgrest==2.34.1"]), "postgrest": ("0.16.0", ["postgrest"])})
+    brew_python = make_venv(root / "brew", {
+        "fastapi": ("0.95.0", ["fastapi"]), "pydantic": ("2.5.0", ["pydantic"]),
+        "uvicorn": ("0.29.0", ["uvicorn"])})
+    tools = app_python.parent  # the app's bin folder holds a uvicorn that really runs brew's Python
+    (tools / "uvicorn").write_text(f"#!{brew_python}\nimport sys\nfrom uvicorn.main import main\n"
+                                   "sys.exit(main())\n")
+    (tools / "uvicorn").chmod(0o755)
+    env = {"PATH": str(tools), "HOME": str(root)}
+    report = doctor(app, env=env, reachability=False)
+    return {"report": report, "app_python": str(app_python), "brew_python": str(brew_python), "app": app}
+
+
+def test_console_script_running_another_venv_fails_with_the_one_command_fix(seed001):
+    report, app_python, brew_python = seed001["report"], seed001["app_python"], seed001["brew_python"]
+    [check] = report.find("interpreters", "uvicorn on PATH")
+    assert check.status == FAIL
+    assert f"runs {brew_python}" in check.evidence and "load different packages" in check.evidence
+    assert f"`python` on PATH is {app_python}" in check.evidence
+    assert f"{app_python} -m uvicorn main:app" in check.fix
+    assert report.run_command == f"{app_python} -m uvicorn main:app"
+
+
+def test_each_interpreter_lists_what_it_lacks(seed001):
+    report, app_python, brew_python = seed001["report"], seed001["app_python"], seed001["brew_python"]
+    [mine] = report.find("packages", f"in {app_python}")
+    assert mine.status == FAIL  # the app's own venv
+    assert "missing: psycopg2-binary>=2.9 (pyproject.toml:4)" in mine.evidence
+    assert "cannot import: psycopg2 (main.py:2)" in mine.evidence
+    assert mine.fix.startswith(f"{app_python} -m pip install -e .")
+    [brew] = report.find("packages", f"in {brew_python}")
+    assert brew.status == FAIL  # what the bare `uvicorn` runs
+    assert "fastapi 0.95.0 where pyproject.toml:4 wants >=0.100" in brew.evidence
+
+
+def test_import_no_interpreter_has_names_the_distribution(seed001):
+    [check] = seed001["report"].find("packages", "import psycopg2")
+    assert check.status == FAIL and check.where == "main.py:2"
+    assert "none of the 2 Python environments found has it" in check.evidence
+    assert "declared at pyproject.toml:4 but not installed" in check.evidence
+    assert "pip install psycopg2-binary" in check.fix and "pg_config" in check.fix
+
+
+def test_supabase_family_mismatch(seed001):
+    [check] = seed001["report"].find("packages", "supabase-py family")
+    assert check.status == FAIL
+    assert "postgrest 0.16.0 (supabase 2.34.1 wants ==2.34.1)" in check.evidence
+    assert "supabase==2.34.1" in check.fix
+
+
+def test_union_in_pydantic_model_reported_by_file_and_line(seed001):
+    [check] = seed001["report"].find("python", "X | Y at runtime")
+    assert check.status == FAIL and check.where == "utils/cors_config.py:5"
+    assert "`str | None` evaluated by pydantic model Settings" in check.evidence
+    assert "3.9 (pyproject.toml requires-python '>=3.9')" in check.evidence
+    assert "Optional[X]" in check.fix
+
+
+def test_report_displays_itself_and_exits_1(seed001):
+    report = seed001["report"]
+    assert report.exit_code == 1
+    assert repr(report).startswith(f"<DoctorReport {seed001['app']}: ") and "failed" in repr(report)
+    bundle = report._repr_mimebundle_()
+    assert bundle["text/plain"] == str(report)
+    assert "uvicorn on PATH" in str(report) and "fix: " in str(report)
+    assert "<table class='kit-doctor-checks'>" in bundle["text/html"]
+    assert report.to_dict()["counts"]["fail"] == len(report.failed)
+
+
+def test_shebangs_of_every_kind(tmp_path: Path):
+    env = {"PATH": str(tmp_path)}
+    python = tmp_path / "python3"
+    python.write_bytes(b"\x7fELF fake binary")
+    python.chmod(0o755)
+    cases = {"plain": ("#!/opt/venv/bin/python\n", ("shebang", "/opt/venv/bin/python")),
+             "env": ("#!/usr/bin/env python3\n", ("env", str(python))),
+             "pip-long-path": ("#!/bin/sh\n'''exec' \"/very/long/venv/bin/python\" \"$0\" \"$@\"\n' '''\n",
+                               ("sh-exec", "/very/long/venv/bin/python")),
+             "shim": ("#!/usr/bin/env bash\nexec pyenv exec python \"$@\"\n", ("wrapper", None)),
+             "binary": (None, ("binary", None))}
+    for name, (text, expected) in cases.items():
+        path = tmp_path / name
+        if text is None:
+            path.write_bytes(b"\x7fELF")
+            expected = ("binary", str(path))
+        else:
+            path.write_text(text)
+        assert read_shebang(path, env) == expected, name
+
+
+def test_console_script_of_a_deleted_venv(tmp_path: Path):
+    app = write(tmp_path / "app", {"main.py": "print('hi')\n"})
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "celery").write_text(f"#!{tmp_path}/gone/bin/python\n")
+    (bin_dir / "celery").chmod(0o755)
+    report = doctor(app, env={"PATH": str(bin_dir)}, reachability=False)
+    [check] = report.find("interpreters", "celery at")
+    assert check.status == FAIL and "does not exist" in check.evidence
+    assert "python -m celery" in check.fix
+
+
+def test_app_venv_that_is_not_active_is_a_warning(seed001, tmp_path: Path):
+    other = make_venv(tmp_path / "other", {})
+    report = doctor(seed001["app"], env={"PATH": str(other.parent)}, reachability=False)
+    [check] = report.find("interpreters", "app environment .venv")
+    assert check.status == WARN and f"`python` on PATH is {other}" in check.evidence
+    assert "activate" in check.fix
+    [ok] = report.find("interpreters", "python3 on PATH")
+    assert ok.status == OK
