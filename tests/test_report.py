@@ -153,6 +153,10 @@ def test_index_html_lists_scenarios_checks_and_versions(
     for name in names:
         assert f"<a href='{name}.html'>html</a>" in index
     assert "supabase-py" in index and "the stack answered" in index
+    # kit doctor ran once, on the folder the report was started from; its table comes first
+    assert index.count("<section id='doctor'") == 1
+    assert index.index("<section id='doctor'") < index.index("<table id='summary'")
+    assert "<table class='kit-doctor-checks'>" in index and "Environment (kit doctor)" in index
     page = (directory / "gen_checks.html").read_text()
     assert "<iframe class=\"kit-error-page\" sandbox=\"\"" in page  # HTML kept, not escaped
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kit.doctor.examination import Examination
-from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
+from kit.doctor.model import FAIL, INFO, OK, DoctorCheck
 from kit.doctor.project import AppProject, all_nodes
 from kit.doctor.supabase_keys import expected_role, key_facts, mismatch
 from kit.secrets import mask_url
@@ -175,8 +175,8 @@ def _pair_check(url_var: str, key_var: str, where: str, values: dict[str, str]) 
     if wrong:
         checks.append(DoctorCheck(SECTION, name, FAIL, f"{wrong} ({key_var}: {facts.describe()}; "
                                   f"{url_var}: {mask_url(url)})",
-                                  f"take both from the same project (`supabase status -o env` locally, "
-                                  f"Settings → API when hosted)", where))
+                                  "take both from the same project (`supabase status -o env` locally, "
+                                  "Settings → API when hosted)", where))
     expected = expected_role(key_var)
     if expected == "anon" and facts.role == "service_role":
         checks.append(DoctorCheck(SECTION, f"{key_var} role", FAIL, f"{key_var} holds a service_role key "
@@ -212,11 +212,14 @@ def configuration_checks(ex: Examination, env: dict[str, str] | None = None) -> 
         if not _is_supabase(read.name, value):
             others.append(f"{read.name} ({'set' if value is not None else 'unset'})")
             continue
-        if value is None or not value.strip():
-            checks.append(DoctorCheck(SECTION, read.name, FAIL if read.required else WARN,
-                                      f"read at {read.where} but not set (neither in the environment "
-                                      "nor in .env)", f"export {read.name}=... (local: `supabase status "
-                                      "-o env`; hosted: Settings → API)", read.where))
+        if (value is None or not value.strip()) and not read.required:
+            checks.append(DoctorCheck(SECTION, read.name, INFO, f"read at {read.where} with a default; "
+                                      "not set, so the code's default applies", "", read.where))
+        elif value is None or not value.strip():
+            checks.append(DoctorCheck(SECTION, read.name, FAIL, f"read at {read.where} without a default "
+                                      "but not set (neither in the environment nor in .env)",
+                                      f"export {read.name}=... (local: `supabase status -o env`; "
+                                      "hosted: Settings → API)", read.where))
         else:
             checks.append(DoctorCheck(SECTION, read.name, OK, f"set{source}: {_describe(read.name, value)}",
                                       "", read.where))

@@ -158,9 +158,7 @@ def _union(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
 
 def _all_annotations(tree: ast.Module) -> Iterator[ast.expr]:
     for node in all_nodes(tree):
-        if isinstance(node, ast.AnnAssign):
-            yield node.annotation
-        elif isinstance(node, ast.arg) and node.annotation is not None:
+        if isinstance(node, ast.AnnAssign) or isinstance(node, ast.arg) and node.annotation is not None:
             yield node.annotation
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
             yield node.returns

@@ -28,8 +28,16 @@ from packaging.utils import canonicalize_name
 
 from kit.doctor.project import AppProject
 
-__all__ = ["TOOL_NAMES", "Discovery", "Executable", "Interpreter", "VENV_LOCATORS", "discover",
-           "probe_all", "read_shebang"]
+__all__ = [
+    "TOOL_NAMES",
+    "VENV_LOCATORS",
+    "Discovery",
+    "Executable",
+    "Interpreter",
+    "discover",
+    "probe_all",
+    "read_shebang",
+]
 
 TOOL_NAMES = ("python", "python3", "uvicorn", "gunicorn", "celery", "pip", "pip3")
 PROBE = Path(__file__).with_name("probe.py")
@@ -230,4 +238,4 @@ def probe_all(paths: list[str], *, modules: list[str], family: list[str],
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(pool.map(one, [group[0] for group in same.values()]))
     return {path: Interpreter(path, answer.data, answer.error)
-            for group, answer in zip(same.values(), answers) for path in group}
+            for group, answer in zip(same.values(), answers, strict=True) for path in group}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["OK", "INFO", "WARN", "FAIL", "ERROR", "STATUSES", "DoctorCheck", "DoctorReport"]
+__all__ = ["ERROR", "FAIL", "INFO", "OK", "STATUSES", "WARN", "DoctorCheck", "DoctorReport"]
 
 # How bad a check's finding is; ERROR means the check itself could not run.
 OK, INFO, WARN, FAIL, ERROR = "ok", "info", "warn", "fail", "error"

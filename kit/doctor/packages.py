@@ -25,8 +25,9 @@ __all__ = ["IMPORT_TO_DISTRIBUTION", "Gaps", "best_interpreter", "gaps", "packag
 
 SECTION = "packages"
 IMPORT_TO_DISTRIBUTION = {
-    "psycopg2": ("psycopg2-binary", "the import is psycopg2; the `psycopg2` distribution builds "
-                 "from source and needs pg_config, `psycopg2-binary` is the prebuilt wheel"),
+    "psycopg2": ("psycopg2-binary", ("the import is psycopg2; the `psycopg2` distribution builds "
+                                     "from source and needs pg_config, `psycopg2-binary` is the "
+                                     "prebuilt wheel")),
     "psycopg": ("psycopg[binary]", ""), "yaml": ("PyYAML", ""), "PIL": ("Pillow", ""),
     "cv2": ("opencv-python", ""), "dotenv": ("python-dotenv", ""), "jwt": ("PyJWT", ""),
     "jose": ("python-jose", ""), "sklearn": ("scikit-learn", ""), "bs4": ("beautifulsoup4", ""),

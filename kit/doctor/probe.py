@@ -14,7 +14,7 @@ import sys
 
 def _markers():
     impl = sys.implementation
-    version = "{0.major}.{0.minor}.{0.micro}".format(impl.version)
+    version = f"{impl.version.major}.{impl.version.minor}.{impl.version.micro}"
     if impl.version.releaselevel != "final":
         version += impl.version.releaselevel[0] + str(impl.version.serial)
     return {"implementation_name": impl.name, "implementation_version": version,

@@ -26,7 +26,7 @@ except ModuleNotFoundError:  # pragma: no cover - only on 3.10
     except ModuleNotFoundError:
         tomllib = None  # type: ignore[assignment]
 
-__all__ = ["AppProject", "SKIPPED_DIRS", "all_nodes", "load_toml", "lowest_version"]
+__all__ = ["SKIPPED_DIRS", "AppProject", "all_nodes", "load_toml", "lowest_version"]
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__",
                           "site-packages", ".tox", ".nox", ".kit", ".mypy_cache", ".pytest_cache",
@@ -99,14 +99,14 @@ class AppProject:
         root = Path(path).expanduser().resolve()
         if not root.is_dir():
             raise UsageError(f"{path} is not a directory", fix="give the app's folder: kit doctor PATH")
+        parsed = lowest_version(python) if python is not None else None
+        if python is not None and parsed is None:
+            raise UsageError(f"--python {python!r} is not a Python version",
+                             fix="give one like 3.9 or '>=3.9'")
         app = cls(root, os.environ if env is None else env)
         app.pyproject = app._read_toml("pyproject.toml")
         app._read_sources()
-        if python is not None:
-            parsed = lowest_version(python)
-            if parsed is None:
-                raise UsageError(f"--python {python!r} is not a Python version",
-                                 fix="give one like 3.9 or '>=3.9'")
+        if parsed is not None:
             app.lowest_python, app.lowest_python_source = parsed, "--python"
         else:
             app._find_lowest_python()

@@ -1,7 +1,7 @@
 """Python-version checks: hazards (``kit.doctor.hazards``) the app's lowest supported Python
 cannot run, reported by file and line, and interpreters older than that Python.
 
-    python_version_checks(ex)   # [DoctorCheck("python", "X | Y at runtime", "fail", ..., where="utils/cors_config.py:7")]
+    python_version_checks(ex)   # [DoctorCheck("python", "X | Y at runtime", "fail", ..., where="a.py:7")]
 
 The lowest Python comes from ``--python``, else requires-python (pyproject, poetry,
 environment.yml, .python-version); when none is declared, from the oldest interpreter found.
@@ -12,7 +12,14 @@ from __future__ import annotations
 import sys
 
 from kit.doctor.examination import Examination, guarded_lines
-from kit.doctor.hazards import HAZARDS, NEW_NAMES, RuntimeAnnotations, model_classes, names_used, pep695_lines
+from kit.doctor.hazards import (
+    HAZARDS,
+    NEW_NAMES,
+    RuntimeAnnotations,
+    model_classes,
+    names_used,
+    pep695_lines,
+)
 from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
 
 __all__ = ["MAX_PER_HAZARD", "lowest_python", "python_version_checks"]

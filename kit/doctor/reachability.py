@@ -24,7 +24,7 @@ import httpx
 from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
 from kit.render.pages import is_html, summarize_page
 
-__all__ = ["COMMON_APP_PORTS", "HttpProbe", "health_check", "local_stack_check", "probe_http",
+__all__ = ["COMMON_APP_PORTS", "NO_ANSWER", "HttpProbe", "health_check", "local_stack_check", "probe_http",
            "service_checks"]
 
 SECTION = "reachability"
@@ -85,39 +85,44 @@ def _listening(host: str, ports: tuple[int, ...], skip: int) -> list[int]:
     return found
 
 
+# outcome -> (what happened and its likely cause, the fix); {host} {port} {detail} filled in
+NO_ANSWER = {
+    "read-timeout": (
+        ("{host}:{port} accepted the connection but sent nothing back before the timeout. Likely: "
+         "the server's event loop is blocked (a sync Supabase call inside `async def` stalls every "
+         "request), a worker is stuck, or it is still starting"),
+        ("run `kit scan` on the app for blocking calls in async code; check the server's log; try "
+         "again after startup")),
+    "connect-timeout": (
+        ("no answer to the connection attempt to {host}:{port} (packets dropped). Likely: a "
+         "firewall, a wrong host or IP, or a machine that is down"),
+        "check the host in the URL; from Docker use host.docker.internal, not {host}"),
+    "dns": ("the name {host} does not resolve ({detail})",
+            "check the host name in the URL (a typo, or a VPN-only name)"),
+    "tls": (("the TLS handshake with {host}:{port} failed ({detail}). Likely: https:// against a "
+             "plain-HTTP server (local servers speak http://)"),
+            "use http:// for local servers, or fix the certificate"),
+    "dropped": (("{host}:{port} closed the connection without an HTTP answer ({detail}). Likely: "
+                 "not an HTTP server on that port, or it crashed handling the request"),
+                "check which program owns the port and the server's log"),
+    "error": ("{detail}", "check the URL"),
+}
+
+
 def _no_answer(probe: HttpProbe, what: str, start_fix: str) -> tuple[str, str]:
     """(evidence, fix) for a probe that got no HTTP response."""
     host, port = probe.host_port
     if probe.outcome == "refused":
-        others = _listening(host, COMMON_APP_PORTS, port)
-        seen = f"; something does listen on {host} port(s) {', '.join(map(str, others))}" if others else ""
-        return (f"{CURL_000}: connection refused, nothing listens on {host}:{port}{seen}. Likely: "
-                f"{what} is not running, crashed while starting (an ImportError or a TypeError at "
-                "import shows in its own log, not here), or listens on another port or host",
-                start_fix + (f"; or point at the port that answers ({', '.join(map(str, others))})"
-                             if others else ""))
-    if probe.outcome == "read-timeout":
-        return (f"{CURL_000}: {host}:{port} accepted the connection but sent nothing back before "
-                "the timeout. Likely: the server's event loop is blocked (a sync Supabase call inside "
-                "`async def` stalls every request), a worker is stuck, or it is still starting",
-                "run `kit scan` on the app for blocking calls in async code; check the server's log; "
-                "try the request again after startup")
-    if probe.outcome == "connect-timeout":
-        return (f"{CURL_000}: no answer to the connection attempt to {host}:{port} (packets dropped). "
-                "Likely: a firewall, a wrong host or IP, or a machine that is down",
-                f"check the host in the URL; from Docker use host.docker.internal, not {host}")
-    if probe.outcome == "dns":
-        return (f"{CURL_000}: the name {host} does not resolve ({probe.detail[:120]})",
-                "check the host name in the URL (a typo, or a VPN-only name)")
-    if probe.outcome == "tls":
-        return (f"{CURL_000}: the TLS handshake with {host}:{port} failed ({probe.detail[:120]}). "
-                "Likely: https:// against a plain-HTTP server (local servers speak http://)",
-                "use http:// for local servers, or fix the certificate")
-    if probe.outcome == "dropped":
-        return (f"{CURL_000}: {host}:{port} closed the connection without an HTTP answer "
-                f"({probe.detail[:120]}). Likely: not an HTTP server on that port, or it crashed "
-                "handling the request", "check which program owns the port and the server's log")
-    return f"{CURL_000}: {probe.detail[:200]}", "check the URL"
+        others = ", ".join(map(str, _listening(host, COMMON_APP_PORTS, port)))
+        seen = f"; something does listen on {host} port(s) {others}" if others else ""
+        evidence = (f"connection refused, nothing listens on {host}:{port}{seen}. Likely: {what} "
+                    "is not running, crashed while starting (an ImportError or a TypeError at "
+                    "import shows in its own log, not here), or listens on another port or host")
+        fix = start_fix + (f"; or point at the port that answers ({others})" if others else "")
+        return f"{CURL_000}: {evidence}", fix
+    evidence, fix = NO_ANSWER.get(probe.outcome, NO_ANSWER["error"])
+    fields = {"host": host, "port": port, "detail": probe.detail[:160]}
+    return f"{CURL_000}: {evidence.format(**fields)}", fix.format(**fields)
 
 
 def _html_evidence(probe: HttpProbe) -> str:

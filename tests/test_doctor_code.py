@@ -1,0 +1,156 @@
+"""kit doctor reading the app's code: Python-version hazards by file and line, and the
+environment variables it reads (set/unset, masked, URL and key that belong together).
+JWTs are built at runtime; no interpreter is probed (an empty PATH), no network."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import jwt
+
+from kit.doctor import doctor
+from kit.doctor.model import FAIL, INFO, OK
+from kit.doctor.render import render_json
+
+REF = "abcdefghijklmnopqrst"
+OTHER_REF = "zyxwvutsrqponmlkjihg"
+SIGNING = "doctor-tests-" + "s" * 32  # any secret: the doctor never checks signatures
+
+
+def make_key(role: str, ref: str | None = REF, *, iss: str = "supabase", exp_in: int = 3600) -> str:
+    claims = {"iss": iss, "role": role, "iat": int(time.time()), "exp": int(time.time()) + exp_in}
+    if ref:
+        claims["ref"] = ref
+    return jwt.encode(claims, SIGNING, algorithm="HS256")
+
+
+def app_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def run(app: Path, env: dict[str, str] | None = None, **kw):
+    return doctor(app, env={"PATH": "", **(env or {})}, reachability=False, **kw)
+
+
+HAZARDS_APP = {
+    "routes.py": ("from __future__ import annotations\nfrom fastapi import FastAPI\napp = FastAPI()\n\n"
+                  "@app.get('/items')\nasync def items(q: int | None = None):\n    return []\n\n"
+                  "def helper(x: str | None) -> list[int]:\n    return []\n"),
+    "plain.py": "def handler(value: dict[str, int] | None) -> None:\n    pass\n",
+    "checks.py": "def is_text(x):\n    return isinstance(x, str | bytes)\n",
+    "router.py": "def route(cmd):\n    match cmd:\n        case 'go':\n            return 1\n",
+    "aliases.py": "type UserId = int\n\n\ndef first[T](items: list[T]) -> T:\n    return items[0]\n",
+    "threads.py": ("import asyncio\ntry:\n    import tomllib\nexcept ImportError:\n    tomllib = None\n\n"
+                   "async def load(f):\n    return await asyncio.to_thread(f)\n"),
+}
+
+
+def test_hazards_by_file_and_line_for_the_lowest_python(tmp_path: Path):
+    report = run(app_with(tmp_path, HAZARDS_APP), python="3.8")
+    found = {(c.name, c.where) for c in report.section("python") if c.status == FAIL}
+    assert ("X | Y at runtime", "routes.py:6") in found        # FastAPI reads the signature
+    assert ("X | Y at runtime", "plain.py:1") in found         # no __future__: evaluated at def
+    assert ("X | Y at runtime", "checks.py:2") in found        # isinstance(x, str | bytes)
+    assert ("builtin generics at runtime", "plain.py:1") in found
+    assert ("match statement", "router.py:2") in found
+    assert ("PEP 695 type parameters", "aliases.py:1") in found
+    assert ("PEP 695 type parameters", "aliases.py:4") in found
+    assert ("asyncio.to_thread (Python 3.9+)", "threads.py:8") in found
+    # postponed annotations of a plain function are never evaluated; a guarded import is fine
+    assert ("X | Y at runtime", "routes.py:9") not in found
+    assert not any(name.startswith("tomllib") for name, _ in found)
+    [union] = [c for c in report.section("python") if c.where == "routes.py:6"]
+    assert "`int | None` evaluated by @app.get" in union.evidence
+    assert "3.8 (--python)" in union.evidence
+
+
+def test_no_hazard_once_the_lowest_python_has_the_feature(tmp_path: Path):
+    files = {k: v for k, v in HAZARDS_APP.items() if k != "aliases.py"}
+    files["pyproject.toml"] = '[project]\nname = "x"\nrequires-python = ">=3.11"\n'
+    report = run(app_with(tmp_path, files))
+    assert [c.status for c in report.section("python")] == [OK, OK]
+    assert report.lowest_python == "3.11"
+
+
+def test_python_version_declared_elsewhere(tmp_path: Path):
+    app = app_with(tmp_path, {"environment.yml": "name: x\ndependencies:\n  - python=3.9\n  - pip\n",
+                              "m.py": "def f():\n    match 1:\n        case _:\n            pass\n"})
+    report = run(app)
+    [check] = report.find("python", "match statement")
+    assert check.status == FAIL and check.where == "m.py:2" and "environment.yml python" in check.evidence
+
+
+CONFIG_APP = {
+    "db.py": ("import os\nfrom supabase import create_client\n\n"
+              "url = os.environ['SUPABASE_URL']\n"
+              "client = create_client(url, os.environ['SUPABASE_SERVICE_ROLE_KEY'])\n"
+              "browser_key = os.getenv('SUPABASE_ANON_KEY')\n"
+              "mock = os.environ.get('USE_MOCK_LLM', 'false')\n"
+              "schema = os.environ.get('SUPABASE_SCHEMA', 'public')\n"),
+    "settings.py": ("from pydantic_settings import BaseSettings, SettingsConfigDict\n\n"
+                    "class Settings(BaseSettings):\n"
+                    "    model_config = SettingsConfigDict(env_prefix='ANALYTICS_')\n"
+                    "    supabase_url: str\n    supabase_key: str\n"),
+}
+
+
+def test_keys_against_url_and_the_role_each_name_promises(tmp_path: Path):
+    service, anon = make_key("service_role"), make_key("anon")
+    env = {"SUPABASE_URL": f"https://{REF}.supabase.co",
+           "SUPABASE_SERVICE_ROLE_KEY": anon,          # the reverse: anon where service is expected
+           "SUPABASE_ANON_KEY": service,               # service_role where anon is expected
+           "ANALYTICS_SUPABASE_URL": f"https://{REF}.supabase.co",
+           "ANALYTICS_SUPABASE_KEY": make_key("anon", OTHER_REF)}
+    report = run(app_with(tmp_path, CONFIG_APP), env)
+    checks = {c.name: c for c in report.section("configuration")}
+    assert checks["SUPABASE_SERVICE_ROLE_KEY role"].status == FAIL
+    assert "holds the anon key" in checks["SUPABASE_SERVICE_ROLE_KEY role"].evidence
+    assert checks["SUPABASE_SERVICE_ROLE_KEY role"].where == "db.py:5"  # the create_client call
+    assert checks["SUPABASE_ANON_KEY role"].status == FAIL
+    assert "bypasses Row Level Security" in checks["SUPABASE_ANON_KEY role"].evidence
+    pair = checks["ANALYTICS_SUPABASE_URL + ANALYTICS_SUPABASE_KEY"]  # pydantic settings + prefix
+    assert pair.status == FAIL
+    assert f"the key belongs to project {OTHER_REF}, the URL is project {REF}" in pair.evidence
+    assert checks["SUPABASE_URL"].status == OK and REF in checks["SUPABASE_URL"].evidence
+    assert "role anon, project ref" in checks["SUPABASE_SERVICE_ROLE_KEY"].evidence
+    assert checks["other variables read"].status == INFO
+    assert "USE_MOCK_LLM (unset)" in checks["other variables read"].evidence
+    text = str(report) + render_json(report) + report._repr_mimebundle_()["text/html"]
+    for secret in (service, anon, env["ANALYTICS_SUPABASE_KEY"]):
+        assert secret not in text and secret.split(".")[1] not in text
+
+
+def test_unset_variables_dotenv_local_and_expired_keys(tmp_path: Path):
+    demo = make_key("service_role", None, iss="supabase-demo")
+    app = app_with(tmp_path, {**CONFIG_APP, ".env": f"export SUPABASE_SERVICE_ROLE_KEY='{demo}'\n"})
+    report = run(app, {"SUPABASE_URL": "http://127.0.0.1:54321",
+                       "ANALYTICS_SUPABASE_URL": "http://localhost:54321",
+                       "ANALYTICS_SUPABASE_KEY": make_key("anon", REF, exp_in=-60)})
+    checks = {c.name: c for c in report.section("configuration")}
+    assert checks["SUPABASE_SERVICE_ROLE_KEY"].evidence.startswith("set from .env: JWT, role service_role")
+    assert checks["SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY"].status == OK  # local demo key, local URL
+    assert checks["SUPABASE_ANON_KEY"].status == FAIL  # os.getenv without default: None when unset
+    assert checks["SUPABASE_SCHEMA"].status == INFO and "default applies" in checks["SUPABASE_SCHEMA"].evidence
+    assert "not set" in checks["SUPABASE_ANON_KEY"].evidence and "export SUPABASE_ANON_KEY" in checks[
+        "SUPABASE_ANON_KEY"].fix
+    assert checks["ANALYTICS_SUPABASE_KEY expiry"].status == FAIL
+    pair = checks["ANALYTICS_SUPABASE_URL + ANALYTICS_SUPABASE_KEY"]
+    assert pair.status == FAIL and f"hosted project {REF}, the URL is a local stack" in pair.evidence
+    assert demo not in str(report)
+
+
+def test_url_holding_a_key_and_a_required_variable_unset(tmp_path: Path):
+    key = make_key("anon")
+    report = run(app_with(tmp_path, CONFIG_APP), {"SUPABASE_URL": key, "SUPABASE_SERVICE_ROLE_KEY": key})
+    checks = {c.name: c for c in report.section("configuration")}
+    pair = checks["SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY"]
+    assert pair.status == FAIL and "holds a key, not a URL" in pair.evidence and "swap" in pair.fix
+    assert checks["ANALYTICS_SUPABASE_URL"].status == FAIL  # a settings field without default
+    assert key not in json.dumps(report.to_dict())
+    assert sys.version_info >= (3, 10)
