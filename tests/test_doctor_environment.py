@@ -168,3 +168,18 @@ def test_app_venv_that_is_not_active_is_a_warning(seed001, tmp_path: Path):
     assert "activate" in check.fix
     [ok] = report.find("interpreters", "python3 on PATH")
     assert ok.status == OK
+
+
+def test_probe_runs_on_old_pythons_and_ours():
+    """probe.py runs inside the app's interpreters, which may be as old as 3.6."""
+    import ast
+    import json
+
+    from kit.doctor.interpreters import PROBE, probe
+
+    ast.parse(PROBE.read_text(), feature_version=(3, 6))
+    here = probe(sys.executable, ["json", "no_such_module_kit"], ["pytest"])
+    assert here.ok and here.version == ".".join(map(str, sys.version_info[:3]))
+    assert here.data["modules"] == {"json": True, "no_such_module_kit": False}
+    assert "pytest" in here.distributions and here.requires_of("pytest")
+    assert json.loads(json.dumps(here.data)) == here.data

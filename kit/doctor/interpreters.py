@@ -87,6 +87,11 @@ class Interpreter:
         return self.prefix != self.data.get("base_prefix", self.prefix)
 
     @property
+    def lists_packages(self) -> bool:
+        """False before Python 3.8 (no importlib.metadata): its packages are unknown, not missing."""
+        return self.data.get("distributions") is not None
+
+    @property
     def distributions(self) -> dict[str, tuple[str, str]]:
         """canonical name -> (name, version)."""
         return {canonicalize_name(d["name"]): (d["name"], d["version"])
@@ -214,6 +219,8 @@ def probe(python: str, modules: list[str], family: list[str], timeout: float = 3
                               timeout=timeout, check=False, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Interpreter(python, error=f"could not run: {type(exc).__name__}: {exc}")
+    if done.returncode != 0 and "Unknown option: -I" in done.stderr:
+        return Interpreter(python, error="Python 2 (no -I option): supabase-py needs Python 3.8+")
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         return Interpreter(python, error=f"exited {done.returncode}: {last}")

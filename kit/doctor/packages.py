@@ -56,7 +56,7 @@ def gaps(ex: Examination, interp: Interpreter) -> Gaps:
     found = Gaps()
     installed = interp.distributions
     markers = interp.data.get("markers", {})
-    for dep in ex.declared:
+    for dep in ex.declared if interp.lists_packages else []:
         req = dep.requirement
         if req.marker is not None and markers and not req.marker.evaluate({**markers, "extra": ""}):
             continue
@@ -126,6 +126,8 @@ def _interpreter_check(ex: Examination, interp: Interpreter) -> DoctorCheck:
                                                   for d, have in g.other_version]))
     if g.unimportable:
         parts.append("cannot import: " + _sites(g.unimportable))
+    if not interp.lists_packages:
+        parts.append("installed versions unknown (no importlib.metadata before Python 3.8)")
     status = FAIL if _primary(ex, interp) and g.size else WARN
     return DoctorCheck(SECTION, f"in {interp.label()}", status, "; ".join(parts), _install_fix(interp, g))
 
