@@ -140,15 +140,22 @@ def _is_type_expr(node: ast.expr) -> bool:
     return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) and _is_type_expr(node.left)
 
 
+def _in_runtime_annotations(tree: ast.Module, runtime: RuntimeAnnotations,
+                            matches: Callable[[ast.AST], bool]) -> Iterator[Finding]:
+    """The first matching part of each annotation evaluated at runtime (string ones included)."""
+    for annotation, who in runtime.annotations(tree):
+        for node in ast.walk(_expanded(annotation)):
+            if matches(node):
+                yield annotation.lineno, f"`{ast.unparse(node)}` evaluated by {who}"
+                break
+
+
 @hazard("X | Y at runtime", (3, 10), "PEP 604 unions between types exist from Python 3.10; earlier "
         "they raise TypeError: unsupported operand type(s) for |",
         "write Optional[X] / Union[X, Y] (from typing), or raise the lowest Python to 3.10")
 def _union(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
-    for annotation, who in runtime.annotations(tree):
-        for node in ast.walk(_expanded(annotation)):
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-                yield annotation.lineno, f"`{ast.unparse(node)}` evaluated by {who}"
-                break
+    yield from _in_runtime_annotations(tree, runtime, lambda node: isinstance(node, ast.BinOp)
+                                       and isinstance(node.op, ast.BitOr))
     annotation_nodes = {id(n) for a in _all_annotations(tree) for n in ast.walk(a)}
     for node in all_nodes(tree):
         if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) and id(node) not in
@@ -168,12 +175,9 @@ def _all_annotations(tree: ast.Module) -> Iterator[ast.expr]:
         "Python 3.9 (PEP 585); earlier: TypeError: 'type' object is not subscriptable",
         "write List[int] / Dict[str, X] (from typing), or raise the lowest Python to 3.9")
 def _generics(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
-    for annotation, who in runtime.annotations(tree):
-        for node in ast.walk(_expanded(annotation)):
-            if isinstance(node, ast.Subscript) and _name(node.value) in GENERIC_BUILTINS and \
-                    isinstance(node.value, ast.Name):
-                yield annotation.lineno, f"`{ast.unparse(node)}` evaluated by {who}"
-                break
+    yield from _in_runtime_annotations(tree, runtime, lambda node: isinstance(node, ast.Subscript)
+                                       and isinstance(node.value, ast.Name)
+                                       and node.value.id in GENERIC_BUILTINS)
 
 
 def _nodes(kind: type | tuple[type, ...], label: Callable[[ast.AST], str]):
