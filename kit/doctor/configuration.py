@@ -88,14 +88,14 @@ def env_reads(app: AppProject) -> list[EnvRead]:
             read = _read_of(node)
             if read and read[0] not in found:
                 found[read[0]] = EnvRead(read[0], app.where(path, node), read[1])
-        for read in _settings_reads(tree, app, path):
-            found.setdefault(read.name, read)
+        for setting in _settings_reads(tree, app, path):
+            found.setdefault(setting.name, setting)
     return sorted(found.values(), key=lambda r: r.name)
 
 
 def dotenv_values(app: AppProject) -> dict[str, str]:
     """KEY=VALUE lines of the app's ``.env`` (``export`` and quotes allowed)."""
-    values = {}
+    values: dict[str, str] = {}
     try:
         text = (app.root / ".env").read_text(encoding="utf-8", errors="replace")
     except OSError:

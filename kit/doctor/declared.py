@@ -75,8 +75,12 @@ def _poetry_spec(version: str) -> str:
 
 
 @reader("requirements*.txt")
-def _requirements(path: Path, seen: set[Path] | None = None) -> Iterator[tuple[str, int]]:
-    seen = seen if seen is not None else set()
+def _requirements_file(path: Path) -> Iterator[tuple[str, int]]:
+    return _requirements(path, set())
+
+
+def _requirements(path: Path, seen: set[Path]) -> Iterator[tuple[str, int]]:
+    """Lines of a requirements file, following ``-r other.txt`` (each file once)."""
     if path in seen or not path.is_file():
         return
     seen.add(path)

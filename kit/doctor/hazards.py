@@ -19,6 +19,7 @@ import ast
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from kit.doctor.project import all_nodes
 
@@ -46,8 +47,12 @@ class Hazard:
 HAZARDS: dict[str, Hazard] = {}
 
 
-def hazard(name: str, since: tuple[int, int], why: str, fix: str):
-    def add(find: Callable[[ast.Module, RuntimeAnnotations], Iterator[Finding]]):
+Finder = Callable[[ast.Module, "RuntimeAnnotations"], Iterator[Finding]]
+
+
+def hazard(name: str, since: tuple[int, int], why: str, fix: str) -> Callable[[Finder], Finder]:
+    """Register a hazard: ``@hazard("match statement", (3, 10), why, fix)`` over a finder."""
+    def add(find: Finder) -> Finder:
         HAZARDS[name] = Hazard(name, since, why, fix, find)
         return find
     return add
@@ -180,11 +185,12 @@ def _generics(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding
                                        and node.value.id in GENERIC_BUILTINS)
 
 
-def _nodes(kind: type | tuple[type, ...], label: Callable[[ast.AST], str]):
+def _nodes(kind: type | tuple[type, ...], label: Callable[[Any], str]) -> Callable[
+        [ast.Module, RuntimeAnnotations], Iterator[Finding]]:
     def find(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
         for node in all_nodes(tree):
             if isinstance(node, kind):
-                yield node.lineno, label(node)
+                yield getattr(node, "lineno", 0), label(node)
     return find
 
 
@@ -193,7 +199,7 @@ hazard("match statement", (3, 10), "`match` is Python 3.10 syntax (PEP 634): a S
     _nodes(ast.Match, lambda n: f"`match {ast.unparse(n.subject)}:`"))
 hazard("except*", (3, 11), "`except*` is Python 3.11 syntax (PEP 654)",
        "catch the ExceptionGroup with `except ExceptionGroup`, or raise the lowest Python to 3.11")(
-    _nodes(ast.TryStar, lambda n: "`except*`"))
+    _nodes(getattr(ast, "TryStar", ()), lambda n: "`except*`"))  # ast.TryStar: Python 3.11+
 hazard("walrus :=", (3, 8), "`:=` is Python 3.8 syntax (PEP 572)", "assign on its own line")(
     _nodes(ast.NamedExpr, lambda n: f"`{ast.unparse(n)}`"))
 
@@ -212,7 +218,7 @@ def pep695_lines(source: str) -> list[Finding]:
 def _pep695(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
     for node in all_nodes(tree):
         if type(node).__name__ == "TypeAlias" or getattr(node, "type_params", None):
-            yield node.lineno, f"`{ast.unparse(node).splitlines()[0][:60]}`"
+            yield getattr(node, "lineno", 0), f"`{ast.unparse(node).splitlines()[0][:60]}`"
 
 
 # name -> first Python that has it; a missing one is an ImportError / AttributeError at runtime

@@ -98,7 +98,7 @@ def _broken(exe: Executable) -> DoctorCheck | None:
 def _agreement(ex: Examination) -> list[DoctorCheck]:
     reference = ex.discovery.first("python") or ex.discovery.first("python3")
     ref_interp = ex.interpreter_of(reference.runs if reference else None)
-    checks = []
+    checks: list[DoctorCheck] = []
     if reference is None or ref_interp is None or not ref_interp.ok:
         return checks
     for name in ("python3", *_TOOLS_THAT_RUN_THE_APP):

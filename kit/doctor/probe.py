@@ -39,7 +39,8 @@ def _distributions(family):
         if not name or name.lower() in seen:
             continue
         seen.add(name.lower())
-        entry = {"name": name, "version": dist.version}
+        entry = {"name": name, "version": dist.version}  # type: dict
+
         if name.lower().replace("_", "-") in family:
             entry["requires"] = list(dist.requires or [])
         found.append(entry)

@@ -22,9 +22,9 @@ try:  # Python 3.11+; the kit still runs on 3.10, where tomli (if installed) rea
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - only on 3.10
     try:
-        import tomli as tomllib  # type: ignore[no-redef]
+        import tomli as tomllib
     except ModuleNotFoundError:
-        tomllib = None  # type: ignore[assignment]
+        tomllib = None
 
 __all__ = ["SKIPPED_DIRS", "AppProject", "all_nodes", "load_toml", "lowest_version"]
 
@@ -156,7 +156,7 @@ class AppProject:
     @property
     def local_modules(self) -> set[str]:
         """Names the app's own files and folders provide (``main``, ``utils``, ``db``...)."""
-        names = set()
+        names: set[str] = set()
         for path in self.files:  # a script's folder is on sys.path when it runs, so any folder counts
             parts = path.relative_to(self.root).parts
             names.update(parts[:-1])
@@ -180,6 +180,6 @@ class AppProject:
                 candidates.append((text.splitlines()[0] if text else None, name))
         for spec, source in candidates:
             found = lowest_version(spec) if spec else None
-            if found:
+            if found and spec:
                 self.lowest_python, self.lowest_python_source = found, f"{source} {spec.strip()!r}"
                 return
