@@ -37,6 +37,7 @@ _FIELD_ALT = "|".join(_SECRET_FIELDS)
 _JSON_FIELD = re.compile(r'("(?:' + _FIELD_ALT + r')"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
 # (a "#" too: Supabase Auth puts the session in a redirect's fragment, #access_token=...&refresh_token=...)
 _QUERY_FIELD = re.compile(r"((?:^|[?&;#\s])(?:" + _FIELD_ALT + r")=)([^&#\s\"'<]*)", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+@", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^((?:" + "|".join(SECRET_HEADERS) + r")\s*:\s*)(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -73,8 +74,9 @@ def mask_bytes(body: bytes, known: Iterable[str] = ()) -> bytes:
 
 
 def mask_url(url: str, known: Iterable[str] = ()) -> str:
-    """``https://x/a?token=abc&x=1`` → ``https://x/a?token=[masked]&x=1``."""
-    return mask_text(url, known)
+    """``https://x/a?token=abc&x=1`` → ``https://x/a?token=[masked]&x=1``; a password in the
+    URL too: ``postgresql://postgres:pw@db:5432/postgres`` → ``postgresql://postgres:[masked]@db:5432/postgres``."""
+    return mask_text(_URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", url), known)
 
 
 def mask_headers(headers: Iterable[tuple[str, str]] | Mapping[str, str],

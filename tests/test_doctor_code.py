@@ -154,3 +154,53 @@ def test_url_holding_a_key_and_a_required_variable_unset(tmp_path: Path):
     assert checks["ANALYTICS_SUPABASE_URL"].status == FAIL  # a settings field without default
     assert key not in json.dumps(report.to_dict())
     assert sys.version_info >= (3, 10)
+
+
+def test_get_type_hints_users_and_dependency_files_of_every_kind(tmp_path: Path):
+    from kit.doctor.declared import declared_dependencies
+    from kit.doctor.project import AppProject
+
+    app = app_with(tmp_path, {
+        "hints.py": ("from __future__ import annotations\nimport typing\n\nclass Row:\n"
+                     "    id: int | None\n\ntyping.get_type_hints(Row)\n"),
+        "requirements.txt": "-r requirements/base.txt\nhttpx>=0.28  # pinned\n--index-url https://x\n",
+        "requirements/base.txt": "psycopg2-binary==2.9.9\n",
+        "Pipfile": '[packages]\nrequests = "*"\nfastapi = {version = ">=0.100"}\n',
+        "environment.yml": ("name: app\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.9\n"
+                            "  - numpy=1.26\n  - pip\n  - pip:\n      - supabase>=2.30\n      - -e .\n"),
+    })
+    report = run(app)
+    [check] = report.find("python", "X | Y at runtime")
+    assert check.where == "hints.py:5" and "get_type_hints(Row)" in check.evidence
+    assert "environment.yml python '3.9'" in check.evidence
+    found, unreadable = declared_dependencies(AppProject.load(app, env={}))
+    assert {str(d.requirement): d.source for d in found} == {
+        "psycopg2-binary==2.9.9": "requirements/base.txt:1", "httpx>=0.28": "requirements.txt:2",
+        "requests": "Pipfile:2", "fastapi>=0.100": "Pipfile:3", "numpy==1.26.*": "environment.yml:6",
+        "supabase>=2.30": "environment.yml:9"}
+    assert unreadable == []
+
+
+def test_database_url_password_is_masked(tmp_path: Path):
+    app = app_with(tmp_path, {"db.py": "import os\nDSN = os.environ['SUPABASE_DB_URL']\n"})
+    report = run(app, {"SUPABASE_DB_URL": "postgresql://postgres:hunter2-secret@db.example:5432/postgres"})
+    [check] = report.find("configuration", "SUPABASE_DB_URL")
+    assert check.evidence == "set in the environment: postgresql://postgres:[masked]@db.example:5432/postgres"
+    assert "hunter2-secret" not in str(report)
+
+
+def test_terminal_progress_overwrites_one_line():
+    import io
+
+    from kit.doctor.cli import progress_printer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    say = progress_printer("auto", screen)
+    assert say is not None
+    say("probing /usr/bin/python3")
+    assert screen.getvalue() == "\r\x1b[2Kkit doctor: probing /usr/bin/python3"
+    assert progress_printer("auto", io.StringIO()) is None and progress_printer("quiet", screen) is None

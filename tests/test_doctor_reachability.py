@@ -117,3 +117,29 @@ def test_project_url_on_the_wrong_port_or_an_html_site(pages: str, tmp_path: Pat
     [rest] = site.find("reachability", "REST")
     assert rest.status == FAIL and "HTML page" in rest.evidence and "project API URL" in rest.fix
     assert refused.exit_code == 1
+
+
+def test_wrong_port_names_the_port_that_answers():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        answering = listener.getsockname()[1]
+        check = health_check(f"http://127.0.0.1:{closed_port()}/health", timeout=2,
+                             other_ports=(answering,))
+    assert check.status == FAIL
+    assert f"something does listen on 127.0.0.1 port(s) {answering}" in check.evidence
+    assert f"point at the port that answers ({answering})" in check.fix
+
+
+def test_local_supabase_cli_stack_is_reported(tmp_path: Path):
+    from kit.doctor.reachability import local_stack_check
+
+    cli = tmp_path / "supabase"  # stands in for the Supabase CLI: prints what `status -o json` prints
+    cli.write_text('#!/bin/sh\n[ "$1 $2 $3" = "status -o json" ] && '
+                   'echo \'Stopped services: []\n{"API_URL": "http://127.0.0.1:54321"}\'\n')
+    cli.chmod(0o755)
+    check = local_stack_check({"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert check.evidence == "`supabase status` reports a stack at http://127.0.0.1:54321"
+    cli.write_text("#!/bin/sh\necho 'supabase local development setup is not running.' >&2\nexit 1\n")
+    stopped = local_stack_check({"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert "reports no running stack" in stopped.evidence and "supabase start" in stopped.fix

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kit.secrets import JWT_PATTERN, MASK, MASKED_JWT, mask_bytes, mask_headers, mask_text
+from kit.secrets import JWT_PATTERN, MASK, MASKED_JWT, mask_bytes, mask_headers, mask_text, mask_url
 
 JWT = ".".join(["eyJhbGciOiJIUzI1NiJ9", "eyJyb2xlIjoiYW5vbiJ9", "c2lnbmF0dXJlLWJ5dGVz"])  # fake
 
@@ -32,3 +32,9 @@ def test_known_opaque_values_and_headers() -> None:
 
 def test_bytes_masking() -> None:
     assert JWT.encode() not in mask_bytes(b"\x00\x01" + JWT.encode() + b"\xff")
+
+
+def test_mask_url_hides_a_password_in_the_url():
+    assert mask_url("postgresql://postgres:pw-123@127.0.0.1:54322/postgres") == (
+        "postgresql://postgres:[masked]@127.0.0.1:54322/postgres")
+    assert mask_url("https://abcd.supabase.co/rest/v1/") == "https://abcd.supabase.co/rest/v1/"

@@ -5,7 +5,7 @@
         dep.source           # "requirements.txt:4"
 
 Readers register in ``DEPENDENCY_FILES`` (file name pattern -> reader); each returns
-``(requirement text, line)`` pairs. Conda specs in environment.yml are read as PEP 508
+``(requirement text, line, file)``. Conda specs in environment.yml are read as PEP 508
 where they translate (``name=1.2`` → ``name==1.2.*``); ``python`` itself is not a package.
 """
 
@@ -23,7 +23,7 @@ from kit.doctor.project import AppProject, load_toml
 
 __all__ = ["DEPENDENCY_FILES", "Declared", "declared_dependencies"]
 
-Reader = Callable[[Path], Iterator[tuple[str, int]]]
+Reader = Callable[[Path], Iterator[tuple[str, int, Path]]]  # (requirement, line, file)
 DEPENDENCY_FILES: dict[str, Reader] = {}
 _NOT_PACKAGES = {"python", "pip"}
 
@@ -50,14 +50,14 @@ def _line_of(text: str, needle: str) -> int:
 
 
 @reader("pyproject.toml")
-def _pyproject(path: Path) -> Iterator[tuple[str, int]]:
+def _pyproject(path: Path) -> Iterator[tuple[str, int, Path]]:
     text = path.read_text(encoding="utf-8")
     data = load_toml(text)
     for item in data.get("project", {}).get("dependencies", []):
-        yield item, _line_of(text, item)
+        yield item, _line_of(text, item), path
     for name, spec in data.get("tool", {}).get("poetry", {}).get("dependencies", {}).items():
         version = spec.get("version", "*") if isinstance(spec, dict) else str(spec)
-        yield f"{name}{_poetry_spec(version)}", _line_of(text, f"{name} ")
+        yield f"{name}{_poetry_spec(version)}", _line_of(text, f"{name} "), path
 
 
 def _poetry_spec(version: str) -> str:
@@ -75,11 +75,11 @@ def _poetry_spec(version: str) -> str:
 
 
 @reader("requirements*.txt")
-def _requirements_file(path: Path) -> Iterator[tuple[str, int]]:
+def _requirements_file(path: Path) -> Iterator[tuple[str, int, Path]]:
     return _requirements(path, set())
 
 
-def _requirements(path: Path, seen: set[Path]) -> Iterator[tuple[str, int]]:
+def _requirements(path: Path, seen: set[Path]) -> Iterator[tuple[str, int, Path]]:
     """Lines of a requirements file, following ``-r other.txt`` (each file once)."""
     if path in seen or not path.is_file():
         return
@@ -89,21 +89,21 @@ def _requirements(path: Path, seen: set[Path]) -> Iterator[tuple[str, int]]:
         if line.startswith(("-r ", "--requirement ")):
             yield from _requirements(path.parent / line.split(maxsplit=1)[1], seen)
         elif line.startswith("-e ") and "#egg=" in line:
-            yield line.split("#egg=")[1], number
+            yield line.split("#egg=")[1], number, path
         elif line and not line.startswith(("#", "-", ".", "/")) and "://" not in line.split("@")[0]:
-            yield line, number
+            yield line, number, path
 
 
 @reader("Pipfile")
-def _pipfile(path: Path) -> Iterator[tuple[str, int]]:
+def _pipfile(path: Path) -> Iterator[tuple[str, int, Path]]:
     text = path.read_text(encoding="utf-8")
     for name, spec in load_toml(text).get("packages", {}).items():
         version = spec.get("version", "*") if isinstance(spec, dict) else str(spec)
-        yield f"{name}{'' if version == '*' else version}", _line_of(text, name)
+        yield f"{name}{'' if version == '*' else version}", _line_of(text, name), path
 
 
 @reader("environment.y*ml")
-def _environment_yml(path: Path) -> Iterator[tuple[str, int]]:
+def _environment_yml(path: Path) -> Iterator[tuple[str, int, Path]]:
     in_pip = in_dependencies = False
     for number, raw in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         key = re.match(r"^([A-Za-z_]+)\s*:", raw)
@@ -121,7 +121,7 @@ def _environment_yml(path: Path) -> Iterator[tuple[str, int]]:
             in_pip = True
             continue
         if in_pip and len(item.group(1)) >= 4:
-            yield text, number
+            yield text, number, path
             continue
         in_pip = False
         conda = text.split("::")[-1]
@@ -129,7 +129,7 @@ def _environment_yml(path: Path) -> Iterator[tuple[str, int]]:
         spec = conda[len(name):].strip()
         if spec.startswith("=") and not spec.startswith("=="):
             spec = f"=={spec.lstrip('=')}" + ("" if "*" in spec else ".*")
-        yield f"{name}{spec.replace(' ', '')}", number
+        yield f"{name}{spec.replace(' ', '')}", number, path
 
 
 def declared_dependencies(app: AppProject) -> tuple[list[Declared], list[str]]:
@@ -146,13 +146,14 @@ def declared_dependencies(app: AppProject) -> tuple[list[Declared], list[str]]:
             except (OSError, ValueError) as exc:
                 unreadable.append(f"{rel}: {exc}")
                 continue
-            for text, line in items:
+            for text, line, source in items:
+                where = app.rel(source)
                 try:
                     requirement = Requirement(text)
                 except InvalidRequirement:
-                    unreadable.append(f"{rel}:{line} {text!r}")
+                    unreadable.append(f"{where}:{line} {text!r}")
                     continue
                 key = canonicalize_name(requirement.name)
                 if key not in _NOT_PACKAGES and key not in found:
-                    found[key] = Declared(requirement, f"{rel}:{line}", rel)
+                    found[key] = Declared(requirement, f"{where}:{line}", where)
     return list(found.values()), unreadable

@@ -170,10 +170,14 @@ def _union(tree: ast.Module, runtime: RuntimeAnnotations) -> Iterator[Finding]:
 
 def _all_annotations(tree: ast.Module) -> Iterator[ast.expr]:
     for node in all_nodes(tree):
-        if isinstance(node, ast.AnnAssign) or isinstance(node, ast.arg) and node.annotation is not None:
-            yield node.annotation
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
-            yield node.returns
+        if isinstance(node, (ast.AnnAssign, ast.arg)):
+            annotation = node.annotation
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            annotation = node.returns
+        else:
+            continue
+        if annotation is not None:
+            yield annotation
 
 
 @hazard("builtin generics at runtime", (3, 9), "list[int], dict[str, X]... exist at runtime from "

@@ -109,11 +109,12 @@ NO_ANSWER = {
 }
 
 
-def _no_answer(probe: HttpProbe, what: str, start_fix: str) -> tuple[str, str]:
+def _no_answer(probe: HttpProbe, what: str, start_fix: str,
+               other_ports: tuple[int, ...] = COMMON_APP_PORTS) -> tuple[str, str]:
     """(evidence, fix) for a probe that got no HTTP response."""
     host, port = probe.host_port
     if probe.outcome == "refused":
-        others = ", ".join(map(str, _listening(host, COMMON_APP_PORTS, port)))
+        others = ", ".join(map(str, _listening(host, other_ports, port)))
         seen = f"; something does listen on {host} port(s) {others}" if others else ""
         evidence = (f"connection refused, nothing listens on {host}:{port}{seen}. Likely: {what} "
                     "is not running, crashed while starting (an ImportError or a TypeError at "
@@ -130,13 +131,15 @@ def _html_evidence(probe: HttpProbe) -> str:
     return f"HTTP {probe.status} with an HTML page ({page.line() or 'no title'})"
 
 
-def health_check(url: str, *, timeout: float = 5.0, run_command: str = "") -> DoctorCheck:
-    """``--health URL``: does the app answer, and if not, why."""
+def health_check(url: str, *, timeout: float = 5.0, run_command: str = "",
+                 other_ports: tuple[int, ...] = COMMON_APP_PORTS) -> DoctorCheck:
+    """``--health URL``: does the app answer, and if not, why. When the port refuses, the
+    ``other_ports`` of the same host that accept a connection are named (a wrong port)."""
     name = f"health {url}"
     probe = probe_http(url, timeout=timeout)
     start_fix = f"start the app ({run_command or 'python -m uvicorn main:app'}) and read its log"
     if probe.outcome != "answered":
-        evidence, fix = _no_answer(probe, "the app", start_fix)
+        evidence, fix = _no_answer(probe, "the app", start_fix, other_ports)
         return DoctorCheck(SECTION, name, FAIL, evidence, fix)
     if is_html(probe.body) or "text/html" in probe.content_type:
         return DoctorCheck(SECTION, name, FAIL if probe.status and probe.status >= 400 else WARN,
