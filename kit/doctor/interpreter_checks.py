@@ -116,7 +116,7 @@ def _agreement(ex: Examination) -> list[DoctorCheck]:
             SECTION, f"{name} on PATH", FAIL if name in _TOOLS_THAT_RUN_THE_APP else WARN,
             f"{exe.path} runs {interp.label()} ({exe.how}), but `{reference.name}` on PATH is "
             f"{ref_interp.label()}: `{name} ...` and `{reference.name} -m {name} ...` load different "
-            f"packages" + (f" ({lacking} of the app's packages missing there)" if lacking else ""),
+            f"packages" + (f" (it lacks {lacking} of what the app declares or imports)" if lacking else ""),
             f"run `{run_command(ex) or f'<your venv>/bin/python -m {name} ...'}` instead of a bare "
             f"`{name}`, or remove the other installation from PATH"))
     for label, interp in ex.app_venv_interpreters():

@@ -98,14 +98,18 @@ def _listed(items: list[str], limit: int = 8) -> str:
     return ", ".join(items[:limit]) + more
 
 
+def _distribution_of(module: str) -> str:
+    return IMPORT_TO_DISTRIBUTION.get(module, (module, ""))[0]
+
+
 def _install_fix(interp: Interpreter, g: Gaps) -> str:
     files = sorted({d.file for d in g.missing} | {d.file for d, _ in g.other_version})
     parts = [f"{interp.path} -m pip install -r {f}" if f.startswith("req") else
              f"{interp.path} -m pip install -e ." if f == "pyproject.toml" else
              f"install what {f} lists into {interp.path}" for f in files]
-    extra = sorted({IMPORT_TO_DISTRIBUTION.get(s.module, (s.module, ""))[0] for s in g.unimportable
-                    if not s.guarded and not any(canonicalize_name(d.requirement.name) ==
-                                                 canonicalize_name(s.module) for d in g.missing)})
+    declared_missing = {canonicalize_name(d.requirement.name) for d in g.missing}
+    extra = sorted({dist for dist in (_distribution_of(s.module) for s in g.unimportable if not s.guarded)
+                    if canonicalize_name(dist.split("[")[0]) not in declared_missing})
     if extra:
         parts.append(f"{interp.path} -m pip install {' '.join(extra)}")
     return "; ".join(parts)
@@ -139,7 +143,7 @@ def _nobody_has(ex: Examination, best: Interpreter | None) -> list[DoctorCheck]:
         if not working or any(i.has_module(module) for i in working):
             continue
         sites = [s for s in ex.imports if s.module == module]
-        dist, why = IMPORT_TO_DISTRIBUTION.get(module, (module, ""))
+        dist, why = IMPORT_TO_DISTRIBUTION.get(module, (module, ""))  # the usual distribution
         declared = [d.source for d in ex.declared if canonicalize_name(d.requirement.name) in
                     (canonicalize_name(dist.split("[")[0]), canonicalize_name(module))]
         guarded = all(s.guarded for s in sites)
