@@ -183,3 +183,20 @@ def test_probe_runs_on_old_pythons_and_ours():
     assert here.data["modules"] == {"json": True, "no_such_module_kit": False}
     assert "pytest" in here.distributions and here.requires_of("pytest")
     assert json.loads(json.dumps(here.data)) == here.data
+
+
+def test_pip_of_another_environment_and_an_app_factory(tmp_path: Path):
+    app = write(tmp_path / "app", {"service/__init__.py": "",
+                                   "service/factory.py": ("from starlette.applications import Starlette\n\n"
+                                                          "def create_app():\n    app = Starlette()\n"
+                                                          "    return app\n")})
+    mine = make_venv(app / ".venv", {"starlette": ("0.40.0", ["starlette"]), "uvicorn": ("0.30.0", ["uvicorn"])})
+    other = make_venv(tmp_path / "other", {})
+    (mine.parent / "pip").write_text(f"#!/bin/sh\n'''exec' \"{other}\" \"$0\" \"$@\"\n' '''\n")
+    (mine.parent / "pip").chmod(0o755)
+    report = doctor(app, env={"PATH": str(mine.parent)}, reachability=False)
+    [pip] = report.find("interpreters", "pip on PATH")
+    assert pip.status == FAIL and "(sh-exec)" in pip.evidence
+    assert "`pip install` puts packages where `python` does not look" in pip.evidence
+    assert pip.fix == f"use `{mine} -m pip install ...`, never a bare `pip`"
+    assert report.run_command == f"{mine} -m uvicorn --factory service.factory:create_app"

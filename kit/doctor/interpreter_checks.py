@@ -31,21 +31,42 @@ APP_FACTORIES = {
 _TOOLS_THAT_RUN_THE_APP = ("uvicorn", "gunicorn", "celery", "pip", "pip3")
 
 
+def _factory_called(node: ast.AST) -> str:
+    """``FastAPI`` when ``node`` is a call of one of APP_FACTORIES, else ''."""
+    if not isinstance(node, ast.Call):
+        return ""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name if name in APP_FACTORIES else ""
+
+
+def _app_objects(tree: ast.Module) -> list[tuple[str, str, bool]]:
+    """(name, factory, is_factory_function): ``app = FastAPI()`` or ``def create_app(): ... FastAPI()``."""
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and \
+                _factory_called(node.value):
+            found.append((node.targets[0].id, _factory_called(node.value), False))
+        elif isinstance(node, ast.FunctionDef):
+            made = next((f for n in ast.walk(node) if (f := _factory_called(n))), "")
+            if made and any(isinstance(n, ast.Return) for n in ast.walk(node)):
+                found.append((node.name, made, True))
+    return sorted(found, key=lambda item: item[2])  # an app object beats a factory function
+
+
 def app_entry_point(ex: Examination) -> tuple[str, str] | None:
-    """``("main:app", "uvicorn main:app")`` for the first module-level ``app = FastAPI()``."""
+    """``("main:app", "uvicorn main:app")`` for the first module-level ``app = FastAPI()``
+    (shallowest file first), else ``uvicorn --factory main:create_app`` for a function that
+    builds and returns one."""
     for path, tree in sorted(ex.app.trees.items(), key=lambda kv: (len(kv[0].parts), kv[0])):
-        for node in tree.body:
-            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                    and isinstance(node.targets[0], ast.Name)):
-                continue
-            func = node.value.func
-            factory = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if factory in APP_FACTORIES:
-                rel = Path(ex.app.rel(path)).with_suffix("")
-                parts = rel.parts[1:] if rel.parts[0] == "src" else rel.parts
-                module = ".".join(parts).removesuffix(".__init__")
-                name = node.targets[0].id
-                return f"{module}:{name}", APP_FACTORIES[factory].format(module=module, name=name)
+        for name, factory, is_function in _app_objects(tree):
+            rel = Path(ex.app.rel(path)).with_suffix("")
+            parts = rel.parts[1:] if rel.parts[0] == "src" else rel.parts
+            module = ".".join(parts).removesuffix(".__init__")
+            command = APP_FACTORIES[factory].format(module=module, name=name)
+            if is_function and command.startswith("uvicorn "):
+                command = command.replace("uvicorn ", "uvicorn --factory ", 1)
+            return f"{module}:{name}", command
     return None
 
 
@@ -112,13 +133,18 @@ def _agreement(ex: Examination) -> list[DoctorCheck]:
                                       f"`{reference.name}` ({ref_interp.prefix})"))
             continue
         lacking = gaps(ex, interp).size
+        consequence = (f"`{name} install` puts packages where `{reference.name}` does not look"
+                       if name.startswith("pip") else
+                       f"`{name} ...` and `{reference.name} -m {name} ...` load different packages")
         checks.append(DoctorCheck(
             SECTION, f"{name} on PATH", FAIL if name in _TOOLS_THAT_RUN_THE_APP else WARN,
             f"{exe.path} runs {interp.label()} ({exe.how}), but `{reference.name}` on PATH is "
-            f"{ref_interp.label()}: `{name} ...` and `{reference.name} -m {name} ...` load different "
-            f"packages" + (f" (it lacks {lacking} of what the app declares or imports)" if lacking else ""),
-            f"run `{run_command(ex) or f'<your venv>/bin/python -m {name} ...'}` instead of a bare "
-            f"`{name}`, or remove the other installation from PATH"))
+            f"{ref_interp.label()}: {consequence}"
+            + (f" (it lacks {lacking} of what the app declares or imports)" if lacking else ""),
+            (f"use `{ref_interp.path} -m pip install ...`, never a bare `{name}`"
+             if name.startswith("pip") else
+             f"run `{run_command(ex) or f'<your venv>/bin/python -m {name} ...'}` instead of a bare "
+             f"`{name}`, or remove the other installation from PATH")))
     for label, interp in ex.app_venv_interpreters():
         if not ex.same_environment(interp, ref_interp):
             checks.append(DoctorCheck(SECTION, f"app environment {label}", WARN,
