@@ -92,7 +92,7 @@ class Examination:
         progress("finding interpreters")
         found = discover(app)
         modules = sorted({s.module for s in imports})
-        interpreters = probe_all(found.interpreter_paths, modules=modules,
+        interpreters = probe_all(found.interpreter_paths, modules=modules, env=app.env,
                                  family=list(SUPABASE_FAMILY), progress=progress)
         return cls(app, found, interpreters, declared, unreadable, imports)
 

@@ -3,10 +3,13 @@
 interpreter each console script really runs (its shebang), and what each interpreter has.
 
     found = discover(app)                    # Executables + venv interpreters
-    interpreters = probe_all(found.interpreter_paths, modules=["psycopg2"], family=["supabase"])
+    interpreters = probe_all(found.interpreter_paths, modules=["psycopg2"], family=["supabase"],
+                             env=app.env)
 
-Each interpreter is asked by running ``probe.py`` inside it (``python -I probe.py``), so
-the doctor needs nothing installed there. Facts: pip writes console scripts with an absolute
+Each interpreter is asked by running ``probe.py``'s text inside it (``python -c``, from an
+empty folder, with the app's environment: PYTHONPATH and user site-packages count, as they
+do when the app runs, but no folder's modules shadow anything), so the doctor needs nothing
+installed there. Facts: pip writes console scripts with an absolute
 shebang (``#!/path/venv/bin/python``), or for long paths a ``#!/bin/sh`` line followed by
 ``'''exec' "/path/python" "$0" "$@"`` (pip's distlib launcher).
 """
@@ -18,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -211,16 +215,20 @@ def discover(app: AppProject) -> Discovery:
     return found
 
 
-def probe(python: str, modules: list[str], family: list[str], timeout: float = 30.0) -> Interpreter:
+def probe(python: str, modules: list[str], family: list[str], *, env: Mapping[str, str] | None = None,
+          timeout: float = 30.0) -> Interpreter:
     """Run ``probe.py`` in ``python``; an interpreter that fails is reported, not raised."""
     asked = json.dumps({"modules": modules, "family": family})
     try:
-        done = subprocess.run([python, "-I", str(PROBE), asked], capture_output=True, text=True,
-                              timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+        with tempfile.TemporaryDirectory(prefix="kit-doctor-") as empty:
+            done = subprocess.run([python, "-c", PROBE.read_text(), asked], capture_output=True,
+                                  text=True, timeout=timeout, check=False, cwd=empty,
+                                  env=None if env is None else dict(env), stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Interpreter(python, error=f"could not run: {type(exc).__name__}: {exc}")
-    if done.returncode != 0 and "Unknown option: -I" in done.stderr:
-        return Interpreter(python, error="Python 2 (no -I option): supabase-py needs Python 3.8+")
+    if done.returncode != 0 and "SyntaxError" in done.stderr:
+        return Interpreter(python, error="too old to run the probe (Python 2 or before 3.6): "
+                                         "supabase-py needs Python 3.8+")
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         return Interpreter(python, error=f"exited {done.returncode}: {last}")
@@ -231,11 +239,12 @@ def probe(python: str, modules: list[str], family: list[str], timeout: float = 3
 
 
 def probe_all(paths: list[str], *, modules: list[str], family: list[str],
+              env: Mapping[str, str] | None = None,
               progress: Callable[[str], None] = lambda _: None) -> dict[str, Interpreter]:
     """Probe every interpreter (two at a time); ``progress`` hears each one's path."""
     def one(path: str) -> Interpreter:
         progress(f"probing {path}")
-        return probe(path, modules, family)
+        return probe(path, modules, family, env=env)
 
     # python and python3 in one bin folder (or /bin and /usr/bin) are one interpreter: ask once.
     # The folder counts: a venv's python links to its base interpreter but is another environment.

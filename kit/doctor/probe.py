@@ -1,4 +1,4 @@
-"""Run by ``kit doctor`` INSIDE each interpreter it inspects (``python -I probe.py '{json}'``).
+"""Run by ``kit doctor`` INSIDE each interpreter it inspects (``python -c <this text> '{json}'``).
 
 It must run on any CPython 3.6+ with nothing installed: no f-strings with '=', no walrus,
 no ``X | Y``, no third-party imports. It prints one JSON object: the interpreter's version,
