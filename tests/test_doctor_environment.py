@@ -200,3 +200,25 @@ def test_pip_of_another_environment_and_an_app_factory(tmp_path: Path):
     assert "`pip install` puts packages where `python` does not look" in pip.evidence
     assert pip.fix == f"use `{mine} -m pip install ...`, never a bare `pip`"
     assert report.run_command == f"{mine} -m uvicorn --factory service.factory:create_app"
+
+
+def test_environments_kept_outside_the_app_by_poetry_pipenv_conda_and_tool_settings(tmp_path: Path):
+    from kit.doctor.interpreters import discover
+    from kit.doctor.project import AppProject
+
+    home = tmp_path / "home"
+    app = write(tmp_path / "chat-api", {
+        "pyproject.toml": ('[tool.poetry]\nname = "Chat API"\n[tool.pyright]\nvenvPath = "envs"\n'
+                           'venv = "dev"\n[tool.hatch.envs.test]\npath = ".hatch/test"\n'),
+        "Pipfile": "[packages]\n", "environment.yml": "name: chat\ndependencies:\n  - python=3.11\n"})
+    poetry = make_venv(home / ".cache" / "pypoetry" / "virtualenvs" / "chat-api-Xy12AbCd-py3.11", {})
+    pipenv = make_venv(home / ".local" / "share" / "virtualenvs" / "chat-api-Q1w2E3r4", {})
+    conda = make_venv(home / "miniforge3" / "envs" / "chat", {})
+    (conda.parent.parent / "conda-meta").mkdir()
+    pyright = make_venv(app / "envs" / "dev", {})
+    hatch = make_venv(app / ".hatch" / "test", {})
+    found = discover(AppProject.load(app, env={"PATH": "", "HOME": str(home)})).venvs
+    assert found == [("[tool.pyright] venv", str(pyright)), ("[tool.hatch.envs.test] path", str(hatch)),
+                     ("poetry chat-api-Xy12AbCd-py3.11", str(poetry)),
+                     ("pipenv chat-api-Q1w2E3r4", str(pipenv)),
+                     ("conda env chat (environment.yml)", str(conda))]

@@ -168,9 +168,9 @@ def _in_app(app: AppProject) -> Iterable[tuple[str, Path]]:
 
 
 def _from_env(app: AppProject) -> Iterable[tuple[str, Path]]:
-    for name in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
         if app.env.get(name):
-            yield f"${name}", Path(app.env[name])
+            yield f"${name}", app.root / app.env[name]  # absolute values stay absolute
 
 
 def _from_pyproject(app: AppProject) -> Iterable[tuple[str, Path]]:
@@ -180,11 +180,50 @@ def _from_pyproject(app: AppProject) -> Iterable[tuple[str, Path]]:
     mypy = app.pyproject.get("tool", {}).get("mypy", {})
     if mypy.get("python_executable"):
         yield "[tool.mypy] python_executable", (app.root / mypy["python_executable"]).parent.parent
+    for name, settings in app.pyproject.get("tool", {}).get("hatch", {}).get("envs", {}).items():
+        if isinstance(settings, dict) and settings.get("path"):
+            yield f"[tool.hatch.envs.{name}] path", app.root / settings["path"]
+
+
+def _managed(app: AppProject) -> Iterable[tuple[str, Path]]:
+    """Environments kept outside the folder by poetry, pipenv and conda (environment.yml's name).
+
+    Facts: poetry keeps ``<cache>/pypoetry/virtualenvs/<name>-<hash>-py3.X``; pipenv
+    ``~/.local/share/virtualenvs/<folder>-<hash>``; conda ``<root>/envs/<name>``.
+    """
+    home = Path(app.env.get("HOME", "~")).expanduser()
+    poetry_name = app.pyproject.get("tool", {}).get("poetry", {}).get("name") or \
+        app.pyproject.get("project", {}).get("name")
+    if "poetry" in app.pyproject.get("tool", {}) and poetry_name:
+        slug = re.sub(r"[^a-z0-9]+", "-", str(poetry_name).lower())
+        for cache in (home / ".cache", home / "Library" / "Caches"):
+            for folder in sorted((cache / "pypoetry" / "virtualenvs").glob(f"{slug}-*-py3*")):
+                yield f"poetry {folder.name}", folder
+    if (app.root / "Pipfile").is_file():
+        for folder in sorted((home / ".local" / "share" / "virtualenvs").glob(f"{app.root.name}-*")):
+            yield f"pipenv {folder.name}", folder
+    for spec in ("environment.yml", "environment.yaml"):
+        named = re.search(r"^name:\s*(\S+)", _text(app.root / spec), re.MULTILINE)
+        if not named:
+            continue
+        roots = [Path(app.env["CONDA_EXE"]).parent.parent] if app.env.get("CONDA_EXE") else []
+        roots += [home / d for d in ("miniconda3", "anaconda3", "miniforge3", "mambaforge")]
+        roots.append(Path("/opt/conda"))
+        for root in roots:
+            if (root / "envs" / named.group(1) / "conda-meta").is_dir():
+                yield f"conda env {named.group(1)} ({spec})", root / "envs" / named.group(1)
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 # Where an app's own environments are found; each yields (label, folder).
 VENV_LOCATORS: list[Callable[[AppProject], Iterable[tuple[str, Path]]]] = [
-    _in_app, _from_env, _from_pyproject]
+    _in_app, _from_env, _from_pyproject, _managed]
 
 
 def discover(app: AppProject) -> Discovery:
