@@ -143,3 +143,52 @@ def test_local_supabase_cli_stack_is_reported(tmp_path: Path):
     cli.write_text("#!/bin/sh\necho 'supabase local development setup is not running.' >&2\nexit 1\n")
     stopped = local_stack_check({"PATH": f"{tmp_path}:/usr/bin:/bin"})
     assert "reports no running stack" in stopped.evidence and "supabase start" in stopped.fix
+
+
+@pytest.fixture
+def postgres_on_tcp(db_url: str) -> Iterator[int]:
+    """The stack's real PostgreSQL on a loopback TCP port (pgserver listens on a Unix socket):
+    each connection is piped to the socket, as a local Supabase's 54322 would answer."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if urlsplit(db_url).port:  # KIT_DATABASE_URL: already on TCP
+        yield int(urlsplit(db_url).port or 0)
+        return
+    folder = parse_qs(urlsplit(db_url).query).get("host", ["/tmp"])[0]
+    socket_path = next(Path(folder).glob(".s.PGSQL.*"))
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            dst.close()
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(str(socket_path))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_project_url_on_the_database_port(stack: Target, postgres_on_tcp: int, tmp_path: Path):
+    db_port = postgres_on_tcp
+    report = doctor(write_app(tmp_path), env={"PATH": "", "SUPABASE_URL": f"http://127.0.0.1:{db_port}",
+                                              "SUPABASE_KEY": stack.anon_key}, timeout=1)
+    [rest] = report.find("reachability", "REST")
+    assert not report.find("reachability", "Storage")  # one explanation, not three
+    assert rest.status == FAIL and CURL_000 in rest.evidence
+    assert f"127.0.0.1:{db_port} is a PostgreSQL server" in rest.evidence
+    assert "`supabase status`: API URL" in rest.fix

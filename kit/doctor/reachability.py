@@ -25,7 +25,7 @@ from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
 from kit.render.pages import is_html, summarize_page
 
 __all__ = ["COMMON_APP_PORTS", "NO_ANSWER", "HttpProbe", "health_check", "local_stack_check", "probe_http",
-           "service_checks"]
+           "service_checks", "speaks_postgres"]
 
 SECTION = "reachability"
 CURL_000 = "no HTTP response at all (curl prints 000)"
@@ -45,7 +45,11 @@ class HttpProbe:
     @property
     def host_port(self) -> tuple[str, int]:
         parts = urlsplit(self.url)
-        return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port
+        except ValueError:  # "Port could not be cast to integer value"
+            port = None
+        return parts.hostname or "", port or (443 if parts.scheme == "https" else 80)
 
 
 def probe_http(url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 5.0) -> HttpProbe:
@@ -66,7 +70,7 @@ def probe_http(url: str, *, headers: Mapping[str, str] | None = None, timeout: f
         return HttpProbe(url, outcome, detail=text)
     except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
         return HttpProbe(url, "dropped", detail=str(exc))
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return HttpProbe(url, "error", detail=f"{type(exc).__name__}: {exc}")
     return HttpProbe(url, "answered", response.status_code, response.headers.get("content-type", ""),
                      response.content[:20000])
@@ -105,8 +109,27 @@ NO_ANSWER = {
     "dropped": (("{host}:{port} closed the connection without an HTTP answer ({detail}). Likely: "
                  "not an HTTP server on that port, or it crashed handling the request"),
                 "check which program owns the port and the server's log"),
+    "postgres": (("{host}:{port} is a PostgreSQL server (it answered a PostgreSQL SSLRequest), "
+                  "not an HTTP API. Likely: the URL holds the database's port (the Supabase CLI's "
+                  "database is 54322, its API 54321)"),
+                 ("point the URL at the API (`supabase status`: API URL; hosted: "
+                  "https://<ref>.supabase.co); keep postgresql:// URLs for database clients")),
     "error": ("{detail}", "check the URL"),
 }
+
+# PostgreSQL's SSLRequest: length 8, code 80877103; a server answers one byte, S or N
+# (PostgreSQL docs, "Message Flow: SSL Session Encryption").
+_SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")
+
+
+def speaks_postgres(host: str, port: int, timeout: float = 1.0) -> bool:
+    """True when ``host:port`` answers a PostgreSQL SSLRequest (the port is a database)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as conn:
+            conn.sendall(_SSL_REQUEST)
+            return conn.recv(1) in (b"S", b"N")
+    except OSError:
+        return False
 
 
 def _no_answer(probe: HttpProbe, what: str, start_fix: str,
@@ -121,7 +144,10 @@ def _no_answer(probe: HttpProbe, what: str, start_fix: str,
                     "import shows in its own log, not here), or listens on another port or host")
         fix = start_fix + (f"; or point at the port that answers ({others})" if others else "")
         return f"{CURL_000}: {evidence}", fix
-    evidence, fix = NO_ANSWER.get(probe.outcome, NO_ANSWER["error"])
+    if probe.outcome in ("dropped", "read-timeout") and speaks_postgres(host, port):
+        evidence, fix = NO_ANSWER["postgres"]
+    else:
+        evidence, fix = NO_ANSWER.get(probe.outcome, NO_ANSWER["error"])
     fields = {"host": host, "port": port, "detail": probe.detail[:160]}
     return f"{CURL_000}: {evidence.format(**fields)}", fix.format(**fields)
 
@@ -158,9 +184,8 @@ def health_check(url: str, *, timeout: float = 5.0, run_command: str = "",
     return DoctorCheck(SECTION, name, OK, f"HTTP {probe.status} ({probe.content_type or 'no type'}): {body!r}")
 
 
-def _service_check(label: str, url: str, key: str, timeout: float) -> DoctorCheck:
-    probe = probe_http(url, headers={"apikey": key, "Authorization": f"Bearer {key}"}, timeout=timeout)
-    name = f"{label} {url}"
+def _service_check(label: str, probe: HttpProbe) -> DoctorCheck:
+    name = f"{label} {probe.url}"
     if probe.outcome != "answered":
         evidence, fix = _no_answer(probe, f"the Supabase {label} service",
                                    "start the stack (`supabase start` locally) or fix the URL variable")
@@ -183,9 +208,16 @@ def _service_check(label: str, url: str, key: str, timeout: float) -> DoctorChec
 
 
 def service_checks(url: str, key: str, *, timeout: float = 5.0) -> list[DoctorCheck]:
-    """REST, Storage and Auth health of the project at ``url`` (``key`` sent, never shown)."""
-    base = url.rstrip("/")
-    return [_service_check(label, f"{base}{path}", key, timeout) for label, path in SERVICES]
+    """REST, Storage and Auth health of the project at ``url`` (``key`` sent, never shown).
+    When the first gets no HTTP answer at all, the others would only repeat it: not probed."""
+    base, headers = url.rstrip("/"), {"apikey": key, "Authorization": f"Bearer {key}"}
+    checks = []
+    for label, path in SERVICES:
+        probe = probe_http(f"{base}{path}", headers=headers, timeout=timeout)
+        checks.append(_service_check(label, probe))
+        if probe.outcome != "answered":
+            break
+    return checks
 
 
 def local_stack_check(env: Mapping[str, str], *, timeout: float = 10.0) -> DoctorCheck:
