@@ -24,7 +24,8 @@ from kit.doctor.project import AppProject, all_nodes
 from kit.doctor.supabase_keys import expected_role, key_facts, mismatch
 from kit.secrets import mask_url
 
-__all__ = ["EnvRead", "configuration_checks", "dotenv_values", "env_reads", "supabase_pairs"]
+__all__ = ["EnvRead", "configuration_checks", "configured_values", "dotenv_values", "env_reads",
+           "supabase_pairs"]
 
 SECTION = "configuration"
 _SETTINGS_BASES = {"BaseSettings"}
@@ -105,6 +106,11 @@ def dotenv_values(app: AppProject) -> dict[str, str]:
         if match and not line.lstrip().startswith("#"):
             values[match.group(1)] = match.group(2).strip("'\"")
     return values
+
+
+def configured_values(app: AppProject) -> dict[str, str]:
+    """What the app will see: the environment, then its ``.env`` for what the environment lacks."""
+    return {**dotenv_values(app), **app.env}
 
 
 def _names_in(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -202,8 +208,7 @@ def _pair_check(url_var: str, key_var: str, where: str, values: dict[str, str]) 
 
 def configuration_checks(ex: Examination, env: dict[str, str] | None = None) -> list[DoctorCheck]:
     app = ex.app
-    dotenv = dotenv_values(app)
-    values = {**dotenv, **{k: v for k, v in app.env.items()}}
+    values = configured_values(app)
     reads = env_reads(app)
     checks, others = [], []
     for read in reads:

@@ -14,12 +14,21 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["ERROR", "FAIL", "INFO", "OK", "STATUSES", "WARN", "DoctorCheck", "DoctorReport"]
+__all__ = ["ERROR", "FAIL", "INFO", "OK", "STATUSES", "WARN", "DoctorCheck", "DoctorOptions", "DoctorReport"]
 
 # How bad a check's finding is; ERROR means the check itself could not run.
 OK, INFO, WARN, FAIL, ERROR = "ok", "info", "warn", "fail", "error"
 STATUSES = (OK, INFO, WARN, FAIL, ERROR)
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    """How far the doctor reaches: the app's health URL, seconds per HTTP probe, network or not."""
+
+    health: str | None = None
+    timeout: float = 5.0
+    reachability: bool = True
 
 
 @dataclass(frozen=True)

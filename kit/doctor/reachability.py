@@ -21,11 +21,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
+from kit.doctor.configuration import configured_values, env_reads, supabase_pairs
+from kit.doctor.examination import Examination
+from kit.doctor.interpreter_checks import run_command
+from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck, DoctorOptions
 from kit.render.pages import is_html, summarize_page
 
 __all__ = ["COMMON_APP_PORTS", "NO_ANSWER", "HttpProbe", "health_check", "local_stack_check", "probe_http",
-           "service_checks", "speaks_postgres"]
+           "reachability_checks", "service_checks", "speaks_postgres"]
 
 SECTION = "reachability"
 CURL_000 = "no HTTP response at all (curl prints 000)"
@@ -240,3 +243,25 @@ def local_stack_check(env: Mapping[str, str], *, timeout: float = 10.0) -> Docto
                            "the Supabase CLI's API port (the CLI itself is not on PATH)")
     return DoctorCheck(SECTION, "local Supabase stack", INFO, "no Supabase CLI on PATH and nothing on "
                        "127.0.0.1:54321")
+
+
+def reachability_checks(ex: Examination, options: DoctorOptions) -> list[DoctorCheck]:
+    """The app's health URL (when given), the Supabase project the app's variables name, and a
+    local Supabase CLI stack."""
+    checks: list[DoctorCheck] = []
+    if options.health:
+        checks.append(health_check(options.health, timeout=options.timeout, run_command=run_command(ex)))
+    if not options.reachability:
+        return checks
+    values = configured_values(ex.app)
+    pairs = [(u, k) for u, k, _ in supabase_pairs(ex.app, {r.name for r in env_reads(ex.app)})
+             if values.get(u) and values.get(k)]
+    if pairs:
+        url_var, key_var = pairs[0]
+        checks += service_checks(values[url_var], values[key_var], timeout=options.timeout)
+    else:
+        checks.append(DoctorCheck(SECTION, "Supabase project", INFO,
+                                  "no Supabase URL and key variables the app reads are both set: "
+                                  "the project's services were not probed"))
+    checks.append(local_stack_check(ex.app.env))
+    return checks

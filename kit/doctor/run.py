@@ -12,46 +12,17 @@ import html
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
-from kit.doctor.configuration import configuration_checks, dotenv_values, env_reads, supabase_pairs
+from kit.doctor.configuration import configuration_checks
 from kit.doctor.examination import Examination
 from kit.doctor.interpreter_checks import interpreter_checks, run_command
-from kit.doctor.model import ERROR, INFO, DoctorCheck, DoctorReport
+from kit.doctor.model import ERROR, DoctorCheck, DoctorOptions, DoctorReport
 from kit.doctor.packages import package_checks
 from kit.doctor.project import AppProject
 from kit.doctor.python_version import lowest_python, python_version_checks
+from kit.doctor.reachability import reachability_checks
 
-__all__ = ["SECTIONS", "DoctorOptions", "doctor", "doctor_html_in_background"]
-
-
-@dataclass(frozen=True)
-class DoctorOptions:
-    health: str | None = None
-    timeout: float = 5.0
-    reachability: bool = True
-
-
-def _reachability(ex: Examination, options: DoctorOptions) -> list[DoctorCheck]:
-    from kit.doctor.reachability import health_check, local_stack_check, service_checks
-
-    checks: list[DoctorCheck] = []
-    if options.health:
-        checks.append(health_check(options.health, timeout=options.timeout, run_command=run_command(ex)))
-    if not options.reachability:
-        return checks
-    values = {**dotenv_values(ex.app), **ex.app.env}
-    pairs = [(u, k) for u, k, _ in supabase_pairs(ex.app, {r.name for r in env_reads(ex.app)})
-             if values.get(u) and values.get(k)]
-    if pairs:
-        url_var, key_var = pairs[0]
-        checks += service_checks(values[url_var], values[key_var], timeout=options.timeout)
-    else:
-        checks.append(DoctorCheck("reachability", "Supabase project", INFO,
-                                  "no Supabase URL and key variables the app reads are both set: "
-                                  "the project's services were not probed"))
-    checks.append(local_stack_check(ex.app.env))
-    return checks
+__all__ = ["SECTIONS", "doctor", "doctor_html_in_background"]
 
 
 SECTIONS: dict[str, Callable[[Examination, DoctorOptions], list[DoctorCheck]]] = {
@@ -59,7 +30,7 @@ SECTIONS: dict[str, Callable[[Examination, DoctorOptions], list[DoctorCheck]]] =
     "packages": lambda ex, _: package_checks(ex),
     "python": lambda ex, _: python_version_checks(ex),
     "configuration": lambda ex, _: configuration_checks(ex),
-    "reachability": _reachability,
+    "reachability": reachability_checks,
 }
 
 
