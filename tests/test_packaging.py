@@ -80,7 +80,8 @@ def test_facade_functions_survive_their_submodules_being_imported_first():
     import subprocess
     import sys
 
-    code = ("import kit.clients, kit.diff.engine, kit.explain.registry, kit.scan.cli, kit; "
-            "print(kit.clients.__module__, kit.diff.__module__, kit.explain.__module__, callable(kit.scan))")
+    code = ("import kit.clients, kit.diff.engine, kit.explain.registry, kit.scan.cli, kit.doctor.cli, kit; "
+            "print(kit.clients.__module__, kit.diff.__module__, kit.explain.__module__, callable(kit.scan), "
+            "kit.doctor.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["kit.clients", "kit.diff.engine", "kit.explain", "True"]
+    assert out.stdout.split() == ["kit.clients", "kit.diff.engine", "kit.explain", "True", "kit.doctor.run"]
