@@ -230,7 +230,11 @@ def discover(app: AppProject) -> Discovery:
     """Every tool of ``TOOL_NAMES`` on PATH and in the app's environments."""
     found = Discovery()
     for locate in VENV_LOCATORS:
-        for label, folder in locate(app):
+        try:
+            located = list(locate(app))
+        except OSError:  # an unreadable folder hides its environments, it does not stop the doctor
+            continue
+        for label, folder in located:
             python = _venv_python(folder)
             if python and python not in (p for _, p in found.venvs):
                 found.venvs.append((label, python))
