@@ -204,3 +204,22 @@ def test_terminal_progress_overwrites_one_line():
     say("probing /usr/bin/python3")
     assert screen.getvalue() == "\r\x1b[2Kkit doctor: probing /usr/bin/python3"
     assert progress_printer("auto", io.StringIO()) is None and progress_printer("quiet", screen) is None
+
+
+def test_test_files_are_left_out_and_factories_need_no_arguments(tmp_path: Path):
+    from kit.doctor.examination import Examination, app_imports
+    from kit.doctor.interpreter_checks import app_entry_point
+    from kit.doctor.interpreters import Discovery
+    from kit.doctor.project import AppProject
+
+    app = app_with(tmp_path, {
+        "tests/test_api.py": "import os\nimport pytest_mock\nTOKEN = os.environ['TEST_ONLY_TOKEN']\n",
+        "conftest.py": "import hypothesis\n",
+        "server.py": ("import httpx\nfrom fastapi import FastAPI\n\ndef build(settings):\n"
+                      "    return FastAPI()\n\ndef create_app(debug=False):\n    return FastAPI()\n")})
+    project = AppProject.load(app, env={})
+    assert sorted(s.module for s in app_imports(project)) == ["fastapi", "httpx"]
+    report = run(app)
+    assert "TEST_ONLY_TOKEN" not in str(report)
+    assert app_entry_point(Examination(project, Discovery(), {})) == (
+        "server:create_app", "uvicorn --factory server:create_app")

@@ -82,9 +82,9 @@ def _settings_reads(tree: ast.Module, app: AppProject, path) -> Iterator[EnvRead
 
 
 def env_reads(app: AppProject) -> list[EnvRead]:
-    """Every environment variable the app's code reads, first place first."""
+    """Every environment variable the app's code reads (test files left out), first place first."""
     found: dict[str, EnvRead] = {}
-    for path, tree in app.trees.items():
+    for path, tree in app.runtime_trees().items():
         for node in all_nodes(tree):
             read = _read_of(node)
             if read and read[0] not in found:
@@ -127,7 +127,7 @@ def _names_in(node: ast.AST, aliases: dict[str, str]) -> str | None:
 def supabase_pairs(app: AppProject, names: set[str]) -> list[tuple[str, str, str]]:
     """(url variable, key variable, where) from client factories, then by shared prefix."""
     pairs: list[tuple[str, str, str]] = []
-    for path, tree in app.trees.items():
+    for path, tree in app.runtime_trees().items():
         aliases = {t.id: read[0] for n in all_nodes(tree) if isinstance(n, ast.Assign)
                    for t in n.targets if isinstance(t, ast.Name) and (read := _read_of(n.value))}
         for node in all_nodes(tree):

@@ -54,10 +54,11 @@ def _type_checking_lines(tree: ast.Module) -> set[int]:
 
 
 def app_imports(app: AppProject) -> list[ImportSite]:
-    """Absolute imports of modules the app does not provide itself (stdlib included)."""
+    """Absolute imports of modules the app does not provide itself (stdlib included), outside
+    test files."""
     local = app.local_modules
     sites: list[ImportSite] = []
-    for path, tree in app.trees.items():
+    for path, tree in app.runtime_trees().items():
         guarded, typing_only = guarded_lines(tree), _type_checking_lines(tree)
         for node in all_nodes(tree):
             if isinstance(node, ast.Import):

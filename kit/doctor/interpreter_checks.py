@@ -47,7 +47,8 @@ def _app_objects(tree: ast.Module) -> list[tuple[str, str, bool]]:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and \
                 _factory_called(node.value):
             found.append((node.targets[0].id, _factory_called(node.value), False))
-        elif isinstance(node, ast.FunctionDef):
+        elif isinstance(node, ast.FunctionDef) and len(node.args.defaults) == len(node.args.args) and \
+                all(d is not None for d in node.args.kw_defaults):  # callable with no arguments
             made = next((f for n in ast.walk(node) if (f := _factory_called(n))), "")
             if made and any(isinstance(n, ast.Return) for n in ast.walk(node)):
                 found.append((node.name, made, True))

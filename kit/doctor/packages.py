@@ -99,7 +99,8 @@ def _listed(items: list[str], limit: int = 8) -> str:
 
 
 def _distribution_of(module: str) -> str:
-    return IMPORT_TO_DISTRIBUTION.get(module, (module, ""))[0]
+    """The usual distribution of a module: the table, else its name with dashes (``pytest_asyncio``)."""
+    return IMPORT_TO_DISTRIBUTION.get(module, (module.replace("_", "-"), ""))[0]
 
 
 def _install_fix(interp: Interpreter, g: Gaps) -> str:
@@ -143,7 +144,7 @@ def _nobody_has(ex: Examination, best: Interpreter | None) -> list[DoctorCheck]:
         if not working or any(i.has_module(module) for i in working):
             continue
         sites = [s for s in ex.imports if s.module == module]
-        dist, why = IMPORT_TO_DISTRIBUTION.get(module, (module, ""))  # the usual distribution
+        dist, why = _distribution_of(module), IMPORT_TO_DISTRIBUTION.get(module, ("", ""))[1]
         declared = [d.source for d in ex.declared if canonicalize_name(d.requirement.name) in
                     (canonicalize_name(dist.split("[")[0]), canonicalize_name(module))]
         guarded = all(s.guarded for s in sites)

@@ -112,6 +112,16 @@ class AppProject:
             app._find_lowest_python()
         return app
 
+    def runtime_trees(self) -> dict[Path, ast.Module]:
+        """The trees of files the app runs: test files (``tests/``, ``test_*.py``,
+        ``conftest.py``) import test tools and read test variables, so they are left out."""
+        return {path: tree for path, tree in self.trees.items() if not self.is_test_file(path)}
+
+    def is_test_file(self, path: Path) -> bool:
+        parts = Path(self.rel(path)).parts
+        return bool({"tests", "test", "testing"} & set(parts[:-1])) or path.name == "conftest.py" \
+            or path.name.startswith("test_") or path.name.endswith("_test.py")
+
     def rel(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.root))
