@@ -192,3 +192,8 @@ def test_project_url_on_the_database_port(stack: Target, postgres_on_tcp: int, t
     assert rest.status == FAIL and CURL_000 in rest.evidence
     assert f"127.0.0.1:{db_port} is a PostgreSQL server" in rest.evidence
     assert "`supabase status`: API URL" in rest.fix
+
+
+def test_a_token_in_the_health_url_is_masked():
+    check = health_check(f"http://127.0.0.1:{closed_port()}/health?token=s3cr3t-value&x=1", timeout=2)
+    assert "s3cr3t-value" not in check.name + check.evidence and "token=[masked]" in check.name

@@ -35,8 +35,9 @@ class DoctorOptions:
 class DoctorCheck:
     """One answer: ``DoctorCheck("packages", "imports", "fail", "psycopg2 (main.py:3) ...", "pip ...")``.
 
-    ``evidence`` says what was seen (values masked), ``fix`` what to do, ``where`` a
-    ``file:line`` when the finding has one.
+    ``evidence`` says what was seen, ``fix`` what to do, ``where`` a ``file:line`` when the
+    finding has one. Every text passes through ``kit.secrets`` (JWTs, keys, token fields and
+    URL passwords masked) when the check is made.
     """
 
     section: str
@@ -49,6 +50,10 @@ class DoctorCheck:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; known: {', '.join(STATUSES)}")
+        from kit.secrets import mask_url
+
+        for name in ("name", "evidence", "fix", "where"):  # the last guard: no key or token leaves
+            object.__setattr__(self, name, mask_url(getattr(self, name)))
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
