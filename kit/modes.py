@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kit.errors import UsageError
+from kit.registry import Registry
 
 Operation = Callable[[Any], Any]  # client -> result, an awaitable, or a coroutine
 ClientKind = Literal["sync", "async"]
@@ -116,16 +117,12 @@ def settle_unawaited(call: Callable[[], Any]) -> Any:
                               closed_by_kit=ref() is not None or not messages)
 
 
-MODES: dict[str, Mode] = {}
+MODES: Registry[Mode] = Registry("mode")
 
 
 def register_mode(mode: Mode) -> Mode:
     """Add a mode to the registry (name must be new)."""
-    if mode.name in MODES:
-        raise UsageError(f"mode {mode.name!r} is already registered",
-                         fix="pick another name or use the registered one")
-    MODES[mode.name] = mode
-    return mode
+    return MODES.add(mode.name, mode)
 
 
 for _mode in (
@@ -143,11 +140,7 @@ for _mode in (
 
 def get_mode(name: str) -> Mode:
     """``get_mode("to_thread")``; an unknown name raises UsageError listing the known ones."""
-    try:
-        return MODES[name]
-    except KeyError:
-        raise UsageError(f"unknown mode {name!r}",
-                         fix=f"use one of: {', '.join(MODES)}") from None
+    return MODES.get_or_fail(name)
 
 
 def resolve_modes(modes: str | Mode | list[str | Mode] | tuple[str | Mode, ...] | None) -> list[Mode]:

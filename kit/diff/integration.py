@@ -51,8 +51,49 @@ def row_explain_inputs(row: ModeResult) -> list[Any]:
     if sdk_stalls and row.outcome == "value":
         worst = max(sdk_stalls, key=lambda s: s.duration_ms)
         inputs.append(f"event loop stalled {worst.duration_ms:.0f} ms at {worst.traced_to}")
-        inputs.append({"max_stall_ms": worst.duration_ms})
+        # the threshold the monitor stalled on is the one that speaks (one threshold)
+        inputs.append({"max_stall_ms": worst.duration_ms, "stalled_at": worst.traced_to,
+                       "threshold_ms": row.loop.threshold_ms if row.loop else None})
     return inputs
+
+
+def as_demonstrated(row: ModeResult) -> bool:
+    """A deliberate bug mode doing exactly what it demonstrates (not the user's failure):
+    await_sync raising the await TypeError, unawaited giving a coroutine that sent nothing,
+    blocking returning the baseline's data while it stalls the loop."""
+    if row.mode == "await_sync":
+        return row.outcome == "raised" and isinstance(row.error, TypeError) and \
+            "can't be used in 'await' expression" in str(row.error)
+    if row.mode == "unawaited":
+        return row.outcome == "coroutine" and len(row.exchanges) == 0
+    if row.mode == "blocking":
+        return row.ok and not (set(row_flags(row)) - {"fault_injected"})
+    return False
+
+
+def failed_for_own_reason(row: ModeResult) -> bool:
+    """A row whose failure is the user's to explain: it raised, returned a coroutine, differs
+    from the baseline, carries flags, or stalled the loop in a mode meant to keep it free."""
+    if as_demonstrated(row):
+        return False
+    if row.outcome != "value" or row.equal_to_baseline is False:
+        return True
+    if set(row_flags(row)) - {"fault_injected"}:
+        return True
+    return row.mode != "blocking" and row.run.verdict != "baseline" and any(
+        s.sync_sdk_call for s in row.stalls)
+
+
+def report_explain_inputs(report: Any) -> list[Any]:
+    """For ``kit.explain(report)``: the inputs of the rows that failed for a reason of their own;
+    when none did, the facts that say so (each row's outcome and its exchanges)."""
+    own = [row for row in report.rows if failed_for_own_reason(row)]
+    if own:
+        return [item for row in own for item in row_explain_inputs(row)]
+    rows = [{"mode": r.mode, "outcome": r.outcome, "exception": r.exception_type,
+             "exchanges": len(r.exchanges), "max_stall_ms": round(r.max_stall_ms, 1),
+             "as_demonstrated": as_demonstrated(r)} for r in report.rows]
+    return [{"diff_rows": rows, "threshold_ms": report.threshold_ms}]
 
 
 def explain_row(row: ModeResult) -> Any:

@@ -247,8 +247,10 @@ class DiffReport:
         return report_checks(self)
 
     def explain_inputs(self) -> list[Any]:
-        """For ``kit.explain(report)``: the inputs of every row that went wrong."""
-        return [item for row in self.rows for item in row.explain_inputs()]
+        """For ``kit.explain(report)``: the rows that failed for a reason of their own (the bug
+        modes doing what they demonstrate are left out)."""
+        from kit.diff.integration import report_explain_inputs
+        return report_explain_inputs(self)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-able summary for reports: verdict, rows, checks, versions."""

@@ -8,8 +8,12 @@
 ``explain`` accepts an exception, an Exchange, a Capture, a result (APIResponse, bytes,
 a coroutine), a log line, a warning, a list of those, or any object with
 ``explain_inputs()`` (a diff report). Every registered explainer looks at the gathered
-case; matches are ranked by confidence. Nothing matched → an explanation that says
-"not recognised" and shows the evidence: the kit never guesses silently.
+case; matches are ranked by confidence (the scale is in ``kit.explain.model``: a service's own
+error code 0.95, an SDK signature 0.9, ... a loose signal 0.5). Service error codes are
+explained from the catalogue (``catalogue.yaml``: PostgREST, SQLSTATE, Storage, Auth). Every
+explanation lists the facts it rests on: the exception chain, the HTTP status, the error code,
+the content type, the exchanges and the installed versions. Nothing matched → an explanation that
+says "not recognised", shows those facts and where to look: the kit never guesses silently.
 """
 
 from __future__ import annotations
@@ -17,14 +21,27 @@ from __future__ import annotations
 from typing import Any
 
 from kit.capture import Capture
-from kit.explain import rules_api, rules_async, rules_html
+from kit.explain import (
+    rules_api,
+    rules_async,
+    rules_catalogue,
+    rules_edge,
+    rules_html,
+    rules_misuse,
+    rules_report,
+    rules_transport,
+)
 from kit.explain.case import Case, build_case
-from kit.explain.model import NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
+from kit.explain.catalogue import CATALOGUE, CatalogueEntry, find_entry
+from kit.explain.evidence import ServiceAnswer, fact_lines, service_answers
+from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
 from kit.explain.registry import EXPLAINERS, explainer, register
 
-__all__ = ["EXPLAINERS", "NOTEBOOKS", "Case", "Evidence", "Explanation", "Fix", "build_case",
-           "explain", "explainer", "installed_versions", "register"]
-_RULES = (rules_api, rules_async, rules_html)
+__all__ = ["CATALOGUE", "CONFIDENCE", "EXPLAINERS", "NOTEBOOKS", "Case", "CatalogueEntry",
+           "Evidence", "Explanation", "Fix", "ServiceAnswer", "build_case", "explain", "explainer",
+           "find_entry", "installed_versions", "register", "service_answers"]
+_RULES = (rules_api, rules_async, rules_catalogue, rules_edge, rules_html, rules_misuse,
+          rules_report, rules_transport)
 
 
 def explain(*items: Any, capture: Capture | None = None) -> Explanation:
@@ -39,23 +56,36 @@ def explain(*items: Any, capture: Capture | None = None) -> Explanation:
     if not found:
         return _not_recognised(case)
     best, *others = found
-    return Explanation(best.explainer, best.title, best.cause, best.evidence, best.fix,
-                       best.confidence, best.notebook, tuple(others))
+    return Explanation(best.explainer, best.title, best.cause, _with_facts(best.evidence, case),
+                       best.fix, best.confidence, best.notebook, tuple(others), docs=best.docs)
+
+
+def _with_facts(evidence: Evidence, case: Case) -> Evidence:
+    """The rule's own evidence, then the case's plain facts it did not already list."""
+    lines = list(evidence.lines)
+    lines += [fact for fact in fact_lines(case) if fact not in lines]
+    exchanges = list(evidence.exchanges)
+    exchanges += [ex for ex in case.exchanges if ex not in exchanges and not ex.ok][:3]
+    return Evidence(tuple(lines), tuple(exchanges[:6]))
 
 
 def _not_recognised(case: Case) -> Explanation:
     from kit.flags import flags_for
 
-    lines = [t[:300] for t in case.texts[:5]]
-    lines += [f"result: {type(r).__name__}" for r in case.results[:3]]
+    lines = fact_lines(case, limit=12)
+    lines += [t[:300] for t in case.texts[:5] if t[:300] not in lines]
     flags = flags_for([*case.exceptions, *case.exchanges, *case.results])
     if flags:
         lines.append(f"flags: {', '.join(flags)}")
     if case.is_empty:
         lines.append("nothing to explain was given (pass an exception, exchange or capture)")
+    where = ("Where to look: the exception chain and the exchanges above (status, content type, "
+             "body: kit.render.render_value(exc) shows a body hidden in an exception); capture "
+             "the run with kit.clients(target) to record every request; the service's logs "
+             "(`python -m kit stack logs`, or the dashboard's API/Postgres logs).")
     return Explanation(
         "not_recognised", "Not recognised",
         "None of the kit's explainers matches this failure, so the kit does not guess. The "
-        "evidence below is what it saw; render it with kit.render.render_value or capture the "
-        f"run with kit.clients. Known explainers: {', '.join(sorted(EXPLAINERS))}.",
-        Evidence(tuple(lines), tuple(case.exchanges[:5])), None, 0.0, NOTEBOOKS["start"])
+        f"facts below are what it saw. {where}",
+        Evidence(tuple(lines), tuple(case.exchanges[:5])), None, CONFIDENCE["none"],
+        NOTEBOOKS["start"])

@@ -1,4 +1,26 @@
-"""What ``kit.explain`` returns: a cause, the evidence that proves it, a fix, a confidence."""
+"""What ``kit.explain`` returns: a cause, the evidence that proves it, a fix, a confidence.
+
+Confidence is not a feeling: it is set by the most specific evidence a rule matched
+(``CONFIDENCE``), the same scale for every rule:
+
+==========  =====  ===========================================================================
+code        0.95   a service's own error code read from a structured field (APIError.code,
+                   StorageApiError.code, AuthApiError.code, a JSON error body) and found in the
+                   catalogue
+signature   0.9    an exception type with the SDK's exact message or the frame it was raised in
+                   (``object X can't be used in 'await' expression`` raised in supabase_auth)
+transport   0.85   an httpx transport error naming what failed (ConnectError + URL, ReadTimeout
+                   + the configured timeout, Errno 24)
+shape       0.75   a response's shape without a service code (an HTML page with its status and
+                   title, 429 + Retry-After, a storage download served as text/plain)
+circumstance 0.6   facts consistent with the cause that do not prove it (an empty list for
+                   the anon role under RLS may also be no matching rows)
+weak        0.5    a single loose signal (a Content-Type that does not match the bytes)
+unlisted    0.3    a service code the catalogue does not hold: the service and code are known,
+                   the meaning is not
+none        0.0    nothing matched: "not recognised", with the facts and where to look
+==========  =====  ===========================================================================
+"""
 
 from __future__ import annotations
 
@@ -12,7 +34,7 @@ from kit.render.markup import details, esc, wrap
 if TYPE_CHECKING:
     from kit.capture import Exchange
 
-__all__ = ["NOTEBOOKS", "Evidence", "Explanation", "Fix", "installed_versions"]
+__all__ = ["CONFIDENCE", "NOTEBOOKS", "Evidence", "Explanation", "Fix", "installed_versions"]
 
 NOTEBOOKS = {
     "start": "notebooks/00_start_here.ipynb",
@@ -20,6 +42,8 @@ NOTEBOOKS = {
     "memory": "notebooks/02_memory_queue.ipynb",
     "llm": "notebooks/03_llm_logging.ipynb",
 }
+CONFIDENCE = {"code": 0.95, "signature": 0.9, "transport": 0.85, "shape": 0.75,
+              "circumstance": 0.6, "weak": 0.5, "unlisted": 0.3, "none": 0.0}
 _PACKAGES = ("supabase", "postgrest", "storage3", "supabase_auth", "supabase_functions", "httpx")
 
 
@@ -69,6 +93,7 @@ class Explanation:
     confidence: float = 0.0
     notebook: str | None = None
     alternatives: tuple[Explanation, ...] = ()
+    docs: str | None = None  # the service's documentation page for the matched code
     versions: dict[str, str] = field(default_factory=installed_versions, compare=False)
 
     @property
@@ -95,7 +120,7 @@ class Explanation:
                                                       "after": self.fix.after,
                                                       "note": self.fix.note},
                 "confidence": self.confidence, "notebook": self.notebook,
-                "versions": self.versions,
+                "versions": self.versions, "docs": self.docs,
                 "alternatives": [a.explainer for a in self.alternatives]}
 
     def __repr__(self) -> str:
@@ -104,20 +129,28 @@ class Explanation:
                 f": {self.title}{others}>")
 
     def text(self) -> str:
-        """Plain-text form, for terminals and logs (masked)."""
+        """Plain-text form, for terminals and logs (masked): cause, evidence, fix, versions."""
         from kit.secrets import mask_text
 
         lines = [f"{self.title}  [{self.explainer}, confidence {self.confidence:.2f}]",
-                 "", self.cause, ""]
-        lines += [f"  evidence: {mask_text(line)}" for line in self.evidence.lines]
+                 "", self.cause, "", "evidence:"]
+        lines += [f"  {mask_text(line)}" for line in self.evidence.lines]
         lines += [f"  exchange: {ex.summary()}" for ex in self.evidence.exchanges]
+        lines.append("  installed: " + ", ".join(f"{k} {v}" for k, v in self.versions.items()))
         if self.fix:
-            lines += ["", "before:", self.fix.before, "after:", self.fix.after, self.fix.note]
+            lines += ["", f"fix: {self.fix.note}"]
+            if self.fix.before or self.fix.after:
+                lines += ["before:", _indent(self.fix.before), "after:", _indent(self.fix.after)]
+        if self.docs:
+            lines += ["", f"docs: {self.docs}"]
         if self.notebook:
-            lines += ["", f"see {self.notebook}"]
+            lines += [f"walkthrough: {self.notebook}"]
         lines += [f"also possible: {a.title} [{a.explainer}, {a.confidence:.2f}]"
                   for a in self.alternatives]
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": self.text(), "text/html": wrap(self._html())}
@@ -136,9 +169,13 @@ class Explanation:
             parts.append(details(esc(ex.summary(), ex.secrets),
                                  render_exchange(ex, standalone=False)))
         if self.fix:
-            parts.append(f"<b>Fix</b><div>before</div><pre>{esc(self.fix.before)}</pre>"
-                         f"<div>after</div><pre>{esc(self.fix.after)}</pre>"
-                         f"<p>{esc(self.fix.note)}</p>")
+            parts.append(f"<b>Fix</b><p>{esc(self.fix.note)}</p>")
+            if self.fix.before or self.fix.after:
+                parts.append(f"<div>before</div><pre>{esc(self.fix.before)}</pre>"
+                             f"<div>after</div><pre>{esc(self.fix.after)}</pre>")
+        if self.docs:
+            parts.append(f"<p>Documentation: <a href='{html.escape(self.docs)}'>"
+                         f"{html.escape(self.docs)}</a></p>")
         if self.notebook:
             parts.append(f"<p>Walk through it in <a href='{html.escape(self.notebook)}'>"
                          f"{html.escape(self.notebook)}</a></p>")
@@ -150,3 +187,7 @@ class Explanation:
             parts.append(f"<b>Also possible</b><ol>{rows}</ol>")
             parts += [details(esc(a.title), a._html()) for a in self.alternatives]
         return "".join(parts)
+
+
+def _indent(code: str) -> str:
+    return "\n".join("    " + line for line in code.splitlines())

@@ -1,14 +1,13 @@
-"""Explainers for API-level answers: retries, PGRST116, keys and JWTs, RLS, version formats."""
+"""Explainers for API-level answers: retries, keys and JWTs, RLS-empty results, version formats."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections import defaultdict
 
 from kit.capture import Exchange
 from kit.explain.case import Case
+from kit.explain.evidence import role_of
 from kit.explain.model import NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
 from kit.explain.registry import register
 
@@ -42,29 +41,6 @@ def postgrest_retries(case: Case) -> Explanation | None:
             "Turn the built-in retries off where you retry yourself (with your own budget) or "
             "cannot afford a 7 s stall."),
         0.85, NOTEBOOKS["start"])
-
-
-@register("pgrst116")
-def pgrst116(case: Case) -> Explanation | None:
-    errors = [e for e in case.exceptions_named("APIError") if getattr(e, "code", None) == "PGRST116"]
-    exchanges = [ex for ex in case.exchanges if ex.status == 406 and b"PGRST116" in ex.response_body]
-    match = case.find(r"PGRST116")
-    if not errors and not exchanges and match is None:
-        return None
-    details = str(getattr(errors[0], "details", "") or "") if errors else ""
-    lines = [f"APIError PGRST116: {getattr(errors[0], 'message', '')} {details}".strip()] if errors \
-        else [case.line_of(match)] if match else []
-    return Explanation(
-        "pgrst116", ".single() did not find exactly one row (PGRST116, HTTP 406)",
-        ".single() asks PostgREST for exactly one object; with 0 rows (or more than 1) it "
-        f"answers 406 with code PGRST116 and postgrest-py raises APIError. {details}".strip(),
-        Evidence(tuple(lines), tuple(exchanges[:3])),
-        Fix('chat = client.table("chats").select("user_id").eq("id", chat_id).single().execute()',
-            'res = client.table("chats").select("user_id").eq("id", chat_id).maybe_single()'
-            '.execute()\nuser_id = res.data["user_id"] if res and res.data else None',
-            "maybe_single() returns None (sync client) when there is no row: check for it, and "
-            "never `await` it on a sync client (that is the NoneType await error)."),
-        0.95, NOTEBOOKS["llm"])
 
 
 _KEY_PROBLEMS = (
@@ -108,20 +84,6 @@ def api_key_problem(case: Case) -> Explanation | None:
                 "\nc = kit.clients(target)", fix),
             0.9, NOTEBOOKS["start"])
     return None
-
-
-def role_of(ex: Exchange) -> str | None:
-    """The role claim of the bearer token (or apikey) a request carried; never verified, never shown."""
-    token = (ex.request_header("authorization") or "").removeprefix("Bearer ").strip() or \
-        ex.request_header("apikey") or ""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return "anon" if token.startswith("sb_publishable_") else None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except ValueError:
-        return None
-    return str(claims.get("role")) if isinstance(claims, dict) else None
 
 
 @register("rls_empty_for_anon")

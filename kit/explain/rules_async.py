@@ -10,14 +10,32 @@ from kit.explain.model import NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
 
 _AWAIT_SYNC = re.compile(r"object (\w+)(?:\[[^\]]*\])? can't be used in 'await' expression")
-_SEED_000 = ("seeds/000 concluded that the async client's execute() is not a coroutine and removed "
-             "the await. That is wrong: AsyncClient's execute() is `async def` and must be "
-             "awaited. The object they awaited was a sync Client under an async-sounding name.")
+_NOT_A_COROUTINE_MYTH = ("(The AsyncClient's execute() is `async def` and must be awaited; the "
+                         "object awaited here came from a sync Client, whatever its name says.)")
+
+
+def await_on_sync_match(case: Case) -> re.Match[str] | None:
+    """``object X can't be used in 'await' expression`` where X is a sync client's result (not a
+    request builder, not a None awaited inside supabase_auth: those are other mistakes)."""
+    match = case.find(_AWAIT_SYNC)
+    if match is None or match.group(1).endswith("RequestBuilder"):
+        return None
+    if match.group(1) == "NoneType" and any(raised_in(e, "supabase_auth") for e in case.exceptions):
+        return None
+    return match
+
+
+def raised_in(exc: BaseException, package: str) -> bool:
+    """Whether the innermost frame of ``exc``'s traceback is inside ``package``."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"/{package}/" in tb.tb_frame.f_code.co_filename.replace("\\", "/")
 
 
 @register("await_on_sync_result")
 def await_on_sync_result(case: Case) -> Explanation | None:
-    match = case.find(_AWAIT_SYNC)
+    match = await_on_sync_match(case)
     if match is None:
         return None
     kind = match.group(1)
@@ -41,7 +59,7 @@ def await_on_sync_result(case: Case) -> Explanation | None:
     return Explanation(
         "await_on_sync_result", f"`await` on a sync client's result ({kind})",
         f"The client is a sync `Client` (create_client). Its {what} immediately, after the "
-        f"HTTP request already ran; `await` on that value raises TypeError.{ran} {_SEED_000}",
+        f"HTTP request already ran; `await` on that value raises TypeError.{ran} {_NOT_A_COROUTINE_MYTH}",
         Evidence((line,), tuple(sent[:5])),
         Fix('supabase = create_client(url, key)        # sync, named async_supabase\n'
             'res = await supabase.table("chats").select("user_id").eq("id", chat_id)'
@@ -55,6 +73,8 @@ def await_on_sync_result(case: Case) -> Explanation | None:
         0.95, NOTEBOOKS["llm"])
 
 
+_CLIENT_ATTRIBUTES = ("table", "from_", "auth", "storage", "rpc", "schema", "functions",
+                      "postgrest", "realtime", "channel")
 _UNAWAITED = re.compile(r"'coroutine' object (?:has no attribute '(\w+)'|is not subscriptable|"
                         r"is not iterable)|coroutine '([\w.]+)' was never awaited|"
                         r"coroutine ([\w.<>]+) \(never awaited\)")
@@ -66,6 +86,8 @@ def coroutine_never_awaited(case: Case) -> Explanation | None:
     coroutines = [r for r in case.results if inspect.iscoroutine(r)]
     if match is None and not coroutines:
         return None
+    if match is not None and match.group(1) in _CLIENT_ATTRIBUTES:
+        return None  # acreate_client(...) itself was not awaited: rules_misuse
     lines = [case.line_of(match)] if match else []
     lines += [f"a {type(c).__name__} {c.__qualname__} was returned, not a result" for c in coroutines]
     if case.exchanges or "exchanges" in case.facts:
@@ -129,27 +151,33 @@ def event_loop_closed(case: Case) -> Explanation | None:
 
 
 _RACE = re.compile(r"race condition", re.IGNORECASE)
+_DEFAULT_THRESHOLD_MS = 20.0  # kit.diff's and kit.watch_loop's default
 
 
 @register("event_loop_blocked")
 def event_loop_blocked(case: Case) -> Explanation | None:
+    """Speaks when a stall reaches the threshold the monitor used (the same one the checks use)."""
     stall = case.facts.get("max_stall_ms")
+    threshold = case.facts.get("threshold_ms") or _DEFAULT_THRESHOLD_MS
     match = case.find(_RACE)
     blocking = [ex for ex in case.exchanges if ex.mode == "blocking"]
-    if not (isinstance(stall, (int, float)) and stall >= 50) and match is None and not blocking:
+    stalled = isinstance(stall, (int, float)) and stall >= threshold
+    if not stalled and match is None and not blocking:
         return None
     lines = []
     if isinstance(stall, (int, float)):
-        lines.append(f"the event loop stalled for up to {stall:.0f} ms")
+        lines.append(f"the event loop stalled for up to {stall:.0f} ms (threshold {threshold:g} ms)")
+    if case.facts.get("stalled_at"):
+        lines.append(f"the loop's thread was at {case.facts['stalled_at']}")
     if match is not None:
         lines.append(case.line_of(match))
     lines += [f"sync call on the loop thread {ex.thread!r}: {ex.summary()}" for ex in blocking[:3]]
     return Explanation(
         "event_loop_blocked", "A sync call blocks the event loop (not a race condition)",
         "A sync supabase call inside `async def` runs on the event loop's thread: every other "
-        "task, heartbeat and timeout waits for the whole HTTP request. seeds/002 calls this a "
-        "race condition; it is not one: data is not corrupted, the loop is frozen. Under load "
-        "the stalls pile up, timeouts fire, and the HTML page that arrived came from the edge.",
+        "task, heartbeat and timeout waits for the whole HTTP request. It is often mistaken for "
+        "a race condition; it is not one: data is not corrupted, the loop is frozen. Under load "
+        "the stalls pile up and timeouts fire.",
         Evidence(tuple(lines), tuple(blocking[:3])),
         Fix("async def download_image(self, path):\n"
             "    return self.supabase.storage.from_(bucket).download(path)",
@@ -157,4 +185,4 @@ def event_loop_blocked(case: Case) -> Explanation | None:
             "    return await asyncio.to_thread(self.supabase.storage.from_(bucket).download, path)\n"
             "# or: self.supabase = await acreate_client(...); await ....download(path)",
             "to_thread keeps the sync client off the loop; an AsyncClient awaits instead."),
-        0.9 if stall or blocking else 0.5, NOTEBOOKS["storage"])
+        0.9 if stalled or blocking else 0.5, NOTEBOOKS["storage"])

@@ -61,7 +61,9 @@ def _pages(case: Case) -> list[tuple[str, int | None, PageSummary, Exchange | No
 @register("html_page_from_edge")
 def html_page_from_edge(case: Case) -> Explanation | None:
     errors = [(src, status, page, ex) for src, status, page, ex in _pages(case)
-              if (status or 0) >= 400 or (page.edge_code or 0) >= 400]
+              if ((status or 0) >= 400 or (page.edge_code or 0) >= 400)
+              and status not in (404, 405)  # a site's page, not the edge's: url_not_project_api
+              and "paused" not in (page.title or "").lower()]  # project_paused
     if not errors:
         return None
     _source, status, page, _ = errors[0]
@@ -70,8 +72,15 @@ def html_page_from_edge(case: Case) -> Explanation | None:
     who = _GATEWAY_WORDS.get(page.gateway or "", "a proxy or gateway in front of the service")
     storage = any(ex is not None and ex.service == "storage" for *_, ex in errors) or any(
         "Storage" in src for src, *_ in errors)
-    note = (" This is what seeds/002 saw: not a race condition but an edge page, arriving while "
-            "sync downloads blocked the event loop." if storage else "")
+    side = (" Kong is the project's own gateway: the service behind it (REST, Storage, Auth) "
+            "is down, restarting or crashed, so the project itself is failing."
+            if page.gateway == "kong" else
+            " The edge could not get a usable answer from the project's origin; the project may "
+            "be fine again in a moment (retry with backoff) or overloaded."
+            if page.gateway == "cloudflare" and (code or 0) != 1015 else "")
+    note = side + (" It is not a race condition in your code: the page was made by the edge, "
+                   "often while sync downloads blocked the event loop and requests piled up."
+                   if storage else "")
     lines = tuple(f"{src}: {page.line(status)}" for src, status, page, _ in errors[:5])
     return Explanation(
         "html_page_from_edge", f"An HTML error page from {who}",
@@ -131,7 +140,7 @@ def json_decode_error_on_html(case: Case) -> Explanation | None:
         confidence = 0.7
     else:
         cause = ("A JSONDecodeError at char 0 means the body was not JSON at all: most often an "
-                 "HTML page from the edge (seeds/002) or an empty body. Capture the exchange "
+                 "HTML page from the edge or an empty body. Capture the exchange "
                  "(kit.clients) to see it.")
         confidence = 0.5
     if inner_only:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from kit.errors import UsageError
+from kit.registry import Registry
 from kit.render.images import image_info
 from kit.render.markup import details, esc, flags_html, human_size, pre, table
 from kit.render.pages import summarize_page
@@ -25,27 +25,19 @@ from kit.secrets import MASK, is_secret_field, mask_bytes, mask_text
 __all__ = ["BODY_RENDERERS", "body_renderer", "render_body", "render_json_value"]
 
 BodyRenderer = Callable[[bytes, str, tuple[str, ...], tuple[tuple[str, str], ...]], str]
-BODY_RENDERERS: dict[str, BodyRenderer] = {}
+BODY_RENDERERS: Registry[BodyRenderer] = Registry("body renderer", replace=True)
 
 MAX_TEXT = 100_000
 MAX_INLINE_IMAGE = 5 * 1024 * 1024
 MAX_JSON_ITEMS = 200
 
 
-def register(kind: str) -> Callable[[BodyRenderer], BodyRenderer]:
-    def add(fn: BodyRenderer) -> BodyRenderer:
-        BODY_RENDERERS[kind] = fn
-        return fn
-    return add
+register = BODY_RENDERERS.register
 
 
 def body_renderer(kind: str) -> BodyRenderer:
     """The renderer for a kind; an unknown kind raises UsageError listing the known ones."""
-    try:
-        return BODY_RENDERERS[kind]
-    except KeyError:
-        raise UsageError(f"no body renderer for {kind!r}",
-                         fix=f"use one of: {', '.join(sorted(BODY_RENDERERS))}") from None
+    return BODY_RENDERERS.get_or_fail(kind)
 
 
 def render_body(body: bytes | str, content_type: str | None = None, *, known: Iterable[str] = (),

@@ -1,0 +1,192 @@
+"""The facts an explanation rests on, read from a Case: service answers, the exception chain,
+the exchanges (status, content type), the installed versions.
+
+    answers = service_answers(case)      # [ServiceAnswer("postgrest", "PGRST205", 404, ...)]
+    fact_lines(case)                     # ["APIError: {...}", "GET /rest/v1/note → 404 application/json", ...]
+
+A ``ServiceAnswer`` is an error code a service put in a structured field: postgrest-py's
+``APIError.code`` (a ``PGRSTxxx`` or a SQLSTATE), storage3's ``StorageApiError.code`` (the body's
+``error``), supabase_auth's ``AuthApiError.code`` (GoTrue's ``error_code``), or the same fields
+in the JSON body of a captured 4xx/5xx exchange. An ``APIError`` whose code is a bare HTTP status
+(postgrest's answer to an HTML page) is not a service answer: no service wrote it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kit.explain.case import Case
+
+if TYPE_CHECKING:
+    from kit.capture import Exchange
+
+__all__ = ["ServiceAnswer", "exchange_line", "fact_lines", "role_of", "service_answers"]
+
+_SQLSTATE = re.compile(r"^[0-9A-Z]{5}$")
+_PGRST = re.compile(r"^PGRST[0-9X]\d\d$")
+
+
+@dataclass(frozen=True)
+class ServiceAnswer:
+    """One error code a service answered with, where it was read, and the exchange that carried it."""
+
+    service: str  # postgrest | sqlstate | storage | auth
+    code: str
+    status: int | None
+    message: str
+    details: str | None
+    hint: str | None
+    source: str  # "APIError.code", "the body of exchange #3", ...
+    exchange: Exchange | None = None
+
+    def line(self) -> str:
+        status = f"HTTP {self.status} · " if self.status is not None else ""
+        extra = "".join(f" · {k}: {v}" for k, v in (("details", self.details), ("hint", self.hint))
+                        if v)
+        return f"{status}{self.service} code {self.code!r} ({self.source}): {self.message}{extra}"[:400]
+
+
+def _status(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _rest_service(code: str) -> str | None:
+    if _PGRST.match(code):
+        return "postgrest"
+    return "sqlstate" if _SQLSTATE.match(code) else None  # a bare HTTP status has 3 digits
+
+
+def _from_exception(exc: BaseException) -> ServiceAnswer | None:
+    name = type(exc).__name__
+    module = type(exc).__module__
+    if name == "APIError" and module.startswith("postgrest"):
+        code = str(getattr(exc, "code", "") or "")
+        service = _rest_service(code)
+        if service is None:
+            return None
+        return ServiceAnswer(service, code, None, str(getattr(exc, "message", "") or ""),
+                             _text(getattr(exc, "details", None)), _text(getattr(exc, "hint", None)),
+                             "APIError.code")
+    if name == "StorageApiError":
+        code = str(getattr(exc, "code", "") or "")
+        message = str(getattr(exc, "message", "") or "")
+        if not code or message.startswith("Unable to parse error message"):
+            return None
+        return ServiceAnswer("storage", code, _status(getattr(exc, "status", None)), message,
+                             None, None, "StorageApiError.code")
+    if module.startswith(("supabase_auth", "gotrue")) and getattr(exc, "code", None):
+        return ServiceAnswer("auth", str(exc.code), _status(getattr(exc, "status", None)),
+                             str(getattr(exc, "message", exc)), None, None, f"{name}.code")
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _from_exchange(ex: Exchange) -> ServiceAnswer | None:
+    if ex.status is None or ex.status < 400 or "json" not in ex.content_type:
+        return None
+    try:
+        body = json.loads(ex.response_body[:20_000])
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    where = f"the body of exchange #{ex.seq}"
+    if ex.service == "auth" or "error_code" in body or "msg" in body:
+        code = body.get("error_code") or (body.get("code") if isinstance(body.get("code"), str) else None)
+        if code:
+            return ServiceAnswer("auth", str(code), ex.status, str(body.get("msg") or body.get("message")
+                                                                   or ""), None, None, where, ex)
+        return None
+    if "statusCode" in body and "error" in body:
+        return ServiceAnswer("storage", str(body["error"]), _status(body["statusCode"]),
+                             str(body.get("message", "")), None, None, where, ex)
+    code = str(body.get("code") or "")
+    service = _rest_service(code)
+    if service is None:
+        return None
+    return ServiceAnswer(service, code, ex.status, str(body.get("message", "")),
+                         _text(body.get("details")), _text(body.get("hint")), where, ex)
+
+
+_LOGGED_API_ERROR = re.compile(r"APIError: (\{.*\})")
+_LOGGED_STORAGE_ERROR = re.compile(r"StorageApiError: \{'statusCode': '?(\d+)'?, 'error': '?([^,']+)'?, "
+                                   r"'message': '?([^}']*)")
+
+
+def _from_text(text: str) -> ServiceAnswer | None:
+    """A service error as postgrest-py and storage3 print it in a log line or traceback."""
+    match = _LOGGED_API_ERROR.search(text)
+    if match:
+        fields = dict(re.findall(r"'(code|message|details|hint)': (?:'((?:[^'\\]|\\.)*)'|None)",
+                                 match.group(1)))
+        service = _rest_service(fields.get("code", ""))
+        if service:
+            return ServiceAnswer(service, fields["code"], None, fields.get("message", ""),
+                                 fields.get("details") or None, fields.get("hint") or None,
+                                 "the logged APIError")
+    match = _LOGGED_STORAGE_ERROR.search(text)
+    if match:
+        return ServiceAnswer("storage", match.group(2), int(match.group(1)), match.group(3), None,
+                             None, "the logged StorageApiError")
+    return None
+
+
+def service_answers(case: Case) -> list[ServiceAnswer]:
+    """Every service error code in the case, exceptions first, one per (service, code)."""
+    from_exchanges = [a for a in (_from_exchange(ex) for ex in case.exchanges) if a is not None]
+    found: list[ServiceAnswer] = []
+    if not case.exceptions:
+        found += [a for a in (_from_text(t) for t in case.texts) if a is not None]
+    for exc in case.exceptions:
+        answer = _from_exception(exc)
+        if answer is None:
+            continue
+        carrier = next((a.exchange for a in from_exchanges if a.code == answer.code), None)
+        status = answer.status if answer.status is not None else (carrier.status if carrier else None)
+        found.append(ServiceAnswer(answer.service, answer.code, status, answer.message,
+                                   answer.details, answer.hint, answer.source, carrier))
+    found += from_exchanges
+    unique: dict[tuple[str, str], ServiceAnswer] = {}
+    for answer in found:
+        unique.setdefault((answer.service, answer.code), answer)
+    return list(unique.values())
+
+
+def exchange_line(ex: Exchange) -> str:
+    """``GET /rest/v1/note → 404 application/json (12 ms)`` or the transport error."""
+    outcome = (f"{ex.status} {ex.content_type or 'no content type'}" if ex.status is not None
+               else f"no response: {ex.masked_error or 'transport error'}")
+    mode = f" [{ex.mode}]" if ex.mode else ""
+    return f"exchange #{ex.seq}{mode}: {ex.method} {ex.path} → {outcome} ({ex.duration_ms:.0f} ms)"
+
+
+def fact_lines(case: Case, *, limit: int = 8) -> list[str]:
+    """The plain facts of a case: the exception chain, then each exchange's status and type."""
+    lines = [f"{type(e).__name__}: {str(e)[:300]}" for e in case.exceptions[:4]]
+    lines += [exchange_line(ex) for ex in case.exchanges[:4]]
+    lines += [f"result: {type(r).__name__}" for r in case.results[:2]]
+    return lines[:limit]
+
+
+def role_of(ex: Exchange) -> str | None:
+    """The role claim of the bearer token (or apikey) a request carried; never verified, never shown."""
+    token = (ex.request_header("authorization") or "").removeprefix("Bearer ").strip() or \
+        ex.request_header("apikey") or ""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return "anon" if token.startswith("sb_publishable_") else None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return str(claims.get("role")) if isinstance(claims, dict) else None

@@ -1,0 +1,227 @@
+"""The explainer for service error codes: the catalogue entry, made specific by the answer.
+
+A code found in the catalogue gives an explanation whose id is the entry's key
+(``postgrest:PGRST205``, ``sqlstate:42501``, ``storage:NoSuchKey``, ``auth:weak_password``) at
+confidence ``code``. A few entries read more out of the answer (``SPECIFICS``): the closest table
+PostgREST suggests, the role and command a row-level security refusal was for, the rows
+``.single()`` found. A code the catalogue lacks is named as such at confidence ``unlisted``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kit.explain.case import Case
+from kit.explain.catalogue import DOCS, SERVICE_NAMES, CatalogueEntry, find_entry
+from kit.explain.evidence import ServiceAnswer, role_of, service_answers
+from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix
+from kit.explain.registry import register
+from kit.registry import Registry
+
+
+@dataclass(frozen=True)
+class Specific:
+    """What an answer adds to its catalogue entry: a title, a sentence, evidence lines, a fix."""
+
+    title: str | None = None
+    sentence: str = ""
+    lines: tuple[str, ...] = ()
+    fix: Fix | None = None
+
+
+Specifier = Callable[[ServiceAnswer, Case], Specific]
+SPECIFICS: Registry[Specifier] = Registry("catalogue specifier")
+
+_CALLS = {"select": 'select("*")', "insert": "insert(row)", "update": "update(row).eq(...)",
+          "delete": "delete().eq(...)"}
+_COMMANDS = {"GET": "SELECT", "HEAD": "SELECT", "POST": "INSERT", "PATCH": "UPDATE",
+             "PUT": "UPDATE", "DELETE": "DELETE"}
+
+
+@register("service_error")
+def service_error(case: Case) -> Explanation | None:
+    answers = service_answers(case)
+    if not answers:
+        return None
+    answer = answers[0]
+    entry = find_entry(answer.service, answer.code)
+    exchanges = tuple(ex for ex in ([answer.exchange] if answer.exchange else
+                                    [e for e in case.exchanges if (e.status or 0) >= 400]) if ex)[:3]
+    lines = [answer.line(), *(a.line() for a in answers[1:3])]
+    service = SERVICE_NAMES[answer.service]
+    if entry is None:
+        return Explanation(
+            f"{answer.service}:unlisted", f"{service} answered {answer.code!r} (not in the kit's "
+            "catalogue)",
+            f"{service} refused the request with code {answer.code!r}: {answer.message}. The kit's "
+            "catalogue does not hold this code, so it does not guess at its cause; the service's "
+            "documentation lists it.", Evidence(tuple(lines), exchanges), None,
+            CONFIDENCE["unlisted"], NOTEBOOKS["start"], docs=DOCS[answer.service])
+    specific = SPECIFICS[entry.key](answer, case) if entry.key in SPECIFICS else Specific()
+    cause = (f"{service} answered {answer.code}: {entry.meaning}"
+             + (f" {specific.sentence}" if specific.sentence else "")
+             + f" Usual causes: {'; '.join(entry.causes)}.")
+    if entry.look:
+        cause += f" Where to look: {entry.look}."
+    # the user's exception is something else (e.g. AttributeError after maybe_single()): the
+    # service's answer in the exchanges is context the client handled, not the failure itself
+    from_exception = not answer.source.startswith("the body") or not case.exceptions
+    return Explanation(
+        entry.key, specific.title or f"{entry.title} ({answer.code})", cause,
+        Evidence((*specific.lines, *lines), exchanges),
+        specific.fix or Fix("", "", entry.fix),
+        CONFIDENCE["code"] if from_exception else CONFIDENCE["circumstance"], NOTEBOOKS["start"],
+        docs=entry.docs)
+
+
+def specific(*keys: str) -> Callable[[Specifier], Specifier]:
+    def add(fn: Specifier) -> Specifier:
+        for key in keys:
+            SPECIFICS.add(key, fn)
+        return fn
+    return add
+
+
+def _quoted(text: str | None, after: str) -> str | None:
+    match = re.search(after + r"\s*'([^']+)'", text or "")
+    return match.group(1) if match else None
+
+
+@specific("postgrest:PGRST205")
+def _missing_table(answer: ServiceAnswer, case: Case) -> Specific:
+    table = _quoted(answer.message, "the table") or "?"
+    near = _quoted(answer.hint, "Perhaps you meant the table") or _quoted(
+        answer.details, "Perhaps you meant the table")
+    short, near_short = table.split(".")[-1], (near or "").split(".")[-1]
+    if near:
+        return Specific(
+            f"The table {table!r} does not exist; the closest is {near!r} (PGRST205)",
+            f"No table {table!r} is exposed; PostgREST's closest match is {near!r}.",
+            (f"closest existing table: {near} (from PostgREST's hint)",),
+            Fix(f'client.table("{short}").select("*").execute()',
+                f'client.table("{near_short}").select("*").execute()',
+                f"Use the real table name {near_short!r}, or create {short!r} (apply the "
+                "migration) and reload the schema cache: NOTIFY pgrst, 'reload schema'."))
+    return Specific(
+        f"The table {table!r} does not exist (PGRST205)",
+        f"No table {table!r} is exposed, and PostgREST knows no table with a close name.",
+        ("closest existing table: none suggested by PostgREST",),
+        Fix(f'client.table("{short}").select("*").execute()',
+            f"-- apply the migration that creates it, then:\nNOTIFY pgrst, 'reload schema';",
+            "Create the table on this project (or point the client at the project that has it)."))
+
+
+@specific("postgrest:PGRST204", "sqlstate:42703")
+def _missing_column(answer: ServiceAnswer, case: Case) -> Specific:
+    column = _quoted(answer.message, "find the") or (
+        re.search(r"column (\S+) does not exist", answer.message) or [None, None])[1]
+    near = re.search(r'reference the column "?([\w.]+)"?', answer.hint or "")
+    sentence = f"The column named is {column}." if column else ""
+    if near:
+        sentence += f" PostgreSQL suggests {near.group(1)}."
+    return Specific(sentence=sentence.strip(),
+                    lines=(f"closest column: {near.group(1)}",) if near else ())
+
+
+def _command(answer: ServiceAnswer, case: Case) -> tuple[str, str | None]:
+    ex = answer.exchange or next((e for e in case.exchanges if e.status in (401, 403)), None)
+    if ex is None:
+        role = "anon" if answer.status == 401 else None
+        return "the command", role
+    command = _COMMANDS.get(ex.method, ex.method)
+    if ex.method == "POST" and "merge-duplicates" in (ex.request_header("prefer") or "") + (
+            ex.request_header("x-upsert") or ""):
+        command = "INSERT ... ON CONFLICT UPDATE (upsert)"
+    if ex.request_header("x-upsert") == "true":
+        command = "INSERT or UPDATE (upsert)"
+    return command, role_of(ex)
+
+
+@specific("sqlstate:42501", "storage:Unauthorized")
+def _rls_refusal(answer: ServiceAnswer, case: Case) -> Specific:
+    command, role = _command(answer, case)
+    table = (re.search(r'(?:for table|for relation|on table) "?([\w.]+)"?', answer.message)
+             or [None, "storage.objects" if answer.service == "storage" else None])[1]
+    who = f"role {role!r}" if role else "the role the request ran as"
+    rls = "row-level security" in answer.message
+    what = (f"{who} has no row-level security policy that allows {command} on {table or 'the table'}"
+            if rls else f"{who} may not run {command} on {table or 'this object'} (no GRANT)")
+    policy_cmd = command.split()[0].lower() if command.split()[0] in _COMMANDS.values() else "insert"
+    short = (table or "t").split(".")[-1]
+    return Specific(
+        f"Row-level security: {who} may not {command} on {table or 'this table'}" if rls else None,
+        f"Here {what}.",
+        (f"request role: {role or 'unknown (no exchange captured)'}; command: {command}; "
+         f"table: {table or 'unknown'}",),
+        Fix(f'client = create_client(url, anon_key)\nclient.table("{short}").{_CALLS[policy_cmd]}'
+            '.execute()',
+            f'create policy "{role or "authenticated"} can {policy_cmd}" on {table or "public.t"}\n'
+            f'  for {policy_cmd} to {role or "authenticated"}\n'
+            f'  {"using" if policy_cmd in ("select", "delete") else "with check"} (true);   '
+            "-- narrow it, e.g. user_id = auth.uid()",
+            "Add a policy for exactly this command and role, or run trusted server code with the "
+            "service_role key (it bypasses row-level security; never ship it to a browser)."))
+
+
+@specific("postgrest:PGRST116")
+def _not_single(answer: ServiceAnswer, case: Case) -> Specific:
+    rows = re.search(r"contains (\d+) rows", answer.details or "")
+    count = int(rows.group(1)) if rows else None
+    if count == 0 or count is None:
+        return Specific(".single() found no row (PGRST116, HTTP 406)",
+                        "The filters matched no row visible to this role (none exists, or "
+                        "row-level security hides it).",
+                        (f"rows found: {count if count is not None else 'not stated'}",),
+                        Fix('row = client.table("t").select("*").eq("id", x).single().execute()',
+                            'res = client.table("t").select("*").eq("id", x).maybe_single().execute()\n'
+                            'row = res.data if res is not None else None',
+                            "maybe_single() returns None when there is no row (check it before "
+                            ".data); make sure the role can see the row."))
+    return Specific(f".single() found {count} rows (PGRST116, HTTP 406)",
+                    f"The filters matched {count} rows where exactly one was asked for.",
+                    (f"rows found: {count}",),
+                    Fix('client.table("t").select("*").eq("user_id", u).single().execute()',
+                        'client.table("t").select("*").eq("id", row_id).single().execute()  '
+                        '# a unique key\n# or .limit(1).execute() when any one row will do',
+                        "Filter on a unique key, or drop .single() and handle a list."))
+
+
+@specific("postgrest:PGRST106")
+def _schema_not_exposed(answer: ServiceAnswer, case: Case) -> Specific:
+    exposed = (answer.hint or "").split(":")[-1].strip()
+    return Specific(sentence=f"Exposed schemas: {exposed}." if exposed else "",
+                    lines=(f"exposed schemas: {exposed}",) if exposed else ())
+
+
+@specific("postgrest:PGRST202")
+def _function_not_found(answer: ServiceAnswer, case: Case) -> Specific:
+    fn = re.search(r"function ([\w.]+\([^)]*\))", answer.message)
+    return Specific(sentence=f"PostgREST looked for {fn.group(1)}." if fn else "",
+                    lines=(answer.details,) if answer.details else ())
+
+
+@specific("sqlstate:23505", "sqlstate:23503", "sqlstate:23502")
+def _constraint(answer: ServiceAnswer, case: Case) -> Specific:
+    return Specific(sentence=answer.details or "",
+                    lines=(f"constraint: {answer.message}",))
+
+
+@specific("storage:NoSuchKey", "storage:NoSuchBucket", "storage:Duplicate")
+def _storage_path(answer: ServiceAnswer, case: Case) -> Specific:
+    ex = answer.exchange or next((e for e in case.exchanges if e.service == "storage"
+                                  and (e.status or 0) >= 400), None)
+    if ex is None:
+        return Specific()
+    path = re.sub(r"^/storage/v1/(object|bucket)(/(public|authenticated|sign|info|list))?/", "",
+                  ex.path)
+    return Specific(sentence=f"The request was {ex.method} {ex.path}.",
+                    lines=(f"bucket/path asked for: {path}",))
+
+
+@specific("auth:weak_password")
+def _weak_password(answer: ServiceAnswer, case: Case) -> Specific:
+    reasons = [r for e in case.exceptions for r in (getattr(e, "reasons", None) or [])]
+    return Specific(sentence=f"Reasons given: {', '.join(map(str, reasons))}." if reasons else "",
+                    lines=(f"weak_password.reasons: {reasons}",) if reasons else ())
