@@ -41,6 +41,9 @@ NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\
 PAUSED_200 = """<!DOCTYPE html><html><head><title>Project paused | Supabase</title></head>
 <body><h1>This project is paused</h1><p>Restore it from the dashboard.</p></body></html>"""
 
+WEB_APP_404 = """<!DOCTYPE html><html><head><title>404: This page could not be found.</title></head>
+<body><div id="__next"><h1>404</h1><h2>This page could not be found.</h2></div></body></html>"""
+
 PNG_1x1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                         "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f5d0a7"
                         "0000000049454e44ae426082")
@@ -74,6 +77,9 @@ class _Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         parts = self.path.split("?")[0].strip("/").split("/")
+        if parts[0] not in ("rest", "storage", "auth"):  # a web app or the dashboard, not an API
+            self._send(404, "text/html; charset=utf-8", WEB_APP_404.encode(), {"X-Powered-By": "Next.js"})
+            return
         # rest/v1/<case> · storage/v1/object/<case>/... · storage/v1/object/list/<case>
         if len(parts) < 3:  # "/rest/v1/" itself: a site's HTML page, not the API
             parts = ["rest", "v1", "html200"]
@@ -88,7 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
-        status, ctype, body, extra = CASES[case]
+        self._send(*CASES[case])
+
+    def _send(self, status: int, ctype: str, body: bytes, extra: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))

@@ -32,8 +32,12 @@ def _statuses(case: Case) -> set[int]:
 def rate_limited(case: Case) -> Explanation | None:
     limited = [ex for ex in case.exchanges if ex.status == 429 and not is_html(ex.response_body)]
     by_status = 429 in _statuses(case)
-    if not limited and not by_status:
+    worded = [e for e in case.exceptions if _RATE_WORDS.search(str(getattr(e, "message", "")))]
+    if not limited and not by_status and not worded:
         return None
+    if any(b.is_html for b in case.bodies) or any(ex.status == 429 and is_html(ex.response_body)
+                                                  for ex in case.exchanges):
+        return None  # an edge's HTML page (Cloudflare 1015): html_page_from_edge reads it
     if any(getattr(e, "code", None) and not str(e.code).isdigit()
            and type(e).__module__.startswith("supabase_auth") for e in case.exceptions):
         return None  # Auth names its rate limits (over_request_rate_limit): the catalogue's job
@@ -59,7 +63,7 @@ def rate_limited(case: Case) -> Explanation | None:
             "        return await download(p)\nawait asyncio.gather(*(polite(p) for p in paths))\n"
             "# on 429: sleep Retry-After seconds, then retry",
             "Bound concurrency and honour Retry-After."),
-        CONFIDENCE["code"] if limited else CONFIDENCE["shape"], NOTEBOOKS["storage"])
+        CONFIDENCE["code"] if limited or by_status else CONFIDENCE["shape"], NOTEBOOKS["storage"])
 
 
 def _html_exchanges(case: Case, *statuses: int) -> list[tuple[Exchange, str]]:
@@ -96,7 +100,7 @@ def url_not_project_api(case: Case) -> Explanation | None:
         CONFIDENCE["shape"] + 0.1, NOTEBOOKS["start"])
 
 
-_API_TWICE = re.compile(r"/(rest|storage|auth)/v1/.*/(rest|storage|auth)/v1(/|$)")
+_API_TWICE = re.compile(r"/(rest|storage|auth)/v1/(.*/)?(rest|storage|auth)/v1(/|$)")
 
 
 @register("url_has_api_path")
@@ -128,11 +132,14 @@ def project_paused(case: Case) -> Explanation | None:
     if not pages:
         return None
     status, summary = pages[0]
+    silent = (" It came with HTTP 200, so no error was raised: the page was returned as if it "
+              "were the data." if status is not None and 200 <= status < 300 else "")
     return Explanation(
         "project_paused", "The Supabase project is paused",
         f"The answer is Supabase's \"project paused\" page ({summary.line(status)}): the project "
         "itself is not running, so nothing behind the edge can answer. Free-plan projects are "
-        "paused after a period of inactivity. This is not an edge failure: retrying does not help.",
+        "paused after a period of inactivity. This is not an edge failure: retrying does not "
+        f"help.{silent}",
         Evidence((summary.line(status),), tuple(ex for ex, page in _html_exchanges(
             case, *range(200, 600)) if "paused" in page.lower())[:2]),
         Fix("# requests keep failing with an HTML page", "# restore the project: Dashboard → "

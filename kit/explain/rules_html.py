@@ -63,6 +63,8 @@ def html_page_from_edge(case: Case) -> Explanation | None:
     errors = [(src, status, page, ex) for src, status, page, ex in _pages(case)
               if ((status or 0) >= 400 or (page.edge_code or 0) >= 400)
               and status not in (404, 405)  # a site's page, not the edge's: url_not_project_api
+              and not (status is not None and 200 <= status < 300)  # html_masquerading_as_result
+              and not src.endswith("Response.data")  # a result, not an error: the same
               and "paused" not in (page.title or "").lower()]  # project_paused
     if not errors:
         return None

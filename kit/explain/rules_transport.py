@@ -157,7 +157,8 @@ _RESET = re.compile(r"Connection reset by peer|\[Errno 104\]|Server disconnected
 def connection_reset(case: Case) -> Explanation | None:
     match = case.find(_RESET)
     errors = _httpx_errors(case, "ReadError", "RemoteProtocolError", "WriteError")
-    if match is None:
+    dropped = [e for e in errors if type(e).__name__ != "RemoteProtocolError" or match is not None]
+    if match is None and not dropped:
         return None
     return Explanation(
         "connection_reset", "The connection was reset before an answer arrived",
@@ -165,7 +166,9 @@ def connection_reset(case: Case) -> Explanation | None:
         "without answering: a restart or crash of the upstream, an idle keep-alive connection "
         "the other side had already dropped, or a proxy limit. postgrest retries GET/HEAD on "
         "network errors; writes are not retried.",
-        Evidence((case.line_of(match), f"URL: {_url_of(case, errors) or '?'}")),
+        Evidence((case.line_of(match) if match else f"{type(dropped[0]).__name__}: "
+                  f"{dropped[0]!s} (no answer: the socket was closed under the read)",
+                  f"URL: {_url_of(case, errors) or '?'}")),
         Fix('client.table("t").insert(row).execute()',
             'for attempt in range(3):\n    try:\n        client.table("t").upsert(row).execute()\n'
             '        break\n    except httpx.TransportError:\n        time.sleep(2 ** attempt)',
