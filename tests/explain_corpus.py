@@ -36,15 +36,16 @@ class CorpusCase:
     kind: str  # async misuse · results · schema · transport · edge · storage · auth · unknown
     produce: Produce
     check: Callable[[Any], None] | None = None  # extra assertions on the explanation
+    background: bool = False  # slow and self-contained (a subprocess): runs beside the others
 
 
 CASES: list[CorpusCase] = []
 
 
-def case(id: str, label: str, kind: str,
-         check: Callable[[Any], None] | None = None) -> Callable[[Produce], Produce]:
+def case(id: str, label: str, kind: str, check: Callable[[Any], None] | None = None, *,
+         background: bool = False) -> Callable[[Produce], Produce]:
     def add(fn: Produce) -> Produce:
-        CASES.append(CorpusCase(id, label, kind, fn, check))
+        CASES.append(CorpusCase(id, label, kind, fn, check, background))
         return fn
     return add
 
@@ -147,17 +148,24 @@ async def run_corpus(env: CorpusEnv, cases: list[CorpusCase] | None = None) -> d
     """Produce every case's failure and explain it: ``{id: (case, explanation)}``."""
     import explain_corpus_cases  # noqa: F401  (registers the cases)
 
+    chosen = cases or CASES
+    background = {item.id: asyncio.ensure_future(_produce(item, env))
+                  for item in chosen if item.background}
     results: dict[str, tuple[CorpusCase, Any]] = {}
-    for item in cases or CASES:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # never-awaited coroutines are the subject
-            try:
-                inputs = await item.produce(env)
-            except Exception as exc:  # noqa: BLE001 - a case that could not produce its failure
-                results[item.id] = (item, CorpusError(f"{type(exc).__name__}: {exc}"))
-                continue
-        results[item.id] = (item, kit.explain(*inputs))
+    for item in chosen:
+        produced = await (background[item.id] if item.background else _produce(item, env))
+        results[item.id] = (item, produced if isinstance(produced, CorpusError)
+                            else kit.explain(*produced))
     return results
+
+
+async def _produce(item: CorpusCase, env: CorpusEnv) -> list[Any] | CorpusError:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # never-awaited coroutines are the subject
+        try:
+            return await item.produce(env)
+        except Exception as exc:  # noqa: BLE001 - a case that could not produce its failure
+            return CorpusError(f"{type(exc).__name__}: {exc}")
 
 
 class CorpusError(Exception):
@@ -179,7 +187,7 @@ def errno24_script(url: str, table: str, asynchronous: bool) -> str:
         f"{'async ' if asynchronous else ''}def per_request():\n{one}    kept.append(client)\n"
         "async def main():\n"
         "    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
-        "    resource.setrlimit(resource.RLIMIT_NOFILE, (48, hard))\n"
+        "    resource.setrlimit(resource.RLIMIT_NOFILE, (32, hard))\n"
         "    for _ in range(400):\n"
         f"        {'await ' if asynchronous else ''}per_request()\n"
         "try:\n    asyncio.run(main())\n"

@@ -165,13 +165,14 @@ async def _(env: CorpusEnv) -> list[Any]:
         pending.close()
 
 
-@case("client_per_request_errno24_sync", "too_many_open_files", "async misuse")
+@case("client_per_request_errno24_sync", "too_many_open_files", "async misuse", background=True)
 async def _(env: CorpusEnv) -> list[Any]:
     return [await run_script(errno24_script(env.stack.url, env.t("notes"), False),
                              env.stack.service_role_key or "")]
 
 
-@case("client_per_request_errno24_async", "too_many_open_files", "async misuse")
+@case("client_per_request_errno24_async", "too_many_open_files", "async misuse",
+      background=True)
 async def _(env: CorpusEnv) -> list[Any]:
     return [await run_script(errno24_script(env.stack.url, env.t("notes"), True),
                              env.stack.service_role_key or "")]
