@@ -44,7 +44,8 @@ def row_explain_inputs(row: ModeResult) -> list[Any]:
     if row.outcome == "coroutine":
         inputs += row.warnings or [f"coroutine {row.value.qualname} (never awaited)"]
     # an injected latency alone (flag fault_injected on an otherwise fine exchange) is not a failure
-    inputs += [ex for ex in row.exchanges if set(flags_for(ex)) - {"fault_injected"}]
+    inputs += [ex for ex in row.exchanges
+               if not ex.ok or set(flags_for(ex)) - {"fault_injected"}]
     if row.outcome == "value" and flags_for(row.value):
         inputs.append(row.value)
     sdk_stalls = [s for s in row.stalls if s.sync_sdk_call]

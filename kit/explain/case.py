@@ -85,6 +85,9 @@ def _add(case: Case, x: Any, depth: int) -> None:
     elif isinstance(x, str):
         case.texts.append(x)
     elif isinstance(x, dict) and depth > 0:
+        stall = x.get("max_stall_ms")
+        if isinstance(stall, (int, float)) and stall < case.facts.get("max_stall_ms", -1.0):
+            return  # several rows stalled: the longest stall (and its place) is the fact kept
         case.facts.update(x)
     elif isinstance(x, (list, tuple)) and depth == 0 and not _rows(x):
         for item in x:

@@ -1,0 +1,100 @@
+"""kit.explain(report): the user's failure, not the kit's demonstration; one stall threshold."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+import kit
+from kit.targets import Target
+
+
+@pytest.fixture(scope="module")
+def orders(stack: Target, db_url: str) -> Iterator[str]:
+    table = f"orders_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"create table public.{table} (id int primary key, status text)")
+        conn.execute(f"insert into public.{table} values (1, 'open'), (2, 'paid')")
+        conn.execute("notify pgrst, 'reload schema'")
+    time.sleep(0.3)
+    yield table
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"drop table public.{table}")
+
+
+def test_a_missing_table_is_the_answer_not_the_unawaited_demonstration(stack: Target,
+                                                                        orders: str) -> None:
+    typo = orders.replace("orders_", "order_")
+    report = kit.diff(lambda c: c.table(typo).select("*").execute(), target=stack)
+    assert report["unawaited"].outcome == "coroutine"  # the demonstration still happened
+    why = kit.explain(report)
+    assert why.explainer == "postgrest:PGRST205" and why.confidence == 0.95
+    assert orders in why.title and typo in why.title
+    assert why.evidence.exchanges and all(ex.status == 404 for ex in why.evidence.exchanges)
+    assert "coroutine_never_awaited" not in [a.explainer for a in why.ranked]
+    assert f'client.table("{orders}")' in (why.fix.after if why.fix else "")
+
+
+def test_a_report_where_only_the_demonstrations_misbehave(stack: Target, orders: str) -> None:
+    report = kit.diff(lambda c: c.table(orders).select("*").limit(5).execute(), target=stack)
+    why = kit.explain(report)
+    assert why.explainer == "no_failure_of_its_own" and why.recognised
+    text = str(why)
+    assert "nothing to explain was given" not in text
+    assert "await_sync: raises the await TypeError" in text
+    assert "unawaited: returns a coroutine and sends nothing" in text
+    assert report["await_sync"].explanation.explainer == "await_on_sync_result"  # a row on its own
+
+
+class FixedLookup:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client, self.table = client, table
+
+    async def status(self) -> Any:
+        query = self.client.table(self.table).select("status").eq("id", 1)
+        return (await asyncio.to_thread(query.execute)).data
+
+
+class SlowLookup:
+    """An async service method that calls the sync client on the loop (the bug)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.client, self.table = client, table
+
+    async def status(self) -> Any:
+        return self.client.table(self.table).select("status").eq("id", 1).execute().data
+
+
+def test_the_stall_that_fails_a_check_is_the_stall_that_is_explained(stack: Target,
+                                                                     orders: str) -> None:
+    latency = {"match": {"table": orders}, "effect": {"latency": 0.05}}
+    report = kit.diff(service_factory={"lookup": lambda c: SlowLookup(c.sync, orders),
+                                       "fixed": lambda c: FixedLookup(c.sync, orders)},
+                      call=lambda s: s.status(), target=stack, faults=[latency], threshold_ms=20)
+    check = report.checks["lookup keeps sync SDK calls off the loop"]
+    assert not check.passed
+    worst = max(s.duration_ms for s in report["lookup"].stalls if s.sync_sdk_call)
+    why = kit.explain(report)
+    assert why.explainer == "event_loop_blocked" and why.confidence >= 0.5
+    assert f"up to {worst:.0f} ms (threshold 20 ms)" in str(why)
+    assert "SlowLookup" in str(why) or "status" in str(why)  # where the loop was stuck
+
+
+def test_str_is_the_whole_explanation_for_a_log(stack: Target, orders: str) -> None:
+    c = kit.clients(stack)
+    with pytest.raises(Exception) as info:
+        c.sync.table(orders).select("statuss").execute()
+    why = kit.explain(info.value, capture=c.capture)
+    text = str(why)
+    assert text == why.text() and text.startswith(why.title)
+    for part in (why.cause, "evidence:", "fix:", "installed: supabase", "GET /rest/v1/" + orders,
+                 "Perhaps you meant"):
+        assert part in text, part
+    assert stack.anon_key not in text and (stack.service_role_key or "-") not in text
+    c.close()
