@@ -127,8 +127,9 @@ def _from_text(text: str) -> ServiceAnswer | None:
     """A service error as postgrest-py and storage3 print it in a log line or traceback."""
     match = _LOGGED_API_ERROR.search(text)
     if match:
-        fields = dict(re.findall(r"'(code|message|details|hint)': (?:'((?:[^'\\]|\\.)*)'|None)",
-                                 match.group(1)))
+        fields = {key: single or double for key, single, double in re.findall(
+            r"""'(code|message|details|hint)': (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|None)""",
+            match.group(1))}
         service = _rest_service(fields.get("code", ""))
         if service:
             return ServiceAnswer(service, fields["code"], None, fields.get("message", ""),
