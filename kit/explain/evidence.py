@@ -82,7 +82,7 @@ def _from_exception(exc: BaseException) -> ServiceAnswer | None:
         return ServiceAnswer("storage", code, _status(getattr(exc, "status", None)), message,
                              None, None, "StorageApiError.code")
     if module.startswith(("supabase_auth", "gotrue")) and getattr(exc, "code", None):
-        return ServiceAnswer("auth", str(exc.code), _status(getattr(exc, "status", None)),
+        return ServiceAnswer("auth", str(getattr(exc, "code", "")), _status(getattr(exc, "status", None)),
                              str(getattr(exc, "message", exc)), None, None, f"{name}.code")
     return None
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kit.explain.case import Case
-from kit.explain.catalogue import DOCS, SERVICE_NAMES, CatalogueEntry, find_entry
+from kit.explain.catalogue import DOCS, SERVICE_NAMES, find_entry
 from kit.explain.evidence import ServiceAnswer, role_of, service_answers
 from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
@@ -109,7 +109,7 @@ def _missing_table(answer: ServiceAnswer, case: Case) -> Specific:
         f"No table {table!r} is exposed, and PostgREST knows no table with a close name.",
         ("closest existing table: none suggested by PostgREST",),
         Fix(f'client.table("{short}").select("*").execute()',
-            f"-- apply the migration that creates it, then:\nNOTIFY pgrst, 'reload schema';",
+            "-- apply the migration that creates it, then:\nNOTIFY pgrst, 'reload schema';",
             "Create the table on this project (or point the client at the project that has it)."))
 
 

@@ -38,11 +38,12 @@ def rate_limited(case: Case) -> Explanation | None:
     if any(b.is_html for b in case.bodies) or any(ex.status == 429 and is_html(ex.response_body)
                                                   for ex in case.exchanges):
         return None  # an edge's HTML page (Cloudflare 1015): html_page_from_edge reads it
-    if any(getattr(e, "code", None) and not str(e.code).isdigit()
+    if any(getattr(e, "code", None) and not str(getattr(e, "code", "")).isdigit()
            and type(e).__module__.startswith("supabase_auth") for e in case.exceptions):
         return None  # Auth names its rate limits (over_request_rate_limit): the catalogue's job
     lines = [exchange_line(ex) for ex in limited[:3]]
-    waits = [ex.response_header("retry-after") for ex in limited if ex.response_header("retry-after")]
+    waits = [str(ex.response_header("retry-after")) for ex in limited
+             if ex.response_header("retry-after")]
     if waits:
         lines.append(f"Retry-After: {waits[0]} s")
     lines += [f"{type(e).__name__}: {str(e)[:200]}" for e in case.exceptions[:2]]
@@ -128,7 +129,7 @@ def url_has_api_path(case: Case) -> Explanation | None:
 @register("project_paused")
 def project_paused(case: Case) -> Explanation | None:
     pages = [(status, summarize_page(page)) for status, page in
-             _html_bodies(case, *range(200, 600)) if re.search(r"paused", page[:5000], re.I)]
+             _html_bodies(case, *range(200, 600)) if re.search(r"paused", page[:5000], re.IGNORECASE)]
     if not pages:
         return None
     status, summary = pages[0]
