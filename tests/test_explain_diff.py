@@ -98,3 +98,17 @@ def test_str_is_the_whole_explanation_for_a_log(stack: Target, orders: str) -> N
         assert part in text, part
     assert stack.anon_key not in text and (stack.service_role_key or "-") not in text
     c.close()
+
+
+async def test_a_watched_stall_speaks_at_the_watchs_own_threshold(stack: Target,
+                                                                  orders: str) -> None:
+    c = kit.clients(stack, faults=[{"match": {"table": orders}, "effect": {"latency": 0.05}}])
+    async with kit.watch_loop(threshold_ms=20) as watch:
+        c.sync.table(orders).select("*").execute()  # a sync call on the loop (the bug)
+    why = kit.explain(watch)
+    assert why.explainer == "event_loop_blocked" and "supabase" in why.cause
+    assert "(threshold 20 ms)" in str(why) and "test_explain_diff.py" in str(why)
+    async with kit.watch_loop(threshold_ms=500) as calm:
+        c.sync.table(orders).select("*").execute()
+    assert kit.explain(calm).explainer == "not_recognised"  # under its threshold: no stall
+    c.close()

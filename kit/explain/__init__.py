@@ -74,6 +74,7 @@ def _not_recognised(case: Case) -> Explanation:
 
     lines = fact_lines(case, limit=12)
     lines += [t[:300] for t in case.texts[:5] if t[:300] not in lines]
+    lines += [f"{name}: {value}" for name, value in case.facts.items() if name != "diff_rows"]
     flags = flags_for([*case.exceptions, *case.exchanges, *case.results])
     if flags:
         lines.append(f"flags: {', '.join(flags)}")

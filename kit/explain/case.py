@@ -66,6 +66,9 @@ def _add(case: Case, x: Any, depth: int) -> None:
         for item in inputs():
             _add(case, item, depth + 1)
         return
+    if _is_loop_watch(x):
+        _add_stalls(case, x)
+        return
     if isinstance(x, BaseException):
         current: BaseException | None = x
         while current is not None and all(current is not e for e in case.exceptions):
@@ -101,3 +104,19 @@ def _add(case: Case, x: Any, depth: int) -> None:
 
 def _rows(x: Any) -> bool:
     return bool(x) and all(isinstance(i, dict) for i in x)
+
+
+def _is_loop_watch(x: Any) -> bool:
+    """A kit.watch_loop() or a LoopReport: read as data (its stalls and its threshold)."""
+    return isinstance(getattr(x, "threshold_ms", None), (int, float)) and isinstance(
+        getattr(x, "stalls", None), list) and not isinstance(x, (str, bytes, dict))
+
+
+def _add_stalls(case: Case, watch: Any) -> None:
+    stalls = watch.stalls
+    facts: dict[str, Any] = {"threshold_ms": watch.threshold_ms, "max_stall_ms": 0.0}
+    if stalls:
+        worst = max(stalls, key=lambda s: s.duration_ms)
+        facts.update(max_stall_ms=worst.duration_ms, stalled_at=worst.traced_to,
+                     stall_in_sync_sdk=bool(getattr(worst, "sync_sdk_call", False)))
+    case.facts.update(facts)

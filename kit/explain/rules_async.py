@@ -172,6 +172,16 @@ def event_loop_blocked(case: Case) -> Explanation | None:
     if match is not None:
         lines.append(case.line_of(match))
     lines += [f"sync call on the loop thread {ex.thread!r}: {ex.summary()}" for ex in blocking[:3]]
+    if case.facts.get("stall_in_sync_sdk") is False and not blocking and match is None:
+        return Explanation(
+            "event_loop_blocked", "Synchronous code blocks the event loop",
+            "The loop's thread was busy in synchronous code (not in a supabase call) for longer "
+            "than the threshold: every other task, heartbeat and timeout waited. The place is "
+            "in the evidence.", Evidence(tuple(lines)),
+            Fix("async def handler():\n    result = heavy_work(data)",
+                "async def handler():\n    result = await asyncio.to_thread(heavy_work, data)",
+                "Move blocking work off the loop (to_thread, a process pool) or make it async."),
+            0.85, NOTEBOOKS["storage"])
     return Explanation(
         "event_loop_blocked", "A sync call blocks the event loop (not a race condition)",
         "A sync supabase call inside `async def` runs on the event loop's thread: every other "
