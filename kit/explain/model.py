@@ -20,6 +20,9 @@ unlisted    0.3    a service code the catalogue does not hold: the service and c
                    the meaning is not
 none        0.0    nothing matched: "not recognised", with the facts and where to look
 ==========  =====  ===========================================================================
+
+A rule that reads the same evidence as another plus something more specific (the doubled
+``/rest/v1`` in a path beside the PGRST205 it caused) adds ``MORE_SPECIFIC`` to outrank it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from kit.render.markup import details, esc, wrap
 if TYPE_CHECKING:
     from kit.capture import Exchange
 
-__all__ = ["CONFIDENCE", "NOTEBOOKS", "Evidence", "Explanation", "Fix", "installed_versions"]
+__all__ = ["CONFIDENCE", "MORE_SPECIFIC", "NOTEBOOKS", "Evidence", "Explanation", "Fix", "installed_versions"]
 
 NOTEBOOKS = {
     "start": "notebooks/00_start_here.ipynb",
@@ -44,6 +47,7 @@ NOTEBOOKS = {
 }
 CONFIDENCE = {"code": 0.95, "signature": 0.9, "transport": 0.85, "shape": 0.75,
               "circumstance": 0.6, "weak": 0.5, "unlisted": 0.3, "none": 0.0}
+MORE_SPECIFIC = 0.02
 _PACKAGES = ("supabase", "postgrest", "storage3", "supabase_auth", "supabase_functions", "httpx")
 
 

@@ -9,7 +9,7 @@ import re
 from kit.capture import Exchange
 from kit.explain.case import Case
 from kit.explain.evidence import exchange_line
-from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix
+from kit.explain.model import CONFIDENCE, MORE_SPECIFIC, NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
 from kit.render.pages import is_html, summarize_page
 from kit.render.text import decode_text
@@ -98,7 +98,7 @@ def url_not_project_api(case: Case) -> Explanation | None:
         Fix('create_client("https://supabase.com/dashboard/project/abcd", key)',
             'create_client("https://abcd.supabase.co", key)   # Settings → API → Project URL',
             "Use the Project URL from Settings → API."),
-        CONFIDENCE["shape"] + 0.1, NOTEBOOKS["start"])
+        CONFIDENCE["signature"], NOTEBOOKS["start"])  # Supabase never sends HTML 404s
 
 
 _API_TWICE = re.compile(r"/(rest|storage|auth)/v1/(.*/)?(rest|storage|auth)/v1(/|$)")
@@ -123,7 +123,7 @@ def url_has_api_path(case: Case) -> Explanation | None:
         Fix('create_client("https://abcd.supabase.co/rest/v1/notes", key)',
             'create_client("https://abcd.supabase.co", key)',
             "Give the client the project URL only."),
-        CONFIDENCE["code"] + 0.02, NOTEBOOKS["start"])
+        CONFIDENCE["code"] + MORE_SPECIFIC, NOTEBOOKS["start"])
 
 
 @register("project_paused")
@@ -145,7 +145,7 @@ def project_paused(case: Case) -> Explanation | None:
             case, *range(200, 600)) if "paused" in page.lower())[:2]),
         Fix("# requests keep failing with an HTML page", "# restore the project: Dashboard → "
             "Project → Restore; then retry", "Restore the project from the dashboard."),
-        CONFIDENCE["shape"] + 0.17, NOTEBOOKS["storage"])
+        CONFIDENCE["code"], NOTEBOOKS["storage"])  # the page is Supabase's own word
 
 
 @register("stored_as_text_plain")
