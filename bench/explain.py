@@ -31,10 +31,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-import edge_server  # noqa: E402
-from explain_corpus import CASES, CorpusEnv, CorpusError, run_corpus  # noqa: E402
+import edge_server
+from explain_corpus import CASES, CorpusEnv, CorpusError, run_corpus
 
-import kit  # noqa: E402
+import kit
 
 CONFIDENT = 0.5
 
@@ -62,7 +62,10 @@ def score(results: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
         else:
             low_wrong.append(f"{case_id}: {why.explainer} ({why.confidence:.2f})")
     total = len(results)
-    return {"cases": total, "right": len(right), "accuracy": round(len(right) / total, 4),
+    exercised = sorted({why.explainer for _, why in results.values()
+                        if not isinstance(why, CorpusError) and why.explainer in CATALOGUE})
+    return {"catalogue_exercised": exercised, "catalogue_size": len({e.key for e in CATALOGUE.values()}),
+            "cases": total, "right": len(right), "accuracy": round(len(right) / total, 4),
             "confident_wrong": confident_wrong, "honest_unknowns_labelled_unknown": unknown_right,
             "honest_unknowns_missed": unknown_missed, "wrong_below_0.5": low_wrong,
             "could_not_produce": broken,
@@ -104,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {line}")
     print(f"honest unknowns: {len(figures['honest_unknowns_labelled_unknown'])} labelled unknown "
           f"(right), {len(figures['honest_unknowns_missed'])} with a known label (missed)")
+    print(f"catalogue entries chosen for a real answer: {len(figures['catalogue_exercised'])} of "
+          f"{figures['catalogue_size']} ({', '.join(figures['catalogue_exercised'])})")
     for key in ("honest_unknowns_missed", "wrong_below_0.5", "could_not_produce"):
         for line in figures[key]:
             print(f"  {key}: {line}")

@@ -112,3 +112,10 @@ async def test_a_watched_stall_speaks_at_the_watchs_own_threshold(stack: Target,
         c.sync.table(orders).select("*").execute()
     assert kit.explain(calm).explainer == "not_recognised"  # under its threshold: no stall
     c.close()
+
+
+def test_an_operation_without_execute_is_explained_as_such(stack: Target, orders: str) -> None:
+    report = kit.diff(lambda c: c.table(orders).select("*"), target=stack, modes="sync,async")
+    why = kit.explain(report)
+    assert why.explainer == "execute_forgotten" and len(report.capture) == 0
+    assert "SyncSelectRequestBuilder" in str(why)

@@ -46,7 +46,7 @@ def row_explain_inputs(row: ModeResult) -> list[Any]:
     # an injected latency alone (flag fault_injected on an otherwise fine exchange) is not a failure
     inputs += [ex for ex in row.exchanges
                if not ex.ok or set(flags_for(ex)) - {"fault_injected"}]
-    if row.outcome == "value" and flags_for(row.value):
+    if row.outcome == "value" and (flags_for(row.value) or returned_a_builder(row)):
         inputs.append(row.value)
     sdk_stalls = [s for s in row.stalls if s.sync_sdk_call]
     if sdk_stalls and row.outcome == "value":
@@ -72,11 +72,19 @@ def as_demonstrated(row: ModeResult) -> bool:
     return False
 
 
+def returned_a_builder(row: ModeResult) -> bool:
+    """The operation gave back a request builder: ``.execute()`` was never called."""
+    return row.outcome == "value" and type(row.value).__name__.endswith("RequestBuilder")
+
+
 def failed_for_own_reason(row: ModeResult) -> bool:
-    """A row whose failure is the user's to explain: it raised, returned a coroutine, differs
-    from the baseline, carries flags, or stalled the loop in a mode meant to keep it free."""
+    """A row whose failure is the user's to explain: it raised, returned a coroutine or an
+    unexecuted builder, differs from the baseline, carries flags, or stalled the loop in a mode
+    meant to keep it free."""
     if as_demonstrated(row):
         return False
+    if returned_a_builder(row):
+        return True
     if row.outcome != "value" or row.equal_to_baseline is False:
         return True
     if set(row_flags(row)) - {"fault_injected"}:
