@@ -1,9 +1,9 @@
 """One registry shape for every pluggable part (papermill's ``PapermillEngines`` is the model).
 
     EXPLAINERS = Registry("explainer")
-    @EXPLAINERS.register("pgrst116")
-    def pgrst116(case): ...
-    EXPLAINERS["pgrst116"]          # the function
+    @EXPLAINERS.register("rate_limited")
+    def rate_limited(case): ...
+    EXPLAINERS["rate_limited"]      # the function
     EXPLAINERS.get_or_fail("nope")  # UsageError: unknown explainer 'nope'. Fix: use one of: ...
 
 A Registry is a read-only ``Mapping`` (insertion order kept) with ``add`` / ``register`` to
