@@ -62,11 +62,12 @@ def explain(*items: Any, capture: Capture | None = None) -> Explanation:
 
 def _with_facts(evidence: Evidence, case: Case) -> Evidence:
     """The rule's own evidence, then the case's plain facts it did not already list."""
-    lines = list(evidence.lines)
-    lines += [fact for fact in fact_lines(case) if fact not in lines]
     exchanges = list(evidence.exchanges)
     exchanges += [ex for ex in case.exchanges if ex not in exchanges and not ex.ok][:3]
-    return Evidence(tuple(lines), tuple(exchanges[:6]))
+    exchanges = exchanges[:6]
+    lines = list(evidence.lines)
+    lines += [fact for fact in fact_lines(case, shown=exchanges) if fact not in lines]
+    return Evidence(tuple(lines), tuple(exchanges))
 
 
 def _not_recognised(case: Case) -> Explanation:

@@ -171,10 +171,11 @@ def exchange_line(ex: Exchange) -> str:
     return f"exchange #{ex.seq}{mode}: {ex.method} {ex.path} → {outcome} ({ex.duration_ms:.0f} ms)"
 
 
-def fact_lines(case: Case, *, limit: int = 8) -> list[str]:
-    """The plain facts of a case: the exception chain, then each exchange's status and type."""
+def fact_lines(case: Case, *, limit: int = 8, shown: list[Exchange] | None = None) -> list[str]:
+    """The plain facts of a case: the exception chain, then each exchange's status and type
+    (those in ``shown`` are displayed as exchanges already)."""
     lines = [f"{type(e).__name__}: {str(e)[:300]}" for e in case.exceptions[:4]]
-    lines += [exchange_line(ex) for ex in case.exchanges[:4]]
+    lines += [exchange_line(ex) for ex in case.exchanges[:4] if ex not in (shown or [])]
     lines += [f"result: {type(r).__name__}" for r in case.results[:2]]
     return lines[:limit]
 
