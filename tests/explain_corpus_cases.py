@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import explain_corpus_cases_io  # noqa: F401  (transport, edge, storage, auth cases)
 from explain_corpus import CorpusEnv, case, errno24_script, failure, raised, run_script, since
 from supabase import AsyncClientOptions, ClientOptions, acreate_client
-
-import explain_corpus_cases_io  # noqa: F401  (transport, edge, storage, auth cases)
 
 # -- async-API misuse ------------------------------------------------------------------------
 
@@ -176,6 +175,20 @@ async def _(env: CorpusEnv) -> list[Any]:
 async def _(env: CorpusEnv) -> list[Any]:
     return [await run_script(errno24_script(env.stack.url, env.t("notes"), True),
                              env.stack.service_role_key or "")]
+
+
+@case("js_style_error_attribute_sync", "error_attribute_on_response", "results")
+async def _(env: CorpusEnv) -> list[Any]:
+    return await failure(env.service, lambda c: c.sync.table(env.t("notes")).select("*")
+                         .execute().error)
+
+
+@case("js_style_error_attribute_async", "error_attribute_on_response", "results")
+async def _(env: CorpusEnv) -> list[Any]:
+    async def call(c: Any) -> Any:
+        res = await c.async_.table(env.t("notes")).select("id").eq("id", 1).single().execute()
+        return res.error
+    return await failure(env.service, call)
 
 
 # -- results ---------------------------------------------------------------------------------

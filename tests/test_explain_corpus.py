@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import explain_corpus_cases  # noqa: F401  (registers the cases)
 import pytest
 import pytest_asyncio
 from edge_server import edge_url  # noqa: F401  (fixture)
 from explain_corpus import CASES, CorpusEnv, run_corpus
 
-import explain_corpus_cases  # noqa: F401  (registers the cases)
 from kit.targets import Target
 
 
@@ -31,7 +31,7 @@ def test_the_corpus_is_large_and_covers_every_kind() -> None:
 
 
 @pytest.mark.parametrize("case_id", [c.id for c in CASES])
-def test_corpus_case(explained: dict[str, Any], case_id: str) -> None:
+def test_corpus_case(explained: dict[str, Any], stack: Target, case_id: str) -> None:
     item, why = explained[case_id]
     assert not isinstance(why, Exception), f"{case_id} did not produce its failure: {why}"
     assert why.explainer == item.label, f"{case_id}: got {why!r}\n{why}"
@@ -42,5 +42,7 @@ def test_corpus_case(explained: dict[str, Any], case_id: str) -> None:
     text = str(why)
     assert why.cause in text and "installed: supabase" in text
     assert "seeds/" not in text and "checkpoint" not in text
+    for secret in (stack.anon_key, stack.service_role_key or "-", stack.jwt_secret or "-"):
+        assert secret not in text and secret not in repr(why.to_dict())
     if item.check is not None:
         item.check(why)

@@ -69,6 +69,8 @@ HELD_OUT: dict[str, tuple[str, Callable[[Target], Awaitable[list[Any]]]]] = {
     "maybe_single None, .count": ("maybe_single_none", lambda t: failure(
         _svc(t), lambda c: c.sync.table(T).select("*", count="exact").eq("id", 77).maybe_single()
         .execute().count)),
+    "JS habit: .status_code on a response": ("error_attribute_on_response", lambda t: failure(
+        _svc(t), lambda c: c.sync.table(T).select("id").execute().status_code)),
     "table name in the wrong case": ("postgrest:PGRST205", lambda t: failure(
         _svc(t), lambda c: c.async_.table(T.upper()).select("*").execute())),
     "unique column violated (not the key)": ("sqlstate:23505", lambda t: failure(

@@ -20,6 +20,8 @@ _COROUTINE_AS_CLIENT = re.compile(r"'coroutine' object has no attribute '(\w+)'"
 _BUILDER_USED_AS_RESULT = re.compile(
     r"'(\w*RequestBuilder\w*)' object (?:has no attribute '(\w+)'|is not subscriptable|"
     r"is not iterable)")
+_JS_STYLE = re.compile(r"'(\w*APIResponse)' object has no attribute '(error|status|status_code|"
+                       r"statusText|body)'")
 _NONE_DATA = re.compile(r"'NoneType' object (?:has no attribute '(data|count)'|is not subscriptable)")
 
 
@@ -126,3 +128,25 @@ def maybe_single_none(case: Case) -> Explanation | None:
             "Check the result for None before reading .data."),
         CONFIDENCE["signature"] if match.group(1) == "data" or singular
         else CONFIDENCE["circumstance"], NOTEBOOKS["llm"])
+
+
+@register("error_attribute_on_response")
+def error_attribute_on_response(case: Case) -> Explanation | None:
+    match = case.find(_JS_STYLE)
+    if match is None:
+        return None
+    return Explanation(
+        "error_attribute_on_response", f"{match.group(1)} has no .{match.group(2)}: errors are "
+                                       "raised, not returned",
+        f"The code reads .{match.group(2)} on the result, as supabase-js returns "
+        "{ data, error }. supabase-py returns an APIResponse with .data and .count only; a "
+        "failed request raises postgrest.exceptions.APIError (with .code, .message, .details, "
+        ".hint) instead of returning an error.",
+        Evidence((case.line_of(match),)),
+        Fix('res = supabase.table("chats").select("*").execute()\nif res.error:\n'
+            '    log(res.error)',
+            'from postgrest.exceptions import APIError\ntry:\n'
+            '    res = supabase.table("chats").select("*").execute()\nexcept APIError as e:\n'
+            '    log(e.code, e.message)',
+            "Catch APIError (and StorageApiError, AuthApiError) where the JS code checked error."),
+        CONFIDENCE["signature"], NOTEBOOKS["start"])
