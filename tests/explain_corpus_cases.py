@@ -321,6 +321,35 @@ async def _(env: CorpusEnv) -> list[Any]:
                          .eq("id", 1).execute())
 
 
+def _role_token(env: CorpusEnv, role: str) -> str:
+    import jwt
+
+    return jwt.encode({"role": role, "iss": "supabase", "exp": 4_000_000_000},
+                      env.stack.jwt_secret or "", algorithm="HS256")
+
+
+def _names_claim(role: str) -> Any:
+    def check(why: Any) -> None:
+        assert f"role claim {role!r}" in why.title, why.title
+    return check
+
+
+@case("jwt_role_does_not_exist_sync", "sqlstate:22023", "schema", _names_claim("admin"))
+async def _(env: CorpusEnv) -> list[Any]:
+    from supabase import create_client
+
+    client = create_client(env.stack.url, env.stack.anon_key)
+    client.postgrest.auth(_role_token(env, "admin"))
+    return [await raised(lambda: client.table(env.t("notes")).select("*").execute())]
+
+
+@case("jwt_role_not_allowed_async", "sqlstate:42501", "schema", _names_claim("postgres"))
+async def _(env: CorpusEnv) -> list[Any]:
+    client = await acreate_client(env.stack.url, env.stack.anon_key)
+    client.postgrest.auth(_role_token(env, "postgres"))
+    return [await raised(lambda: client.table(env.t("notes")).select("*").execute())]
+
+
 @case("schema_not_exposed_sync", "postgrest:PGRST106", "schema")
 async def _(env: CorpusEnv) -> list[Any]:
     return await failure(env.service, lambda c: c.sync.schema("private").table("notes")

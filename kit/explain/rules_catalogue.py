@@ -139,8 +139,36 @@ def _command(answer: ServiceAnswer, case: Case) -> tuple[str, str | None]:
     return command, role_of(ex)
 
 
+_SET_ROLE = re.compile(r'permission denied to set role "?([^"]+)"?|role "?([^"]+)"? does not exist')
+
+
+@specific("sqlstate:22023")
+def _unknown_role(answer: ServiceAnswer, case: Case) -> Specific:
+    match = _SET_ROLE.search(answer.message)
+    if match is None:
+        return Specific()
+    return _role_claim(match.group(1) or match.group(2), exists=False)
+
+
+def _role_claim(role: str, *, exists: bool) -> Specific:
+    why = ("exists but the API's login role may not become it" if exists else "does not exist")
+    return Specific(
+        f"The JWT's role claim {role!r} {why}",
+        f"The token's role claim is {role!r}, a database role that {why}, so the request "
+        "cannot run as it.",
+        (f"JWT role claim: {role}",),
+        Fix(f'jwt.encode({{"role": "{role}", "sub": user_id, ...}}, secret)',
+            'jwt.encode({"role": "authenticated", "sub": user_id, ...}, secret)   # or use '
+            "Supabase Auth's tokens",
+            "Use the roles the API knows (anon, authenticated, service_role), or create the "
+            "custom role and GRANT it to authenticator."))
+
+
 @specific("sqlstate:42501", "storage:Unauthorized")
 def _rls_refusal(answer: ServiceAnswer, case: Case) -> Specific:
+    set_role = _SET_ROLE.search(answer.message)
+    if set_role is not None:
+        return _role_claim(set_role.group(1) or set_role.group(2), exists=True)
     command, role = _command(answer, case)
     table = (re.search(r'(?:for table|for relation|on table) "?([\w.]+)"?', answer.message)
              or [None, "storage.objects" if answer.service == "storage" else None])[1]
