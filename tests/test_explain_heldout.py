@@ -124,3 +124,14 @@ def test_a_pasted_traceback_is_explained_from_its_text(prepared: Target) -> None
     why = kit.explain(logged)
     assert why.explainer == "postgrest:PGRST205" and T in why.title
     c.close()
+
+
+async def test_an_earlier_error_in_the_capture_is_context_not_the_cause(prepared: Target) -> None:
+    c = _svc(prepared)
+    await raised(lambda: c.sync.table(T + "_old").select("*").execute())  # an earlier 404
+    rows = c.sync.table(T).select("id").execute().data
+    error = await raised(lambda: rows[0]["sku"])  # the app's own KeyError, later
+    why = kit.explain(error, capture=c.capture)
+    assert why.confidence < 0.5, why  # never a confident wrong cause
+    assert any("KeyError" in line for line in why.evidence.lines)
+    c.close()

@@ -16,6 +16,8 @@ shape       0.75   a response's shape without a service code (an HTML page with 
 circumstance 0.6   facts consistent with the cause that do not prove it (an empty list for
                    the anon role under RLS may also be no matching rows)
 weak        0.5    a single loose signal (a Content-Type that does not match the bytes)
+context     0.4    a service error in the captured exchanges while the exception given is
+                   something else (an earlier request's error, or one the client handled)
 unlisted    0.3    a service code the catalogue does not hold: the service and code are known,
                    the meaning is not
 none        0.0    nothing matched: "not recognised", with the facts and where to look
@@ -46,7 +48,7 @@ NOTEBOOKS = {
     "llm": "notebooks/03_llm_logging.ipynb",
 }
 CONFIDENCE = {"code": 0.95, "signature": 0.9, "transport": 0.85, "shape": 0.75,
-              "circumstance": 0.6, "weak": 0.5, "unlisted": 0.3, "none": 0.0}
+              "circumstance": 0.6, "weak": 0.5, "context": 0.4, "unlisted": 0.3, "none": 0.0}
 MORE_SPECIFIC = 0.02
 _PACKAGES = ("supabase", "postgrest", "storage3", "supabase_auth", "supabase_functions", "httpx")
 

@@ -72,7 +72,7 @@ def service_error(case: Case) -> Explanation | None:
         entry.key, specific.title or f"{entry.title} ({answer.code})", cause,
         Evidence((*specific.lines, *lines), exchanges),
         specific.fix or Fix("", "", entry.fix),
-        CONFIDENCE["code"] if from_exception else CONFIDENCE["circumstance"], NOTEBOOKS["start"],
+        CONFIDENCE["code"] if from_exception else CONFIDENCE["context"], NOTEBOOKS["start"],
         docs=entry.docs)
 
 
@@ -82,6 +82,11 @@ def specific(*keys: str) -> Callable[[Specifier], Specifier]:
             SPECIFICS.add(key, fn)
         return fn
     return add
+
+
+def _group(pattern: str, text: str | None) -> str | None:
+    match = re.search(pattern, text or "")
+    return match.group(1) if match else None
 
 
 def _quoted(text: str | None, after: str) -> str | None:
@@ -115,8 +120,8 @@ def _missing_table(answer: ServiceAnswer, case: Case) -> Specific:
 
 @specific("postgrest:PGRST204", "sqlstate:42703")
 def _missing_column(answer: ServiceAnswer, case: Case) -> Specific:
-    column = _quoted(answer.message, "find the") or (
-        re.search(r"column (\S+) does not exist", answer.message) or [None, None])[1]
+    column = _quoted(answer.message, "find the") or _group(r"column (\S+) does not exist",
+                                                           answer.message)
     near = re.search(r'reference the column "?([\w.]+)"?', answer.hint or "")
     sentence = f"The column named is {column}." if column else ""
     if near:
@@ -170,8 +175,8 @@ def _rls_refusal(answer: ServiceAnswer, case: Case) -> Specific:
     if set_role is not None:
         return _role_claim(set_role.group(1) or set_role.group(2), exists=True)
     command, role = _command(answer, case)
-    table = (re.search(r'(?:for table|for relation|on table) "?([\w.]+)"?', answer.message)
-             or [None, "storage.objects" if answer.service == "storage" else None])[1]
+    table = _group(r'(?:for table|for relation|on table) "?([\w.]+)"?', answer.message) or (
+        "storage.objects" if answer.service == "storage" else None)
     who = f"role {role!r}" if role else "the role the request ran as"
     rls = "row-level security" in answer.message
     what = (f"{who} has no row-level security policy that allows {command} on {table or 'the table'}"
