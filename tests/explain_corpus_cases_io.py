@@ -251,6 +251,44 @@ async def _(env: CorpusEnv) -> list[Any]:
                          .upload("taken.txt", b"third"))
 
 
+def _limited_bucket(env: CorpusEnv) -> str:
+    name = env.t("limited")
+    if not any(b.name == name for b in env.service.sync.storage.list_buckets()):
+        env.service.sync.storage.create_bucket(name, options={
+            "public": False, "allowed_mime_types": ["image/png"], "file_size_limit": 64})
+    return name
+
+
+@case("mime_type_not_allowed_async", "storage:InvalidMimeType", "storage")
+async def _(env: CorpusEnv) -> list[Any]:
+    bucket = _limited_bucket(env)
+    return await failure(env.service, lambda c: c.async_.storage.from_(bucket).upload(
+        "notes.txt", b"plain words", {"content-type": "text/plain"}))
+
+
+@case("object_too_large_sync", "storage:EntityTooLarge", "storage")
+async def _(env: CorpusEnv) -> list[Any]:
+    bucket = _limited_bucket(env)
+    return await failure(env.service, lambda c: c.sync.storage.from_(bucket).upload(
+        "big.png", PNG_1x1 * 4, {"content-type": "image/png"}))
+
+
+@case("object_name_not_allowed_sync", "storage:InvalidKey", "storage")
+async def _(env: CorpusEnv) -> list[Any]:
+    return await failure(env.service, lambda c: c.sync.storage.from_(env.t("files")).upload(
+        "résumé/été.pdf", b"%PDF-1.4", {"content-type": "application/pdf"}))
+
+
+@case("bucket_name_not_allowed_async", "storage:InvalidBucketName", "storage")
+async def _(env: CorpusEnv) -> list[Any]:
+    return await failure(env.service, lambda c: c.async_.storage.create_bucket("my bucket/2024"))
+
+
+@case("delete_bucket_not_empty_sync", "storage:ResourceNotEmpty", "storage")
+async def _(env: CorpusEnv) -> list[Any]:
+    return await failure(env.service, lambda c: c.sync.storage.delete_bucket(env.t("files")))
+
+
 @case("upload_refused_by_rls_anon_sync", "storage:Unauthorized", "storage",
       lambda why: "anon" in why.cause and "INSERT" in why.cause)
 async def _(env: CorpusEnv) -> list[Any]:
