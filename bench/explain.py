@@ -35,6 +35,7 @@ import edge_server
 from explain_corpus import CASES, CorpusEnv, CorpusError, run_corpus
 
 import kit
+from kit.explain import CATALOGUE
 
 CONFIDENT = 0.5
 
@@ -64,8 +65,8 @@ def score(results: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
     total = len(results)
     exercised = sorted({why.explainer for _, why in results.values()
                         if not isinstance(why, CorpusError) and why.explainer in CATALOGUE})
-    return {"catalogue_exercised": exercised, "catalogue_size": len({e.key for e in CATALOGUE.values()}),
-            "cases": total, "right": len(right), "accuracy": round(len(right) / total, 4),
+    size = len({entry.key for entry in CATALOGUE.values()})
+    return {"catalogue_exercised": exercised, "catalogue_size": size, "cases": total, "right": len(right), "accuracy": round(len(right) / total, 4),
             "confident_wrong": confident_wrong, "honest_unknowns_labelled_unknown": unknown_right,
             "honest_unknowns_missed": unknown_missed, "wrong_below_0.5": low_wrong,
             "could_not_produce": broken,
