@@ -177,6 +177,9 @@ async def _(env: CorpusEnv) -> list[Any]:
                              env.stack.service_role_key or "")]
 
 
+# -- results ---------------------------------------------------------------------------------
+
+
 @case("js_style_error_attribute_sync", "error_attribute_on_response", "results")
 async def _(env: CorpusEnv) -> list[Any]:
     return await failure(env.service, lambda c: c.sync.table(env.t("notes")).select("*")
@@ -189,9 +192,6 @@ async def _(env: CorpusEnv) -> list[Any]:
         res = await c.async_.table(env.t("notes")).select("id").eq("id", 1).single().execute()
         return res.error
     return await failure(env.service, call)
-
-
-# -- results ---------------------------------------------------------------------------------
 
 
 @case("maybe_single_none_sync", "maybe_single_none", "results")
