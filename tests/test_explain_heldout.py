@@ -135,3 +135,15 @@ async def test_an_earlier_error_in_the_capture_is_context_not_the_cause(prepared
     assert why.confidence < 0.5, why  # never a confident wrong cause
     assert any("KeyError" in line for line in why.evidence.lines)
     c.close()
+
+
+async def test_without_a_hint_the_closest_table_comes_from_the_capture(prepared: Target) -> None:
+    c = _svc(prepared, faults=[rule({"table": "ho_itms_" + U}, {"json_status": 404, "body": {
+        "code": "PGRST205", "details": None, "hint": None,  # minimal verbosity: no suggestion
+        "message": f"Could not find the table 'public.ho_itms_{U}' in the schema cache"}})])
+    c.sync.table(T).select("id").execute()
+    error = await raised(lambda: c.sync.table("ho_itms_" + U).select("*").execute())
+    why = kit.explain(error, capture=c.capture)
+    assert why.explainer == "postgrest:PGRST205" and T in why.title
+    assert f'client.table("{T}")' in (why.fix.after if why.fix else "")
+    c.close()

@@ -9,6 +9,7 @@ PostgREST suggests, the role and command a row-level security refusal was for, t
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,6 +110,19 @@ def _missing_table(answer: ServiceAnswer, case: Case) -> Specific:
                 f'client.table("{near_short}").select("*").execute()',
                 f"Use the real table name {near_short!r}, or create {short!r} (apply the "
                 "migration) and reload the schema cache: NOTIFY pgrst, 'reload schema'."))
+    seen = sorted({ex.path.split("/")[3] for ex in case.exchanges if ex.service == "rest"
+                   and ex.ok and ex.path.count("/") == 3 and ex.path.startswith("/rest/v1/")})
+    close = difflib.get_close_matches(short, seen, n=1, cutoff=0.6)
+    if close:
+        return Specific(
+            f"The table {table!r} does not exist; a close name this code reached is {close[0]!r} "
+            "(PGRST205)",
+            f"No table {table!r} is exposed. PostgREST suggested nothing, but the captured "
+            f"requests reached {close[0]!r}.",
+            (f"closest table seen in the capture: {close[0]} (of {', '.join(seen[:8])})",),
+            Fix(f'client.table("{short}").select("*").execute()',
+                f'client.table("{close[0]}").select("*").execute()',
+                f"Use the real table name {close[0]!r}, or create {short!r}."))
     return Specific(
         f"The table {table!r} does not exist (PGRST205)",
         f"No table {table!r} is exposed, and PostgREST knows no table with a close name.",
@@ -249,8 +263,11 @@ def _storage_path(answer: ServiceAnswer, case: Case) -> Specific:
         return Specific()
     path = re.sub(r"^/storage/v1/(object|bucket)(/(public|authenticated|sign|info|list))?/", "",
                   ex.path)
-    return Specific(sentence=f"The request was {ex.method} {ex.path}.",
-                    lines=(f"bucket/path asked for: {path}",))
+    sentence = f"The request was {ex.method} {ex.path}."
+    if "//" in path or path.endswith("/"):
+        sentence += (" The object path has an empty segment (a leading or doubled slash): "
+                     "storage names have none, so 'a.png' and '/a.png' are different objects.")
+    return Specific(sentence=sentence, lines=(f"bucket/path asked for: {path}",))
 
 
 @specific("auth:weak_password")
