@@ -228,16 +228,18 @@ async def _(env: CorpusEnv) -> list[Any]:
 
 @case("rls_empty_for_anon_sync", "rls_empty_for_anon", "results")
 async def _(env: CorpusEnv) -> list[Any]:
-    mark = len(env.anon.capture)
+    mark, service_mark = len(env.anon.capture), len(env.service.capture)
+    assert env.service.sync.table(env.t("secret")).select("*").execute().data  # rows exist
     assert env.anon.sync.table(env.t("secret")).select("*").execute().data == []
-    return since(env.anon, mark)
+    return [*since(env.service, service_mark), *since(env.anon, mark)]
 
 
 @case("rls_empty_for_anon_async", "rls_empty_for_anon", "results")
 async def _(env: CorpusEnv) -> list[Any]:
-    mark = len(env.anon.capture)
-    assert (await env.anon.async_.table(env.t("secret")).select("id").execute()).data == []
-    return since(env.anon, mark)
+    mark, service_mark = len(env.anon.capture), len(env.service.capture)
+    assert (await env.anon.async_.table(env.t("secret")).select("*").execute()).data == []
+    assert (await env.service.async_.table(env.t("secret")).select("*").execute()).data
+    return [*since(env.anon, mark), *since(env.service, service_mark)]
 
 
 # -- schema and permissions ------------------------------------------------------------------

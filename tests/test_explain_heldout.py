@@ -147,3 +147,12 @@ async def test_without_a_hint_the_closest_table_comes_from_the_capture(prepared:
     assert why.explainer == "postgrest:PGRST205" and T in why.title
     assert f'client.table("{T}")' in (why.fix.after if why.fix else "")
     c.close()
+
+
+async def test_an_empty_list_for_anon_alone_is_not_a_confident_rls_verdict(prepared: Target) -> None:
+    c = _svc(prepared, role="anon")
+    assert c.sync.table(f"ho_private_{U}").select("*").execute().data == []  # no rows at all
+    why = kit.explain(c.capture)
+    assert why.explainer == "rls_empty_for_anon" and why.confidence < 0.5
+    assert "no matching rows" in why.cause
+    c.close()

@@ -8,7 +8,7 @@ from collections import defaultdict
 from kit.capture import Exchange
 from kit.explain.case import Case
 from kit.explain.evidence import role_of
-from kit.explain.model import NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
+from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
 from kit.explain.registry import register
 
 
@@ -95,12 +95,22 @@ def rls_empty_for_anon(case: Case) -> Explanation | None:
         return None
     ex = empty[0]
     table = ex.path.rsplit("/", 1)[-1]
+    # proof: the same table gave rows to another role in the same capture
+    seen = [other for other in case.exchanges if other.path == ex.path and other.ok
+            and other.response_body.strip() not in (b"", b"[]") and role_of(other) != role_of(ex)]
+    lines = [f"{ex.method} {ex.path} as {role_of(ex)} → 200 []"]
+    if seen:
+        lines.append(f"the same table gave rows to role {role_of(seen[0])!r} "
+                     f"(exchange #{seen[0].seq})")
     return Explanation(
         "rls_empty_for_anon", f"Row Level Security hides the rows of {table!r} from {role_of(ex)}",
         f"The request ran as role {role_of(ex)!r} and got an empty list with HTTP 200. With RLS "
         "enabled and no policy that lets this role see the rows, PostgreSQL filters them out "
-        "silently: no error, just []. (It can also simply mean there are no matching rows.)",
-        Evidence((f"{ex.method} {ex.path} as {role_of(ex)} → 200 []",), tuple(empty[:3])),
+        "silently: no error, just []."
+        + (f" Role {role_of(seen[0])!r} got rows from the same table, so the rows exist."
+           if seen else " Nothing here shows the rows exist: it may also simply mean there "
+           "are no matching rows (query the table with the service_role key to tell)."),
+        Evidence(tuple(lines), tuple([*empty[:2], *seen[:1]])),
         Fix('client = create_client(url, anon_key)\n'
             'rows = client.table("chat_context_queue").select("*").execute().data   # []',
             '# server-side worker: use the service_role key (it bypasses RLS), from the env\n'
@@ -109,7 +119,7 @@ def rls_empty_for_anon(case: Case) -> Explanation | None:
             '# create policy "read own" on chat_context_queue for select to authenticated\n'
             '#   using (user_id = auth.uid());',
             "Never ship the service_role key to a browser; for user-facing reads add a policy."),
-        0.6, NOTEBOOKS["memory"])
+        CONFIDENCE["signature"] if seen else CONFIDENCE["context"], NOTEBOOKS["memory"])
 
 
 @register("old_version_error_format")
