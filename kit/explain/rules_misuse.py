@@ -126,8 +126,8 @@ def maybe_single_none(case: Case) -> Explanation | None:
             'res = supabase.table("chats").select("user_id").eq("id", chat_id).maybe_single().execute()\n'
             'user_id = res.data["user_id"] if res is not None else None',
             "Check the result for None before reading .data."),
-        CONFIDENCE["signature"] if match.group(1) == "data" or singular
-        else CONFIDENCE["circumstance"], NOTEBOOKS["llm"])
+        # the one-object request in the capture proves it; the message alone is only likely
+        CONFIDENCE["signature"] if singular else CONFIDENCE["circumstance"], NOTEBOOKS["llm"])
 
 
 @register("error_attribute_on_response")
