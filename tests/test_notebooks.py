@@ -60,3 +60,13 @@ def test_notebooks_contain_no_logic():
                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For,
                                         ast.While, ast.Try, ast.AsyncFor, ast.With))]
             assert not banned, (path.name, banned, "".join(cell["source"]))
+
+
+def test_notebook_04_explains_the_report_it_made(stress_report):
+    """kit.explain(report) with exchanges never answers "nothing to explain was given"."""
+    _, report = stress_report
+    executed = json.loads((report / "04_diff_your_own_call.ipynb").read_text())
+    cell = next(c for c in executed["cells"] if "".join(c["source"]).strip() == "kit.explain(report)")
+    text = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in cell["outputs"])
+    assert text and "nothing to explain was given" not in text
+    assert "evidence:" in text and "installed: supabase" in text
