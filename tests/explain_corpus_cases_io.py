@@ -350,6 +350,18 @@ _auth_case("auth_rate_limit_sync", "over_request_rate_limit", 429, "Request rate
            lambda auth: auth.sign_in_with_password(_CREDENTIALS), False)
 
 
+@case("auth_session_missing_sync", "auth_session_missing", "auth")
+async def _(env: CorpusEnv) -> list[Any]:
+    c = env.clients(role="anon")
+    return await failure(c, lambda c: c.sync.auth.update_user({"data": {"plan": "pro"}}))
+
+
+@case("auth_session_missing_async", "auth_session_missing", "auth")
+async def _(env: CorpusEnv) -> list[Any]:
+    c = env.clients(role="anon")
+    return await failure(c, lambda c: c.async_.auth.refresh_session())
+
+
 # -- honest unknowns: real failures the kit has no rule for -------------------------------------
 
 

@@ -150,3 +150,27 @@ def error_attribute_on_response(case: Case) -> Explanation | None:
             '    log(e.code, e.message)',
             "Catch APIError (and StorageApiError, AuthApiError) where the JS code checked error."),
         CONFIDENCE["signature"], NOTEBOOKS["start"])
+
+
+@register("auth_session_missing")
+def auth_session_missing(case: Case) -> Explanation | None:
+    errors = case.exceptions_named("AuthSessionMissingError")
+    match = case.find(r"Auth session missing!")
+    if not errors and match is None:
+        return None
+    return Explanation(
+        "auth_session_missing", "No signed-in user on this client (Auth session missing)",
+        "The call needs a user's session (update_user, refresh_session, reauthenticate, "
+        "sign_out of a user...) but this client holds none: no sign-in happened on this client "
+        "object, the session lives on another client or another process, or it was signed "
+        "out. supabase_auth raises AuthSessionMissingError before sending anything.",
+        Evidence((case.line_of(match) if match else "AuthSessionMissingError: Auth session "
+                  "missing!", f"{len(case.exchanges)} exchange(s) captured")),
+        Fix('supabase = create_client(url, anon_key)\nsupabase.auth.update_user({"data": {...}})',
+            'supabase = create_client(url, anon_key)\n'
+            'supabase.auth.sign_in_with_password({"email": email, "password": password})\n'
+            'supabase.auth.update_user({"data": {...}})\n'
+            "# or, on a server, with a user's access token: supabase.auth.get_user(jwt)",
+            "Sign in on the client that makes the call (or set_session with stored tokens); on "
+            "a server, act on behalf of a user with their JWT, not with a shared client."),
+        CONFIDENCE["signature"], NOTEBOOKS["start"])
