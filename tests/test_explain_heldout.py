@@ -89,6 +89,8 @@ HELD_OUT: dict[str, tuple[str, Callable[[Target], Awaitable[list[Any]]]]] = {
         _svc(t, faults=[rule({"service": "auth"}, {"json_status": 422, "body": {
             "code": 422, "error_code": "email_exists", "msg": "Email address already registered"}})]),
         lambda c: c.sync.auth.sign_up({"email": "b@example.org", "password": "long enough"}))),
+    "reauthenticate without a session": ("auth_session_missing", lambda t: failure(
+        _svc(t, role="anon"), lambda c: c.async_.auth.reauthenticate())),
     "an auth code the catalogue lacks": ("auth:unlisted", lambda t: failure(
         _svc(t, faults=[rule({"service": "auth"}, {"json_status": 400, "body": {
             "code": 400, "error_code": "brand_new_code", "msg": "Something new"}})]),
