@@ -158,3 +158,10 @@ async def test_an_empty_list_for_anon_alone_is_not_a_confident_rls_verdict(prepa
     assert why.explainer == "rls_empty_for_anon" and why.confidence < 0.5
     assert "no matching rows" in why.cause
     c.close()
+
+
+async def test_a_host_that_does_not_resolve(prepared: Target) -> None:
+    c = _svc(Target("remote", "http://kit-no-such-project.invalid", prepared.anon_key))
+    why = kit.explain(*await failure(c, lambda c: c.sync.table(T).select("*").execute()))
+    assert why.explainer == "nothing_listening" and "does not resolve" in why.title
+    c.close()
