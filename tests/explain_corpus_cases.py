@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import explain_corpus_cases_io  # noqa: F401  (transport, edge, storage, auth cases)
+import explain_corpus_cases_auth  # noqa: F401  (the stack's own Auth)
+import explain_corpus_cases_io  # noqa: F401  (transport, edge, storage, auth fault cases)
 from explain_corpus import CorpusEnv, case, errno24_script, failure, raised, run_script, since
 from supabase import AsyncClientOptions, ClientOptions, acreate_client
 

@@ -275,3 +275,19 @@ def _weak_password(answer: ServiceAnswer, case: Case) -> Specific:
     reasons = [r for e in case.exceptions for r in (getattr(e, "reasons", None) or [])]
     return Specific(sentence=f"Reasons given: {', '.join(map(str, reasons))}." if reasons else "",
                     lines=(f"weak_password.reasons: {reasons}",) if reasons else ())
+
+
+@specific("auth:bad_jwt")
+def _bad_jwt(answer: ServiceAnswer, case: Case) -> Specific:
+    if "expired" not in answer.message:
+        return Specific()
+    return Specific(
+        "The access token expired (Auth bad_jwt)",
+        "The token's exp is in the past: the session was not refreshed in time (a token kept "
+        "from an earlier sign-in, a process that slept, auto refresh turned off).",
+        ("the JWT's exp claim is in the past",),
+        Fix("supabase.auth.get_user(stored_access_token)",
+            "session = supabase.auth.refresh_session(stored_refresh_token).session\n"
+            "supabase.auth.get_user(session.access_token)",
+            "Refresh the session before using its access token (the client does it itself "
+            "when it holds the session and auto_refresh_token is on)."))
