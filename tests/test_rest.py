@@ -129,6 +129,13 @@ READS: dict[str, tuple[Op, Callable[[Any], Any], Any]] = {
     "or and nesting": (lambda c, n: c.table(n.people).select("name")
                        .or_("name.eq.cyd,and(age.gt.40,age.lt.50),tags.cs.{c}").order("id"),
                        names_of, ["bob", "cyd", "Dee"]),
+    "or with in-list and array literal commas": (
+        lambda c, n: c.table(n.people).select("name").or_("id.in.(1,3),tags.cs.{c,a}").order("id"),
+        names_of, ["ann", "cyd", "Dee"]),
+    "not.or with quoted commas and nested and": (
+        lambda c, n: c.table(n.people).select("name")
+        .not_.or_('name.eq."x,y",name.in.("ann","Dee,z"),and(tags.cd.{b,"q,r"},age.gt.40)')
+        .order("id"), names_of, ["Dee"]),
     "order several nulls": (lambda c, n: c.table(n.people).select("name").order("age", desc=True, nullsfirst=True)
                             .order("name"), names_of, ["cyd", "Dee", "bob", "ann"]),
     "range": (lambda c, n: c.table(n.people).select("name").order("id").range(1, 2), names_of, ["bob", "cyd"]),
