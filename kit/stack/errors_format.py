@@ -43,9 +43,13 @@ def postgrest_error(status: int, code: str, message: str, details: Any = None,
     return Response(aeson_json(body), status, headers=all_headers, media_type=JSON)
 
 
-def storage_error(status_code: int, error: str, message: str, *, http_status: int | None = None) -> Response:
-    """Storage answers 400 for every error below 500; the real status goes in ``statusCode``."""
+def storage_error(status_code: int, error: str, message: str, *, http_status: int | None = None,
+                  code: str | None = None) -> Response:
+    """Storage answers 400 for most errors below 500; the real status goes in ``statusCode``
+    (routes that set a status themselves pass ``http_status``, and a ``code`` when they send one)."""
     if http_status is None:
         http_status = status_code if status_code >= 500 else 400
     body = {"statusCode": str(status_code), "error": error, "message": message}
+    if code:
+        body["code"] = code
     return Response(json.dumps(body), http_status, media_type=JSON)
