@@ -15,6 +15,7 @@ from kit.stack.rest.grammar import (
     Star,
     parse_request,
 )
+from kit.stack.errors_format import aeson_json
 from kit.stack.rest.negotiation import byte_range, content_range, negotiate, preferences
 from kit.stack.rest.problems import RestProblem, status_for_sqlstate
 
@@ -156,6 +157,30 @@ def test_headers() -> None:
         "representation", True, "ignore-duplicates", True)
     assert (byte_range("0-9"), byte_range("5-"), byte_range("bytes=1-2")) == ((0, 10), (5, None), None)
     assert (content_range(0, 3, None), content_range(5, 0, 7)) == ("0-2/*", "*/7")
+
+
+
+@pytest.mark.parametrize(("accept", "media_type"), [
+    ("application/vnd.pgrst.plan", 'application/vnd.pgrst.plan+text; for="application/json"; charset=utf-8'),
+    ('Application/Vnd.Pgrst.Plan+JSON ; For="text/csv" ; Options=wal|analyze|bogus',
+     'application/vnd.pgrst.plan+json; for="text/csv"; options=analyze|wal; charset=utf-8'),
+    ("image/png, application/vnd.pgrst.plan+text;options=",
+     'application/vnd.pgrst.plan+text; for="application/json"; charset=utf-8'),
+])
+def test_plan_media_types_only_when_enabled(accept: str, media_type: str) -> None:
+    plan = negotiate(accept, plan_enabled=True).plan
+    assert plan is not None and plan.media_type == media_type
+    with pytest.raises(RestProblem) as info:
+        negotiate(accept)
+    assert (info.value.status, info.value.code) == (406, "PGRST107")
+    assert negotiate(accept + ", application/json").kind == "json"
+
+
+def test_error_bodies_are_encoded_as_aeson_does() -> None:
+    body = aeson_json({"message": "caf\u00e9 \"q\" \\b\b\f\n\t\x01\x7f\ud800", "code": "P0001",
+                       "hint": None, "details": [1.5, True]})
+    assert body == ('{"code":"P0001","details":[1.5,true],"hint":null,'
+                    '"message":"caf\u00e9 \\"q\\" \\\\b\\u0008\\u000c\\n\\t\\u0001\x7f\ufffd"}').encode()
 
 
 @pytest.mark.parametrize(("code", "authenticated", "status"), [

@@ -159,13 +159,23 @@ class _Scanner:
             self.pos += 1
         return self.text[start:self.pos]
 
+    def quoted_element(self) -> str | None:
+        """A quoted value followed by ',' or ')' (or the end), decoded; else None and the
+        cursor stays put (PostgREST then reads the bare characters, quotes included)."""
+        start = self.pos
+        if self.peek() != '"':
+            return None
+        decoded = self.quoted()
+        if self.peek() in ("", *_STOP):
+            return decoded
+        self.pos = start
+        return None
+
     def single_value(self) -> str:
         start = self.pos
-        if self.peek() == '"':
-            decoded = self.quoted()
-            if self.peek() in ("", *_STOP):
-                return decoded
-            self.pos = start  # PostgREST falls back to the bare characters
+        decoded = self.quoted_element()
+        if decoded is not None:
+            return decoded
         if self.peek() == "{":
             close = self.text.find("}", start)
             inner_open = self.text.find("{", start + 1)
@@ -194,10 +204,5 @@ class _Scanner:
         return tuple(elements)
 
     def list_element(self) -> str:
-        start = self.pos
-        if self.peek() == '"':
-            decoded = self.quoted()
-            if self.peek() in ("", *_STOP):
-                return decoded
-            self.pos = start
-        return self.bare()
+        decoded = self.quoted_element()
+        return self.bare() if decoded is None else decoded
