@@ -8,6 +8,8 @@ the same, so the two sides start from the same state and must end with the same 
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from postgrest.exceptions import APIError
 from supabase import AsyncClient, AsyncClientOptions, Client, ClientOptions
 
 from kit.targets import Target
@@ -129,6 +132,13 @@ READS: dict[str, tuple[Op, Callable[[Any], Any], Any]] = {
     "or and nesting": (lambda c, n: c.table(n.people).select("name")
                        .or_("name.eq.cyd,and(age.gt.40,age.lt.50),tags.cs.{c}").order("id"),
                        names_of, ["bob", "cyd", "Dee"]),
+    "or with in-list and array literal commas": (
+        lambda c, n: c.table(n.people).select("name").or_("id.in.(1,3),tags.cs.{c,a}").order("id"),
+        names_of, ["ann", "cyd", "Dee"]),
+    "not.or with quoted commas and nested and": (
+        lambda c, n: c.table(n.people).select("name")
+        .not_.or_('name.eq."x,y",name.in.("ann","Dee,z"),and(tags.cd.{b,"q,r"},age.gt.40)')
+        .order("id"), names_of, ["Dee"]),
     "order several nulls": (lambda c, n: c.table(n.people).select("name").order("age", desc=True, nullsfirst=True)
                             .order("name"), names_of, ["cyd", "Dee", "bob", "ann"]),
     "range": (lambda c, n: c.table(n.people).select("name").order("id").range(1, 2), names_of, ["bob", "cyd"]),
@@ -263,3 +273,58 @@ async def test_content_profile_selects_the_schema_of_a_write(names: Names, stack
         wrong = await http.post(f"{stack.url}/rest/v1/things", json={"id": 4},
                                 headers={"apikey": stack.anon_key, "Content-Profile": "public"})
     assert (wrong.status_code, wrong.json()["code"]) == (404, "PGRST205")
+
+
+# -- explain(): PostgreSQL's plan, off by default, switched on as Supabase documents -------
+
+
+async def _plan_setting(db_url: str, enabled: bool, stack: Target, n: Names) -> None:
+    """Set (or reset) pgrst.db_plan_enabled, NOTIFY pgrst, and wait until the stack says so."""
+    change = "SET pgrst.db_plan_enabled TO 'true'" if enabled else "RESET pgrst.db_plan_enabled"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE authenticator {change}")  # type: ignore[arg-type]
+        conn.execute("NOTIFY pgrst, 'reload config'")
+    sync_client, _ = clients(stack)
+    for _ in range(200):  # the reload is asynchronous: poll, no time threshold
+        try:
+            sync_client.table(n.people).select("id").limit(1).explain().execute()
+            if enabled:
+                return
+        except APIError as exc:
+            if not enabled and exc.code == "PGRST107":
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the stack never saw pgrst.db_plan_enabled={enabled}")
+
+
+async def test_explain_is_406_until_enabled_then_answers_the_real_plan(
+        names: Names, stack: Target, db_url: str) -> None:
+    sync_client, async_client = clients(stack)
+    explain = lambda c: c.table(names.people).select("name").eq("name", "bob").explain()
+    for client in (sync_client, async_client):
+        with pytest.raises(APIError) as info:
+            result = explain(client).execute()
+            if inspect.isawaitable(result):
+                await result
+        assert (info.value.code, info.value.message) == (
+            "PGRST107", 'None of these media types are available: application/vnd.pgrst.plan+text; options=')
+    await _plan_setting(db_url, True, stack, names)
+    try:
+        text = explain(sync_client).execute()
+        assert text == await explain(async_client).execute()
+        assert names.people in text and "cost=" in text and "actual time" not in text
+        analyzed = await async_client.table(names.people).select("name").explain(
+            analyze=True, verbose=True).execute()
+        assert "actual time" in analyzed and "Output:" in analyzed
+        planned = sync_client.table(names.people).select("name").explain(format="json").execute()
+        assert isinstance(planned.data[0]["Plan"]["Node Type"], str)
+        raw = httpx.get(f"{stack.url}/rest/v1/{names.people}?select=id", timeout=60, headers={
+            "apikey": stack.anon_key, "Accept": 'application/vnd.pgrst.plan+json; for="text/csv"; '
+                                                 "options=buffers|nonsense"})
+        assert raw.headers["content-type"] == (
+            'application/vnd.pgrst.plan+json; for="text/csv"; options=buffers; charset=utf-8')
+        with pytest.raises(APIError) as write:
+            sync_client.table(names.people).insert({"name": "x"}).explain().execute()
+        assert write.value.code == "PGRST107"
+    finally:
+        await _plan_setting(db_url, False, stack, names)

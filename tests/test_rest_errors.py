@@ -115,6 +115,11 @@ ERRORS: dict[str, tuple[Callable[[Any, World], Any], Callable[[World], tuple[Any
                                "schema cache"), None, None)),
     "malformed filter": (lambda c, w: c.table(w.items).select("*").filter("id", "eqq", "1"),
                          lambda w: ("PGRST100", "failed to parse filter (id=eqq.1)", None, "check the query parameter 'id'")),
+    "unquoted range in a logic tree": (
+        lambda c, w: c.table(w.items).select("*").or_("id.eq.1,span.ov.[1,5)"),
+        lambda w: ("PGRST100", "failed to parse logic tree ((id.eq.1,span.ov.[1,5)))",
+                   'at character 18: the range starting \'[1\' has a comma: inside and=/or= quote it, '
+                   'e.g. "[1,5)"', "check the query parameter 'or'")),
     "raise in function": (lambda c, w: c.rpc(f"fail_{w.suffix}", {}),
                           lambda w: ("P0001", "nope, said the function", None, "ask nicely")),
     "unknown function": (lambda c, w: c.rpc(f"missing_{w.suffix}", {"a": 1}),
@@ -158,6 +163,14 @@ def test_error_statuses_and_proxy_status(world: World) -> None:
         assert (path, response.status_code, response.json()["code"]) == (path, status, code)
         assert response.headers["proxy-status"] == f"PostgREST; error={code}"
         assert set(response.json()) == {"code", "message", "details", "hint"}
+    unknown = world.http("GET", f"{world.items}x")
+    assert unknown.content == (  # aeson's encoding: compact, keys sorted, null kept
+        '{"code":"PGRST205","details":null,"hint":"Perhaps you meant the table '
+        f"'public.{world.items}'\",\"message\":\"Could not find the table 'public.{world.items}x' in "
+        'the schema cache"}').encode()
+    bad_text = world.http("GET", f"{world.items}?id=eq.%C3%A9%09")
+    assert bad_text.content == ('{"code":"22P02","details":null,"hint":null,"message":"invalid input '
+                                'syntax for type integer: \\"é\\t\\""}').encode()
     duplicate = world.http("POST", world.items, json={"id": 1, "name": "dup"})
     assert (duplicate.status_code, duplicate.json()["code"]) == (409, "23505")
 

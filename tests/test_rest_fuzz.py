@@ -39,7 +39,13 @@ known_column = st.sampled_from(["id", "name", "n", "data->>b", "data->a", "tags"
 column = st.one_of(known_column, st.sampled_from(COLUMNS), text)
 operator = st.one_of(st.sampled_from([*OPERATORS, "like(any)", "eq(all)", "fts(english)", "not.eq",
                                       "not.in", "is"]), text)
-condition = st.builds("{}.{}.{}".format, column, operator, value)
+quoted = value.map(lambda v: '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+listed = st.lists(st.one_of(value, quoted), max_size=3).map(",".join)
+bound = st.one_of(st.integers(-9, 99).map(str), st.just(""), text)
+span = st.builds("{}{},{}{}".format, st.sampled_from("[("), bound, bound, st.sampled_from("])"))
+logic_value = st.one_of(value, quoted, listed.map("{{{}}}".format), listed.map("({})".format),
+                        span, span.map('"{}"'.format), listed.map("{{{{{}}},{{1}}}}".format))
+condition = st.builds("{}.{}.{}".format, column, operator, logic_value)
 logic = st.builds("({},{}({},{}))".format, condition, st.sampled_from(["and", "or", "not.and"]),
                   condition, condition)
 alias = st.sampled_from(["a b", "x%sy", 'q"uote', "é", "1", "select", "'; drop", "%%"])

@@ -408,7 +408,7 @@ async def test_head_and_delete_single_object_routes(stack: Target, bucket: str,
     again = await http.delete(url, headers=auth)
     assert (again.status_code, again.json()["statusCode"]) == (400, "404")
     unknown = await http.get(f"{stack.url}/storage/v1/no/such/route", headers=auth)
-    assert (unknown.status_code, unknown.json()["statusCode"]) == (400, "404")
+    assert (unknown.status_code, unknown.json()["statusCode"]) == (404, "404")  # not-found-handler.ts
 
 
 async def test_racing_upserts_keep_one_version_on_disk(stack: Target, bucket: str,
@@ -424,3 +424,71 @@ async def test_racing_upserts_keep_one_version_on_disk(stack: Target, bucket: st
     info = await files.info("race.bin")
     assert after - before == {info["version"]}  # every replaced version's bytes are gone
     await client.options.httpx_client.aclose()  # type: ignore[union-attr]
+
+
+async def test_list_v2_folders_cursor_paging(run: Run, bucket: str) -> None:
+    files = lambda s: s.from_(bucket)
+    for name in ("b.txt", "a.txt", "docs/x.txt", "docs/deep/y.txt", "docs_z.md", "c(1).md"):
+        await run(lambda s, n=name: files(s).upload(n, n.encode()))
+    top = await run(lambda s: files(s).list_v2({"with_delimiter": True}))
+    assert ([f.name for f in top.folders], [o.name for o in top.objects], top.hasNext) == (
+        ["docs/"], ["a.txt", "b.txt", "c(1).md", "docs_z.md"], False)
+    assert top.objects[0].metadata["size"] == len(b"a.txt") and top.nextCursor is None
+    docs = await run(lambda s: files(s).list_v2({"prefix": "docs/", "with_delimiter": True}))
+    assert [(f.name, f.key) for f in docs.folders] == [("docs/deep/", "deep")]
+    assert [(o.name, o.key) for o in docs.objects] == [("docs/x.txt", "x.txt")]
+    like_is_literal = await run(lambda s: files(s).list_v2({"prefix": "docs_"}))
+    assert [o.name for o in like_is_literal.objects] == ["docs_z.md"]
+    seen, cursor, pages = [], None, 0
+    while True:  # every entry exactly once, a folder never repeated by its contents
+        options = {"with_delimiter": True, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = await run(lambda s, o=options: files(s).list_v2(o))
+        seen += sorted([f.name for f in page.folders] + [o.name for o in page.objects])
+        pages += 1
+        if not page.hasNext:
+            break
+        cursor = page.nextCursor
+    assert (seen, pages) == (["a.txt", "b.txt", "c(1).md", "docs/", "docs_z.md"], 3)
+    desc = await run(lambda s: files(s).list_v2({"limit": 3, "sortBy": {"column": "name",
+                                                                          "order": "desc"}}))
+    assert ([o.name for o in desc.objects], desc.hasNext) == (
+        ["docs_z.md", "docs/x.txt", "docs/deep/y.txt"], True)
+    rest = await run(lambda s: files(s).list_v2({"cursor": desc.nextCursor}))
+    assert [o.name for o in rest.objects] == ["c(1).md", "b.txt", "a.txt"]
+    newest = await run(lambda s: files(s).list_v2({"limit": 1, "sortBy": {"column": "created_at",
+                                                                           "order": "desc"}}))
+    assert [o.name for o in newest.objects] == ["c(1).md"] and newest.hasNext
+    bad = await run.error(lambda s: files(s).list_v2({"cursor": "not a cursor"}))
+    assert (status_code(bad), bad.message) == (("400", "InvalidParameter"),
+                                               "Invalid Parameter continuation token")
+
+
+async def test_image_transformation_is_refused_and_unknown_routes_are_404(
+        run: Run, bucket: str, stack: Target, http: httpx.AsyncClient) -> None:
+    files = lambda s: s.from_(bucket)
+    await run(lambda s: files(s).upload("pic.png", PNG, {"content-type": "image/png"}))
+    refused = await run.error(lambda s: files(s).download("pic.png", {"transform": {"width": 8}}))
+    assert (status_code(refused), refused.message) == (("403", "FeatureNotEnabled"),
+                                                       "feature not enabled for this tenant")
+    await run(lambda s: s.update_bucket(bucket, {"public": True}))
+    public = await run(lambda s: files(s).get_public_url("pic.png", {"transform": {"height": 8}}))
+    assert "/render/image/public/" in public
+    answer = await http.get(public)
+    assert (answer.status_code, answer.json()["code"]) == (403, "FeatureNotEnabled")
+    assert answer.content != PNG
+    signed = await run(lambda s: files(s).create_signed_url("pic.png", 60,
+                                                            {"transform": {"width": 8}}))
+    assert "/object/sign/" in signed["signedURL"]  # as Storage without the feature: not transformed
+    headers = {"apikey": stack.anon_key}
+    for path in ("/storage/v1/nothing/here?x=1", "/storage/v1/render/image/x",
+                 f"/storage/v1/object/{bucket}"):
+        missing = await http.get(stack.url + path, headers=headers)
+        assert missing.status_code == 404
+        assert missing.json() == {"statusCode": "404", "error": "Not Found", "code": "InvalidRequest",
+                                  "message": f"Route GET:{path.removeprefix('/storage/v1')} not found"}
+    plain = (await run(lambda s: files(s).create_signed_url("pic.png", 60, {"download": True})))
+    named = await run(lambda s: files(s).create_signed_url("pic.png", 60,
+                                                           {"download": "my report!.png"}))
+    assert (await http.get(plain["signedURL"])).headers["content-disposition"] == "attachment;"
+    assert (await http.get(named["signedURL"])).headers["content-disposition"] == (
+        "attachment; filename=my%20report!.png; filename*=UTF-8''my%20report!.png")

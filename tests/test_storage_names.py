@@ -8,6 +8,7 @@ import pytest
 
 from kit.stack.storage import names
 from kit.stack.storage.blobs import BlobStore, TooLarge, parse_range
+from kit.stack.storage.listing import decode_cursor, encode_cursor
 from kit.stack.storage.problems import StorageProblem
 
 
@@ -106,3 +107,20 @@ def test_blob_writer_commits_atomically_and_aborts_cleanly(tmp_path: Path) -> No
     assert not store.exists(version) and store.exists(copy) and not store.exists("../x")
     with pytest.raises(ValueError, match="not a stored version id"):
         store.path("../../outside")
+
+
+@pytest.mark.parametrize(("name", "order", "column", "after"), [
+    ("a.txt", "asc", "", ""), ("docs/deep/", "desc", "created_at", "2026-01-02T03:04:05.678Z"),
+    ("x:y\tz é", "asc", "updated_at", "")])
+def test_list_v2_cursors_round_trip(name: str, order: str, column: str, after: str) -> None:
+    token = encode_cursor(name, order, column, after)
+    expected = {"after_name": name, "order": order, "column": column, "after_value": after}
+    assert decode_cursor(token) == {k: v for k, v in expected.items() if v}
+
+
+@pytest.mark.parametrize("token", ["not a cursor", "", "eDpvbmU=", "bDphCm86c2lkZXdheXM=", "//79"])
+def test_bad_list_v2_cursors_are_invalid_parameter(token: str) -> None:
+    with pytest.raises(StorageProblem) as info:
+        decode_cursor(token)
+    assert (info.value.status, info.value.error, info.value.message) == (
+        400, "InvalidParameter", "Invalid Parameter continuation token")

@@ -128,6 +128,7 @@ class Database:
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
                     await conn.execute("LISTEN kit_schema")
+                    await conn.execute("LISTEN pgrst")  # NOTIFY pgrst, 'reload config' / 'reload schema'
                     async for _ in conn.notifies():
                         self.schema_generation += 1
             except asyncio.CancelledError:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kit.stack.rest.logic_tree import Group, Leaf, LogicSyntaxError, scan_logic
+
 MAX_NESTING = 16
 
 COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
@@ -305,7 +307,7 @@ def parse_order(text: str, parameter: str) -> tuple[OrderTerm, ...]:
     return tuple(terms)
 
 
-def parse_filter(parameter: str, column: str, text: str, *, in_logic: bool = False) -> Filter:
+def parse_filter(parameter: str, column: str, text: str) -> Filter:
     """``("age", "not.gte.18")`` → ``Filter(Field("age"), "gte", "18", negated=True)``."""
     negated = text.startswith("not.")
     body = text[4:] if negated else text
@@ -313,36 +315,44 @@ def parse_filter(parameter: str, column: str, text: str, *, in_logic: bool = Fal
     if not dot:
         raise ParseError(parameter, f"failed to parse filter ({parameter}={text})",
                          "a filter is <operator>.<value>, e.g. eq.1")
+    return build_filter(parameter, f"{parameter}={text}", column, operator, value, negated)
+
+
+def build_filter(parameter: str, whole: str, column: str, operator: str,
+                 value: str | tuple[str, ...], negated: bool) -> Filter:
+    """A checked ``Filter`` from its parts; ``operator`` may carry a modifier (``eq(any)``,
+    ``fts(english)``); a str ``value`` of ``in`` is parsed as ``(a,b)``."""
     quantifier = config = None
     if operator.endswith(")") and "(" in operator:
         operator, _, modifier = operator[:-1].partition("(")
         if operator in FULL_TEXT:
             config = modifier
             if not _CAST.match(config) or config.endswith("]"):
-                raise ParseError(parameter, f"failed to parse filter ({parameter}={text})",
+                raise ParseError(parameter, f"failed to parse filter ({whole})",
                                  f"bad text search configuration {config!r}")
         elif operator in QUANTIFIABLE and modifier in ("any", "all"):
             quantifier = modifier
         else:
-            raise ParseError(parameter, f"failed to parse filter ({parameter}={text})",
+            raise ParseError(parameter, f"failed to parse filter ({whole})",
                              f"unknown modifier ({modifier}) for {operator}")
     if operator not in OPERATORS:
-        raise ParseError(parameter, f"failed to parse filter ({parameter}={text})",
+        raise ParseError(parameter, f"failed to parse filter ({whole})",
                          f"unknown operator {operator!r}; known: {', '.join(OPERATORS)}")
     field_ = parse_field(column, parameter)
-    parsed: str | tuple[str, ...] = value
+    parsed = value
     if operator == "in":
-        parsed = _parse_list(parameter, text, value)
+        parsed = _parse_list(parameter, whole, value) if isinstance(value, str) else value
+    elif isinstance(value, tuple):
+        raise ParseError(parameter, f"failed to parse filter ({whole})",
+                         f"{operator} takes one value, not a list")
     elif operator == "is":
         if value.lower() not in IS_VALUES:
-            raise ParseError(parameter, f"failed to parse filter ({parameter}={text})",
+            raise ParseError(parameter, f"failed to parse filter ({whole})",
                              f"is. takes one of {', '.join(IS_VALUES)}")
         parsed = value.lower()
     elif quantifier and not (value.startswith("{") and value.endswith("}")):
-        raise ParseError(parameter, f"failed to parse filter ({parameter}={text})",
+        raise ParseError(parameter, f"failed to parse filter ({whole})",
                          f"{operator}({quantifier}) takes a list in braces, e.g. {{a,b}}")
-    elif in_logic:
-        parsed = _unquote(value)
     if operator in ("like", "ilike") and isinstance(parsed, str):
         parsed = parsed.replace("*", "%")  # PostgREST accepts * for % (no URL escaping needed)
     return Filter(field_, operator, parsed, negated, quantifier, config)
@@ -350,7 +360,7 @@ def parse_filter(parameter: str, column: str, text: str, *, in_logic: bool = Fal
 
 def _parse_list(parameter: str, whole: str, value: str) -> tuple[str, ...]:
     if not (value.startswith("(") and value.endswith(")")):
-        raise ParseError(parameter, f"failed to parse filter ({parameter}={whole})",
+        raise ParseError(parameter, f"failed to parse filter ({whole})",
                          "in. takes a list in parentheses, e.g. in.(1,2,3)")
     inner = value[1:-1]
     if not inner:
@@ -358,46 +368,28 @@ def _parse_list(parameter: str, whole: str, value: str) -> tuple[str, ...]:
     return tuple(_unquote(item) for item in split_top_level(inner, ",", parameter, parens=False))
 
 
-def parse_logic(parameter: str, text: str, depth: int = 0) -> Logic:
-    """``("or", "(a.eq.1,and(b.gt.2,c.is.null))")`` → a Logic tree."""
+def parse_logic(parameter: str, text: str) -> Logic:
+    """``("or", "(a.eq.1,and(b.gt.2,c.is.null))")`` → a Logic tree (grammar: ``logic_tree``)."""
     negated = parameter.startswith("not.") or ".not." in parameter
     operator = parameter.rsplit(".", 1)[-1]
-    if depth > MAX_NESTING:
+    try:
+        items = scan_logic(text, max_depth=MAX_NESTING)
+    except LogicSyntaxError as exc:
+        raise ParseError(parameter, f"failed to parse logic tree ({text})", exc.detail) from None
+    return Logic(operator if operator in ("and", "or") else "and",
+                 tuple(_condition(parameter, text, item) for item in items), negated)
+
+
+def _condition(parameter: str, text: str, item: Leaf | Group) -> Condition:
+    if isinstance(item, Group):
+        return Logic(item.operator, tuple(_condition(parameter, text, i) for i in item.items),
+                     item.negated)
+    try:
+        return build_filter(parameter, f"{parameter}={text}", item.field, item.operator,
+                            item.value, item.negated)
+    except ParseError as exc:
         raise ParseError(parameter, f"failed to parse logic tree ({text})",
-                         f"more than {MAX_NESTING} nested and/or groups")
-    if not (text.startswith("(") and text.endswith(")")):
-        raise ParseError(parameter, f'failed to parse logic tree ({text})',
-                         "and=/or= take a list in parentheses, e.g. or=(a.eq.1,b.eq.2)")
-    conditions: list[Condition] = []
-    for part in split_top_level(text[1:-1], ",", parameter):
-        part = part.strip()
-        head = part.removeprefix("not.")
-        if head.startswith(("and(", "or(")) and head.endswith(")"):
-            name, _, rest = head.partition("(")
-            prefix = "not." if part.startswith("not.") else ""
-            conditions.append(parse_logic(prefix + name, "(" + rest, depth + 1))
-            continue
-        column, dot, rest = _split_field_operator(part)
-        if not dot:
-            raise ParseError(parameter, f"failed to parse logic tree ({text})",
-                             f"{part!r} is not <column>.<operator>.<value>")
-        try:
-            conditions.append(parse_filter(parameter, column, rest, in_logic=True))
-        except ParseError as exc:
-            raise ParseError(parameter, f"failed to parse logic tree ({text})",
-                             f"in {part!r}: {exc.details}") from None
-    if not conditions:
-        raise ParseError(parameter, f"failed to parse logic tree ({text})", "empty group")
-    return Logic(operator if operator in ("and", "or") else "and", tuple(conditions), negated)
-
-
-def _split_field_operator(part: str) -> tuple[str, str, str]:
-    if part.startswith('"'):
-        end = part.find('"', 1)
-        if end == -1:
-            return part, "", ""
-        return part[:end + 1], part[end + 1:end + 2], part[end + 2:]
-    return part.partition(".")
+                         f"in the condition on {item.field!r}: {exc.details}") from None
 
 
 def split_top_level(text: str, separator: str, parameter: str, *, parens: bool = True) -> list[str]:

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from kit.stack.apikey import auth_of
 from kit.stack.context import StackContext
 from kit.stack.rest import negotiation as nego
+from kit.stack.rest import plan
 from kit.stack.rest import sql_builder as build
 from kit.stack.rest.answers import answer, json_body, parsed_query
 from kit.stack.rest.execution import RestConnections, Result
@@ -82,14 +83,23 @@ class RestService:
     async def table(self, request: HttpRequest, name: str, started: float) -> Response:
         method = request.method
         reading = method in ("GET", "HEAD")
-        negotiated = nego.negotiate(request.headers.get("accept"))
+        schema = await self.cache.current()
+        negotiated = nego.negotiate(request.headers.get("accept"), plan_enabled=schema.plan_enabled)
         prefs = nego.preferences(request.headers.getlist("prefer"))
         query = parsed_query(request.scope["query_string"])
-        schema = await self.cache.current()
         schema_name = nego.profile(request.headers.get("accept-profile" if reading else "content-profile"),
                                    schema.exposed)
         schema, table = await self._table(schema, schema_name, name, started)
         schema, resolved = await self._embeds(schema, table, query, started)
+        if reading and negotiated.plan:
+            statement = build.read_statement(table, query, resolved, count=prefs.count)
+            [result] = await self.connections.run_as(auth_of(request),
+                                                     [plan.explain(statement, negotiated.plan)])
+            return plan.plan_response(result.rows, negotiated.plan, request.method == "HEAD")
+        if negotiated.plan:
+            raise RestProblem(406, "PGRST107", "None of these media types are available: "
+                              f"{request.headers.get('accept')}", None,
+                              "the kit stack explains reads (GET/HEAD) only")
         if reading:
             return await self._read(request, schema, table, query, resolved, negotiated, prefs)
         if method == "POST":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kit.stack.rest.plan import PlanRequest, plan_request
 from kit.stack.rest.problems import RestProblem, schema_not_exposed
 
 _RANGE = re.compile(r"^\s*(?:items=)?(\d{1,15})-(\d{0,15})\s*$")
@@ -22,8 +23,9 @@ _MEDIA = {
 
 @dataclass(frozen=True)
 class Negotiated:
-    kind: str = "json"  # "json" | "object" | "csv"
+    kind: str = "json"  # "json" | "object" | "csv" | "plan"
     strip_nulls: bool = False
+    plan: PlanRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,16 @@ class Preferences:
     missing_default: bool = False
 
 
-def negotiate(accept: str | None) -> Negotiated:
-    """The first media type of ``Accept`` that /rest/v1 can produce, or HTTP 406 (PGRST107)."""
+def negotiate(accept: str | None, *, plan_enabled: bool = False) -> Negotiated:
+    """The first media type of ``Accept`` that /rest/v1 can produce, or HTTP 406 (PGRST107).
+    The plan media types count only when ``plan_enabled`` (``kit.stack.rest.plan``)."""
     if not accept:
         return Negotiated()
     for entry in accept.split(","):
         media, *params = (p.strip() for p in entry.split(";"))
+        plan = plan_request(media, params)
+        if plan is not None and plan_enabled:
+            return Negotiated("plan", plan=plan)
         kind = _MEDIA.get(media.lower())
         if kind:
             return Negotiated(kind, any(p.replace(" ", "").lower() == "nulls=stripped" for p in params))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kit.stack.database import Database
+from kit.stack.rest import plan
 
 # PostgREST's db-schemas as Supabase sets it; `kit stack up --schemas` or KIT_STACK_SCHEMAS
 # change it. Any other schema named by Accept-Profile/Content-Profile is 406 PGRST106.
@@ -75,6 +76,7 @@ class Schema:
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     functions: dict[tuple[str, str], list[Function]] = field(default_factory=dict)
+    plan_enabled: bool = False  # pgrst.db_plan_enabled of the login role (kit.stack.rest.plan)
 
     def table(self, schema: str, name: str) -> Table | None:
         return self.tables.get((schema, name))
@@ -173,7 +175,11 @@ class SchemaCache:
             tables = await (await conn.execute(_TABLES, params)).fetchall()
             constraints = await (await conn.execute(_CONSTRAINTS, params)).fetchall()
             functions = await (await conn.execute(_FUNCTIONS, params)).fetchall()
-        return build_schema(generation, started, exposed, tables, constraints, functions)
+            [(plan_enabled,)] = await (await conn.execute(
+                plan.SETTING_SQL, {"roles": plan.SETTING_ROLES})).fetchall()
+        schema = build_schema(generation, started, exposed, tables, constraints, functions)
+        schema.plan_enabled = bool(plan_enabled)
+        return schema
 
 
 def build_schema(generation: int, loaded_at: float, exposed: tuple[str, ...],

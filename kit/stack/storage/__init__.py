@@ -19,7 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kit.stack.context import StackContext
-from kit.stack.storage import buckets, objects, problems, signing
+from kit.stack.errors_format import storage_error
+from kit.stack.storage import buckets, listing, objects, problems, signing
 from kit.stack.storage.blobs import BlobStore
 
 __all__ = ["ROUTES", "build_app"]
@@ -40,6 +41,8 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("/object/move", ("POST",), objects.move),
     ("/object/copy", ("POST",), objects.copy),
     ("/object/list/{bucket}", ("POST",), objects.list_objects),
+    ("/object/list-v2/{bucket}", ("POST",), listing.list_objects_v2),
+    ("/render/image/{mode}/{rest:path}", _GET, problems.image_transformation_disabled),
     ("/object/info/public/{bucket}/{key:path}", ("GET",), objects.info_public),
     ("/object/info/authenticated/{bucket}/{key:path}", ("GET",), objects.info),
     ("/object/info/{bucket}/{key:path}", ("GET",), objects.info),
@@ -65,11 +68,17 @@ def build_app(ctx: StackContext) -> Starlette:
                             psycopg.Error: problems.database_error_handler,
                             404: _route_not_found, 405: _route_not_found},
     )
+    app.router.redirect_slashes = False  # Fastify answers 404, never a 307 to "<path>/"
     app.state.ctx = ctx
     app.state.blobs = BlobStore(ctx.storage_dir)
     return app
 
 
 async def _route_not_found(request: Request, exc: Exception) -> Response:
-    return problems.StorageProblem(
-        404, "Not Found", f"Route {request.method}:{request.url.path} not found").response()
+    """Storage's own not-found handler (src/http/not-found-handler.ts): a real HTTP 404 naming
+    the method and the raw URL (query included), as the service behind the gateway sees it."""
+    url = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    if request.url.query:
+        url += "?" + request.url.query
+    return storage_error(404, "Not Found", f"Route {request.method}:{url} not found",
+                         http_status=404, code="InvalidRequest")

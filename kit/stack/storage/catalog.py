@@ -27,7 +27,8 @@ async def _one(conn: AsyncConnection[Any], sql: str, params: tuple[Any, ...]) ->
         return await cur.fetchone()
 
 
-async def _all(conn: AsyncConnection[Any], sql: str, params: tuple[Any, ...]) -> list[Row]:
+async def _all(conn: AsyncConnection[Any], sql: str,
+               params: tuple[Any, ...] | dict[str, Any]) -> list[Row]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(sql, params)
         return await cur.fetchall()

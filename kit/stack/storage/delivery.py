@@ -80,8 +80,9 @@ def _respond_with(file: BinaryIO, size: int, request: Request, row: Row,
         headers["expires"] = expires
     download = request.query_params.get("download")
     if download is not None:
+        name = quote(download, safe="!~*'()")  # JavaScript's encodeURIComponent
         headers["content-disposition"] = "attachment;" if download == "" else (
-            f"attachment; filename={quote(download)}; filename*=UTF-8''{quote(download)};")
+            f"attachment; filename={name}; filename*=UTF-8''{name}")  # renderer.ts handleDownload
     if _not_modified(request, headers):
         file.close()
         return Response(status_code=304, headers={k: v for k, v in headers.items()

@@ -10,6 +10,7 @@ everything below 500 (``kit.stack.errors_format.storage_error``). storage3 reads
 
 from __future__ import annotations
 
+import json
 import logging
 
 import psycopg
@@ -34,6 +35,15 @@ class StorageProblem(Exception):
 
     def response(self) -> Response:
         return storage_error(self.status, self.error, self.message)
+
+
+async def image_transformation_disabled(request: Request) -> Response:
+    """``/render/image/{public,authenticated,sign}/...`` on a project without image
+    transformation (hosted free plan): 403 FeatureNotEnabled from Storage's tenant-feature
+    check (src/http/plugins/tenant-feature.ts), never the untransformed bytes."""
+    body = {"error": "FeatureNotEnabled", "statusCode": "403",
+            "message": "feature not enabled for this tenant", "code": "FeatureNotEnabled"}
+    return Response(json.dumps(body), 403, media_type="application/json; charset=utf-8")
 
 
 def no_such_bucket() -> StorageProblem:
