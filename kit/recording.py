@@ -56,8 +56,9 @@ def _finish(capture: Capture, pending: _Pending, response: httpx.Response | None
         body = response.content if error is None else b""
     capture.append(Exchange(
         method=request.method, url=str(request.url),
-        request_headers=tuple(request.headers.multi_items()), request_body=request_body,
-        status=status, response_headers=headers or (), response_body=body or b"",
+        request_headers=tuple(request.headers.multi_items()),
+        request_content=capture.keep_body(request_body),
+        status=status, response_headers=headers or (), response_content=capture.keep_body(body),
         started_at=pending.started_at, ended_at=pending.started_at + elapsed,
         duration_ms=elapsed * 1000.0,
         http_version=(response.http_version if response is not None else "") or "HTTP/1.1",
