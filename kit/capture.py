@@ -30,7 +30,7 @@ from kit.secrets import mask_headers, mask_text
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["Capture", "Exchange", "capture_mode", "current_mode", "service_of"]
+__all__ = ["Capture", "Exchange", "capture_mode", "current_mode", "header_value", "service_of"]
 
 #: The call mode the diff engine is running ("sync", "to_thread", ...); recorded on each exchange.
 current_mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("kit_capture_mode",
@@ -108,10 +108,10 @@ class Exchange:
         return len(self.response_content)
 
     def request_header(self, name: str) -> str | None:
-        return _header(self.request_headers, name)
+        return header_value(self.request_headers, name)
 
     def response_header(self, name: str) -> str | None:
-        return _header(self.response_headers, name)
+        return header_value(self.response_headers, name)
 
     @property
     def content_type(self) -> str:
@@ -162,7 +162,7 @@ class Exchange:
         return {"text/plain": repr(self), "text/html": render_exchange(self)}
 
 
-def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+def header_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     name = name.lower()
     for key, value in headers:
         if key.lower() == name:
@@ -178,6 +178,7 @@ class Capture:
         self._lock = threading.Lock()
         self._exchanges: list[Exchange] = list(exchanges)
         self._secrets: set[str] = {s for s in secrets if s}
+        self._secrets_tuple = tuple(self._secrets)
         self._store = BodyStore(spill_above)
 
     # recording -----------------------------------------------------------------------
@@ -197,10 +198,11 @@ class Capture:
     def add_secrets(self, *values: str | None) -> None:
         """Values that must be masked in every view even when not JWT-shaped (opaque keys)."""
         self._secrets.update(v for v in values if v)
+        self._secrets_tuple = tuple(self._secrets)
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(self._secrets)
+        return self._secrets_tuple
 
     def clear(self) -> None:
         with self._lock:
