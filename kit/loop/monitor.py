@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import threading
 import time
 from collections import deque
@@ -224,6 +225,16 @@ class LoopReport:
                 "text/html": render_loop_report_html(self)}
 
 
+def _raise_priority() -> None:
+    """Ask for nice -10 for this (the watchdog's) thread where the OS allows it (root or
+    CAP_SYS_NICE on Linux): it sleeps almost always, and when the machine is loaded it must
+    still wake in time to sample a stall. Refused quietly elsewhere."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+    except (OSError, AttributeError):
+        pass
+
+
 class LoopMonitor:
     """Heartbeat + watchdog for one event loop. ``start()`` and ``stop()`` from any thread."""
 
@@ -255,7 +266,15 @@ class LoopMonitor:
         self._delays: list[SchedulingDelay] = []
         self._clock: ThreadClock | None = None
         self._last_times: ThreadTimes | None = None
-        self._watchdog_late = 0.0
+        # The reference probes of scheduling delay, all reset at each beat: how late the watchdog
+        # posted the beat that ended the gap; the longest time the watchdog overslept while not
+        # even waiting for a CPU (the whole process stopped: SIGSTOP, a VM not run); and the
+        # watchdog's own run-queue wait (preempted while holding the GIL, it keeps a woken loop
+        # thread waiting, which the loop thread's run-queue figure does not show).
+        self._post_late = 0.0
+        self._watchdog_frozen = 0.0
+        self._watchdog_runqueue = 0.0
+        self._watchdog_due: float | None = None  # when the watchdog's current wait should end
 
     # -- the heartbeat (runs on the loop thread) ----------------------------------------------
     # The watchdog thread posts each beat with call_soon_threadsafe. A call_later heartbeat
@@ -271,9 +290,13 @@ class LoopMonitor:
                 return
             self._beats.append(now)
             if now - self._last_beat >= self.threshold:
-                self._close_gap(self._last_beat, now, times, self._watchdog_late)
+                # a watchdog still not back from a wait that ended long ago is stuck as well
+                stuck = now - self._watchdog_due if self._watchdog_due is not None else 0.0
+                self._close_gap(self._last_beat, now, times,
+                                max(self._post_late, self._watchdog_frozen, stuck)
+                                + self._watchdog_runqueue)
             self._pending_samples = []
-            self._watchdog_late = 0.0
+            self._post_late = self._watchdog_frozen = self._watchdog_runqueue = 0.0
             self._last_beat = now
             self._last_times = times
 
@@ -286,12 +309,13 @@ class LoopMonitor:
             self._last_times = times
             self._last_beat = time.perf_counter()
 
-    def _post_beat(self) -> bool:
+    def _post_beat(self, late: float) -> bool:
         """Ask the loop for a beat unless one is already waiting; False once the loop is closed."""
         with self._lock:
             if self._beat_posted or self._loop_thread is None:
                 return True
             self._beat_posted = True
+            self._post_late = late
         try:
             self.loop.call_soon_threadsafe(self._beat)
         except RuntimeError:  # the loop was closed under us: nothing left to watch
@@ -302,23 +326,38 @@ class LoopMonitor:
     def _watch(self) -> None:
         next_beat = time.perf_counter()
         first_look = self.threshold / 2  # early enough that a block just over the threshold is seen
+        clock = ThreadClock.for_current_thread()
+        _raise_priority()
+        try:
+            self._watch_with(clock, next_beat, first_look)
+        finally:
+            clock.close()
+
+    def _watch_with(self, clock: ThreadClock, next_beat: float, first_look: float) -> None:
+        previous = clock.read()
         while not self._stop.is_set():
             now = time.perf_counter()
             if now >= next_beat:
-                if not self._post_beat():
+                if not self._post_beat(now - next_beat):
                     return
                 next_beat = now + self.interval
             with self._lock:
                 last = self._last_beat
                 overdue_at = (last + first_look if not self._pending_samples
                               else now + self.sample_every)
-            wake_at = max(min(overdue_at, next_beat), time.perf_counter() + 0.0005)
+                wake_at = max(min(overdue_at, next_beat), time.perf_counter() + 0.0005)
+                self._watchdog_due = wake_at
             if self._stop.wait(wake_at - time.perf_counter()):
                 return
+            late = time.perf_counter() - wake_at
+            times = clock.read()
+            waited = (times.runqueue_s - previous.runqueue_s if times and previous
+                      and times.runqueue_s is not None and previous.runqueue_s is not None else 0.0)
+            previous = times
             with self._lock:
-                # how late this thread woke: the reference probe of how long the machine left
-                # the process unrun (reset at each beat, so it covers the current gap)
-                self._watchdog_late = max(self._watchdog_late, time.perf_counter() - wake_at)
+                self._watchdog_due = None
+                self._watchdog_frozen = max(self._watchdog_frozen, late - waited)
+                self._watchdog_runqueue += waited
                 if self._loop_thread is None or len(self._pending_samples) >= self.max_samples:
                     continue
                 if self._last_beat != last or time.perf_counter() - last < first_look:
