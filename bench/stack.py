@@ -122,7 +122,8 @@ def server_cpu(target: Target, data_dir: Path, blocks: int = 30, block: int = 10
                     http.get(paths[name](i)).raise_for_status()
                 per[name]["gateway"].append((_cpu([gateway]) - g0) / block)
                 per[name]["postgres"].append((_cpu(postgres) - p0) / block)
-    med = {f"{name}_{part}": statistics.median(values) for name, parts in per.items()
+    # sums over all blocks, not medians: psutil's CPU times move in clock ticks (10 ms)
+    med = {f"{name}_{part}": statistics.fmean(values) for name, parts in per.items()
            for part, values in parts.items()}
     ping = med["ping_gateway"] + med["ping_postgres"]
     select = med["select_gateway"] + med["select_postgres"]

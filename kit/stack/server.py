@@ -64,8 +64,10 @@ async def serve(data_dir: Path, port: int, database_url: str | None,
                        schemas=schemas)
     sock = _bind(port)
     bound_port = sock.getsockname()[1]
+    # httptools (C) parses HTTP/1.1 when installed, else h11; KIT_STACK_HTTP=h11 forces h11
     config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False, server_header=False,
-                            timeout_keep_alive=30, lifespan="off")
+                            timeout_keep_alive=30, lifespan="off",
+                            http=os.environ.get("KIT_STACK_HTTP", "auto"))
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
