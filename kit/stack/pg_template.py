@@ -18,6 +18,7 @@ import fcntl
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -40,7 +41,7 @@ def template_dir() -> Path:
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
+    with open(path, "a+") as handle:  # an flock: released by the OS if the holder dies
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -69,19 +70,33 @@ def _copy_owned(source: Path, destination: Path) -> None:
                          follow_symlinks=False)
 
 
-def fill_from_template(pgdata: Path) -> bool:
-    """Copy the template cluster into ``pgdata`` when it holds no cluster yet; True if copied."""
-    if (pgdata / "PG_VERSION").exists():
-        return False
-    template = template_dir()
-    try:
-        with _locked(template.with_name(template.name + ".lock")):
-            if not (template / "PG_VERSION").exists():
-                _make_template(template)
-        _copy_owned(template, pgdata)
-    except Exception as exc:  # the template only saves time: fall back to pgserver's initdb
-        log.warning("no template cluster (%s); running initdb", exc)
-        for entry in list(pgdata.iterdir()) if pgdata.exists() else []:
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-        return False
+def fill_from_template(pgdata: Path, *, locked: threading.Event | None = None) -> bool:
+    """Copy the template cluster into ``pgdata`` when it holds no cluster yet; True if copied.
+
+    Safe for concurrent callers: the copy is made under ``<pgdata>.lock`` into
+    ``<pgdata>.partial`` and renamed into place, so a caller sees no cluster or a whole one.
+    ``locked`` is set once this call holds the lock (``kit.stack.start`` copies in a thread
+    while the server process imports, and the server's own call waits for it).
+    """
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(pgdata.with_name(pgdata.name + ".lock")):
+        if locked is not None:
+            locked.set()
+        if (pgdata / "PG_VERSION").exists():
+            return False
+        template = template_dir()
+        partial = pgdata.with_name(pgdata.name + ".partial")
+        try:
+            with _locked(template.with_name(template.name + ".lock")):
+                if not (template / "PG_VERSION").exists():
+                    _make_template(template)
+            shutil.rmtree(partial, ignore_errors=True)
+            _copy_owned(template, partial)
+            if pgdata.exists():
+                pgdata.rmdir()  # an empty directory left by an earlier attempt
+            partial.rename(pgdata)
+        except Exception as exc:  # the template only saves time: fall back to pgserver's initdb
+            log.warning("no template cluster (%s); running initdb", exc)
+            shutil.rmtree(partial, ignore_errors=True)
+            return False
     return True

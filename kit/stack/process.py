@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ import httpx
 
 from kit.errors import StackNotRunning, StackStartFailed, UsageError
 from kit.stack import keys as stack_keys
+from kit.stack.pg_template import fill_from_template
 from kit.stack.state import StackState, log_path, resolve_data_dir, resolve_schemas, state_path
 from kit.targets import Target
 
@@ -136,6 +138,11 @@ def start_lock(folder: Path, timeout: float) -> Iterator[None]:
 def _spawn(folder: Path, port: int, timeout: float, exposed: tuple[str, ...]) -> Target:
     """Start the stack process for ``folder`` (the start lock is held) and wait until it answers."""
     stack_keys.load_or_create(folder)
+    if not os.environ.get("KIT_DATABASE_URL"):  # copy the template cluster while the server imports
+        locked = threading.Event()
+        threading.Thread(target=fill_from_template, args=(folder / "pg",), kwargs={"locked": locked},
+                         name="kit-stack-template-copy", daemon=True).start()
+        locked.wait(timeout)
     stale = StackState.read(state_path(folder))
     if stale and _alive(stale.pid):  # alive but not answering: a hung stack from before
         _terminate(stale.pid, grace=5.0)
