@@ -67,7 +67,8 @@ async def serve(data_dir: Path, port: int, database_url: str | None,
     # httptools (C) parses HTTP/1.1 when installed, else h11; KIT_STACK_HTTP=h11 forces h11
     config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False, server_header=False,
                             timeout_keep_alive=30, lifespan="off",
-                            http=os.environ.get("KIT_STACK_HTTP", "auto"))
+                            http=os.environ.get("KIT_STACK_HTTP", "auto"),
+                            proxy_headers=False)  # loopback, no proxy: skip X-Forwarded-* work
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
