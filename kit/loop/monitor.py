@@ -406,13 +406,15 @@ class LoopMonitor:
             on_loop = asyncio.get_running_loop() is self.loop
         except RuntimeError:
             on_loop = False
+        # the watchdog thread first: starting a thread blocks the caller (on a loaded machine for
+        # tens of ms), and on the loop that time is the kit's own, not a stall of the user's code
+        self._stop.clear()
+        self._watchdog = threading.Thread(target=self._watch, name="kit-loop-watchdog", daemon=True)
+        self._watchdog.start()
         if on_loop:
             self._install()
         else:
             self.loop.call_soon_threadsafe(self._install)
-        self._stop.clear()
-        self._watchdog = threading.Thread(target=self._watch, name="kit-loop-watchdog", daemon=True)
-        self._watchdog.start()
         return self
 
     def stop(self) -> LoopReport:
