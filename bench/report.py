@@ -1,7 +1,7 @@
-"""Benchmark the report runner against its floor; every figure measured in one run.
+"""Benchmark the report runner against its floor; each figure is min/median/max of N runs.
 
-    .venv/bin/python bench/report.py                    # notebooks/*.ipynb, jobs 2
-    .venv/bin/python bench/report.py --jobs 2 --only 00_start_here 04_diff_your_own_call
+    .venv/bin/python bench/report.py                    # notebooks/*.ipynb, jobs 2, 3 runs
+    .venv/bin/python bench/report.py --jobs 2 --runs 1 --only 00_start_here 04_diff_your_own_call
 
 Each configuration starts its own fresh embedded stack (a new data directory), so every
 wall time below includes one stack start, as `make report` on a fresh machine does.
@@ -13,7 +13,8 @@ wall time below includes one stack start, as `make report` on a fresh machine do
     issue's figure; target <= 1.5. It includes the notebooks' own work, which the runner
     cannot remove.
 (c) same-work floor: stack start + bare papermill on the same N notebooks, J at a time,
-    no pages or scrubbing. Ratio a/c is the runner's own overhead on real notebooks.
+    no pages or scrubbing. Ratio a/c and the difference a - c (seconds) are the runner's
+    own overhead on real notebooks.
 (d) empty report: `kit report` on the N empty notebooks. Ratio d/b is the runner's
     overhead where it is largest, on notebooks that do nothing.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -85,15 +87,8 @@ def report(profile: Profile, jobs: int, only: list[str] | None, stack_dir: Path,
     return time.monotonic() - started, len(outcome.summary.not_executed)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="embedded")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--only", nargs="+")
-    args = parser.parse_args(argv)
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # as the workers do
-    profile = load_profile(args.profile)
-    specs = select_notebooks(profile, args.only)
+def one_run(profile: Profile, specs: list[NotebookSpec], jobs: int, only: list[str] | None
+            ) -> tuple[dict[str, float], dict[str, int]]:
     with tempfile.TemporaryDirectory(prefix="kit-bench-report-") as tmp:
         root = Path(tmp)
         empties = empty_notebooks(root, len(specs))
@@ -102,23 +97,46 @@ def main(argv: list[str] | None = None) -> int:
         figures: dict[str, float] = {}
         failed: dict[str, int] = {}
         try:
-            figures["b"], failed["b"] = bare_papermill(profile, empties, args.jobs, stacks[1], root / "b")
-            figures["a"], failed["a"] = report(profile, args.jobs, args.only, stacks[0], root / "a")
-            figures["c"], failed["c"] = bare_papermill(profile, specs, args.jobs, stacks[2], root / "c")
-            figures["d"], failed["d"] = report(empty_profile, args.jobs, None, stacks[3], root / "d")
+            figures["b"], failed["b"] = bare_papermill(profile, empties, jobs, stacks[1], root / "b")
+            figures["a"], failed["a"] = report(profile, jobs, only, stacks[0], root / "a")
+            figures["c"], failed["c"] = bare_papermill(profile, specs, jobs, stacks[2], root / "c")
+            figures["d"], failed["d"] = report(empty_profile, jobs, None, stacks[3], root / "d")
         finally:
             for stack_dir in stacks:
                 kit.stack.stop(stack_dir)
+    figures.update({"a/b": figures["a"] / figures["b"], "a/c": figures["a"] / figures["c"],
+                    "a-c": figures["a"] - figures["c"], "d/b": figures["d"] / figures["b"]})
+    return figures, failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="embedded")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", nargs="+")
+    parser.add_argument("--runs", type=int, default=3, help="repeat; min/median/max")
+    args = parser.parse_args(argv)
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # as the workers do
+    profile = load_profile(args.profile)
+    specs = select_notebooks(profile, args.only)
+    runs = [one_run(profile, specs, args.jobs, args.only) for _ in range(args.runs)]
+
+    def spread(key: str, fmt: str) -> str:
+        values = [figures[key] for figures, _ in runs]
+        return "/".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
+
     n, j = len(specs), args.jobs
-    print(f"notebooks: {n} ({', '.join(s.name for s in specs)}), jobs {j}; "
-          f"each line includes one fresh stack start")
+    print(f"notebooks: {n} ({', '.join(s.name for s in specs)}), jobs {j}; each line includes one "
+          f"fresh stack start; min/median/max over {args.runs} runs")
     labels = {"a": "kit report, real notebooks", "b": "floor: papermill, empty notebooks",
               "c": "papermill alone, real notebooks", "d": "kit report, empty notebooks"}
     for key, label in labels.items():
-        print(f"({key}) {label:38} {figures[key]:7.1f} s   ({failed[key]} did not execute)")
-    print(f"a/b = {figures['a'] / figures['b']:.2f}   (issue's figure, target <= 1.5)")
-    print(f"a/c = {figures['a'] / figures['c']:.2f}   (runner overhead on the same work)")
-    print(f"d/b = {figures['d'] / figures['b']:.2f}   (runner overhead on empty notebooks)")
+        failed = max(f[key] for _, f in runs)
+        print(f"({key}) {label:38} {spread(key, '{:.1f}')} s   (up to {failed} did not execute)")
+    print(f"a/b = {spread('a/b', '{:.2f}')}   (issue's figure, target <= 1.5)")
+    print(f"a/c = {spread('a/c', '{:.2f}')}, a - c = {spread('a-c', '{:.1f}')} s   "
+          "(the runner's own overhead against papermill on the same notebooks)")
+    print(f"d/b = {spread('d/b', '{:.2f}')}   (runner overhead on empty notebooks)")
     return 0
 
 

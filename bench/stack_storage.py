@@ -3,9 +3,11 @@
     .venv/bin/python bench/stack_storage.py          # starts a stack in a temp dir
 
 (a) throughput: a 5 MB object downloaded through the gateway (plain httpx, keep-alive, as
-    storage3 reads it) vs reading the same 5 MB file from disk in this process, alternating,
-    medians; plus the same download read off a bare socket, which shows how much of the
-    gap is the Python HTTP client rather than the server.
+    storage3 reads it) vs reading the same 5 MB file from disk in this process with its pages
+    dropped from the page cache first (fsync + posix_fadvise DONTNEED: a real read), and vs
+    the page-cache read; plus the same download read off a bare socket, which shows how much
+    of the gap is the Python HTTP client rather than the server. Upload: the 5 MB object
+    POSTed (x-upsert) vs writing the same bytes to a file with fsync. Alternating, medians.
 (b) latency: a 30 KB PNG uploaded (``x-upsert``) and downloaded vs the trivial route
     ``/_kit/ping`` (the floor), alternating in one loop on one connection, medians.
 
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import socket
 import statistics
@@ -97,14 +100,41 @@ def _measure(http: httpx.Client, bucket: str, big: bytes, png: bytes, disk_copy:
     def read_disk() -> None:
         assert len(disk_copy.read_bytes()) == BIG
 
+    def read_disk_uncached() -> None:
+        fd = os.open(disk_copy, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # the next read goes to the disk
+            size = 0
+            while chunk := os.read(fd, 1 << 20):
+                size += len(chunk)
+            assert size == BIG
+        finally:
+            os.close(fd)
+
+    def write_disk() -> None:
+        with open(disk_copy.with_suffix(".written"), "wb") as out:
+            out.write(big)
+            out.flush()
+            os.fsync(out.fileno())
+
+    def upload_big() -> None:
+        http.post(f"{objects}/big-upload.bin", content=big,
+                  headers={"content-type": "application/octet-stream", "x-upsert": "true"}
+                  ).raise_for_status()
+
     def download_big_raw() -> None:
         assert _raw_get(http, f"{objects}/big.bin") > BIG
 
-    gateway_s, disk_s, raw_s = [], [], []
+    with open(disk_copy, "rb+") as synced:
+        os.fsync(synced.fileno())  # DONTNEED drops only clean pages
+    gateway_s, disk_s, raw_s, uncached_s, upload_s5, write_s = [], [], [], [], [], []
     for _ in range(THROUGHPUT_ROUNDS):
         gateway_s.append(_timed(download_big))
         disk_s.append(_timed(read_disk))
+        uncached_s.append(_timed(read_disk_uncached))
         raw_s.append(_timed(download_big_raw))
+        upload_s5.append(_timed(upload_big))
+        write_s.append(_timed(write_disk))
 
     upload_headers = {"content-type": "image/png", "x-upsert": "true"}
 
@@ -130,10 +160,18 @@ def _measure(http: httpx.Client, bucket: str, big: bytes, png: bytes, disk_copy:
     ping_ms = statistics.median(ping_s) * 1e3
     upload_ms = statistics.median(upload_s) * 1e3
     download_ms = statistics.median(download_s) * 1e3
+    uncached_mbps = mb / statistics.median(uncached_s)
+    upload_mbps = mb / statistics.median(upload_s5)
+    write_mbps = mb / statistics.median(write_s)
     return {
         "storage_download_5mb_mb_per_s": gateway_mbps,
+        "storage_disk_read_5mb_uncached_mb_per_s": uncached_mbps,
+        "storage_download_vs_uncached_disk_ratio": gateway_mbps / uncached_mbps,
         "storage_disk_read_5mb_mb_per_s": disk_mbps,
         "storage_download_vs_disk_ratio": gateway_mbps / disk_mbps,
+        "storage_upload_5mb_mb_per_s": upload_mbps,
+        "storage_disk_write_fsync_5mb_mb_per_s": write_mbps,
+        "storage_upload_vs_disk_write_ratio": upload_mbps / write_mbps,
         "storage_raw_socket_5mb_mb_per_s": raw_mbps,
         "storage_raw_socket_vs_disk_ratio": raw_mbps / disk_mbps,
         "storage_ping_ms": ping_ms,
@@ -144,33 +182,47 @@ def _measure(http: httpx.Client, bucket: str, big: bytes, png: bytes, disk_copy:
     }
 
 
-def render(figures: dict[str, float]) -> str:
-    """The figures as the lines ``main`` prints."""
-    f = figures
+def render(runs: list[dict[str, float]]) -> str:
+    """The figures as the lines ``main`` prints: min/median/max over the runs."""
+    def f(name: str, fmt: str = "{:.0f}") -> str:
+        values = [run[name] for run in runs]
+        return "/".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
     return "\n".join([
-        (f"5 MB download through the gateway: {f['storage_download_5mb_mb_per_s']:.0f} MB/s; "
-        f"same file read from disk: {f['storage_disk_read_5mb_mb_per_s']:.0f} MB/s; "
-        f"ratio {f['storage_download_vs_disk_ratio']:.3f}"),
+        f"figures are min/median/max over {len(runs)} runs",
+        (f"5 MB download through the gateway: {f('storage_download_5mb_mb_per_s')} MB/s; "
+         f"same file read from disk, page cache dropped: "
+         f"{f('storage_disk_read_5mb_uncached_mb_per_s')} MB/s (ratio "
+         f"{f('storage_download_vs_uncached_disk_ratio', '{:.3f}')}); from the page cache: "
+         f"{f('storage_disk_read_5mb_mb_per_s')} MB/s (ratio "
+         f"{f('storage_download_vs_disk_ratio', '{:.3f}')})"),
+        (f"5 MB upload through the gateway: {f('storage_upload_5mb_mb_per_s')} MB/s; same bytes "
+         f"written to a file with fsync: {f('storage_disk_write_fsync_5mb_mb_per_s')} MB/s (ratio "
+         f"{f('storage_upload_vs_disk_write_ratio', '{:.3f}')})"),
         (f"same download read off a bare socket (no HTTP client parsing): "
-         f"{f['storage_raw_socket_5mb_mb_per_s']:.0f} MB/s, ratio to disk "
-         f"{f['storage_raw_socket_vs_disk_ratio']:.3f}"),
-        (f"30 KB image upload {f['storage_upload_30kb_ms']:.2f} ms, download "
-        f"{f['storage_download_30kb_ms']:.2f} ms, /_kit/ping floor {f['storage_ping_ms']:.2f} ms "
-        f"(medians of {LATENCY_ROUNDS}, alternating)"),
-        (f"upload/ping {f['storage_upload_vs_ping_ratio']:.1f}x, "
-        f"download/ping {f['storage_download_vs_ping_ratio']:.1f}x"),
+         f"{f('storage_raw_socket_5mb_mb_per_s')} MB/s, ratio to the page-cache read "
+         f"{f('storage_raw_socket_vs_disk_ratio', '{:.3f}')}"),
+        (f"30 KB image upload {f('storage_upload_30kb_ms', '{:.2f}')} ms, download "
+         f"{f('storage_download_30kb_ms', '{:.2f}')} ms, /_kit/ping floor "
+         f"{f('storage_ping_ms', '{:.2f}')} ms (medians of {LATENCY_ROUNDS}, alternating)"),
+        (f"upload/ping {f('storage_upload_vs_ping_ratio', '{:.1f}')}x, "
+         f"download/ping {f('storage_download_vs_ping_ratio', '{:.1f}')}x"),
     ])
 
 
 def main() -> int:
+    import argparse
+
     import kit
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="repeat; min/median/max")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kit-bench-storage-") as tmp:
         Path(tmp).chmod(0o755)  # pgserver runs PostgreSQL as its own user when we are root
         folder = Path(tmp) / ".kit" / "stack"
         target = kit.stack.start(folder)
         try:
-            print(render(measure(target)))
+            print(render([measure(target) for _ in range(args.runs)]))
         finally:
             kit.stack.stop(folder)
     return 0

@@ -6,8 +6,11 @@
     c.capture.filter(service="rest", status=200).to_frame()
     c.capture.save_har("run.har")
 
-Raw bytes stay in memory so a diff can compare exactly; every view and export masks keys,
-JWTs, cookies and tokens (``kit.secrets``).
+Each body is kept once, as the bytes the client produced (``kit.body_store``); bodies larger
+than ``spill_above`` bytes (1 MiB by default) go to a temporary file the capture owns, so
+recording large downloads costs little memory. Views (text, flags, renderings) are computed
+from the bytes on demand; every view and export masks keys, JWTs, cookies and tokens
+(``kit.secrets``), and ``save_har`` writes one entry at a time.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from kit.body_store import DEFAULT_SPILL_ABOVE, EMPTY, Body, BodyStore
 from kit.secrets import mask_headers, mask_text
 
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["Capture", "Exchange", "capture_mode", "current_mode", "service_of"]
+__all__ = ["Capture", "Exchange", "capture_mode", "current_mode", "header_value", "service_of"]
 
 #: The call mode the diff engine is running ("sync", "to_thread", ...); recorded on each exchange.
 current_mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("kit_capture_mode",
@@ -63,16 +67,17 @@ class Exchange:
     """One HTTP request and its response (or the transport error that replaced it).
 
     Headers, URL and bodies are kept raw for exact comparisons; ``repr``, displays and
-    exports show them masked.
+    exports show them masked. ``request_body``/``response_body`` are the bytes (read from the
+    capture's spill file when large); ``request_size``/``response_size`` need no read.
     """
 
     method: str
     url: str
     request_headers: tuple[tuple[str, str], ...]
-    request_body: bytes
+    request_content: Body
     status: int | None
     response_headers: tuple[tuple[str, str], ...]
-    response_body: bytes
+    response_content: Body
     started_at: float
     ended_at: float
     duration_ms: float
@@ -86,11 +91,27 @@ class Exchange:
     seq: int = 0
     secrets: tuple[str, ...] = field(default=(), compare=False)  # known key values, for masking
 
+    @property
+    def request_body(self) -> bytes:
+        return self.request_content.read()
+
+    @property
+    def response_body(self) -> bytes:
+        return self.response_content.read()
+
+    @property
+    def request_size(self) -> int:
+        return len(self.request_content)
+
+    @property
+    def response_size(self) -> int:
+        return len(self.response_content)
+
     def request_header(self, name: str) -> str | None:
-        return _header(self.request_headers, name)
+        return header_value(self.request_headers, name)
 
     def response_header(self, name: str) -> str | None:
-        return _header(self.response_headers, name)
+        return header_value(self.response_headers, name)
 
     @property
     def content_type(self) -> str:
@@ -126,7 +147,7 @@ class Exchange:
         """``GET /rest/v1/chats?select=* → 200 application/json 123 B in 4.1 ms [to_thread]``."""
         parsed = urlsplit(self.masked_url)
         target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
-        outcome = (f"{self.status} {self.content_type or '-'} {len(self.response_body)} B"
+        outcome = (f"{self.status} {self.content_type or '-'} {self.response_size} B"
                    if self.error is None else f"error {self.masked_error}")
         extras = "".join(f" [{x}]" for x in (self.mode, self.fault_rule and f"fault {self.fault_rule}",
                                             self.retry_attempt and f"retry {self.retry_attempt}") if x)
@@ -141,7 +162,7 @@ class Exchange:
         return {"text/plain": repr(self), "text/html": render_exchange(self)}
 
 
-def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+def header_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     name = name.lower()
     for key, value in headers:
         if key.lower() == name:
@@ -152,12 +173,24 @@ def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
 class Capture:
     """A thread-safe, ordered record of exchanges: ``len(c)``, ``for ex in c``, ``c[0]``, ``c.filter(...)``."""
 
-    def __init__(self, exchanges: Iterable[Exchange] = (), *, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, exchanges: Iterable[Exchange] = (), *, secrets: Iterable[str] = (),
+                 spill_above: int | None = DEFAULT_SPILL_ABOVE) -> None:
         self._lock = threading.Lock()
         self._exchanges: list[Exchange] = list(exchanges)
         self._secrets: set[str] = {s for s in secrets if s}
+        self._secrets_tuple = tuple(self._secrets)
+        self._store = BodyStore(spill_above)
 
     # recording -----------------------------------------------------------------------
+    def keep_body(self, data: bytes | None) -> Body:
+        """The Body this capture keeps for ``data`` (spilled to its temporary file when large)."""
+        return self._store.keep(data) if data else EMPTY
+
+    @property
+    def spill_above(self) -> int | None:
+        """Bodies larger than this many bytes are kept in a temporary file (None: never)."""
+        return self._store.spill_above
+
     def append(self, exchange: Exchange) -> None:
         with self._lock:
             self._exchanges.append(exchange)
@@ -165,10 +198,11 @@ class Capture:
     def add_secrets(self, *values: str | None) -> None:
         """Values that must be masked in every view even when not JWT-shaped (opaque keys)."""
         self._secrets.update(v for v in values if v)
+        self._secrets_tuple = tuple(self._secrets)
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(self._secrets)
+        return self._secrets_tuple
 
     def clear(self) -> None:
         with self._lock:
@@ -200,7 +234,8 @@ class Capture:
                     and (method is None or ex.method.upper() == method.upper())
                     and (predicate is None or predicate(ex)))
 
-        return Capture([ex for ex in self if keep(ex)], secrets=self._secrets)
+        return Capture([ex for ex in self if keep(ex)], secrets=self._secrets,
+                       spill_above=self.spill_above)
 
     def to_frame(self) -> pandas.DataFrame:
         """One row per exchange, secrets masked (pandas is imported here, not at ``import kit``)."""
@@ -211,8 +246,8 @@ class Capture:
         rows = [{"seq": ex.seq, "started": pandas.Timestamp(ex.started_at, unit="s", tz="UTC"),
                  "mode": ex.mode, "thread": ex.thread, "service": ex.service, "method": ex.method,
                  "url": ex.masked_url, "status": ex.status, "content_type": ex.content_type,
-                 "duration_ms": round(ex.duration_ms, 3), "request_bytes": len(ex.request_body),
-                 "response_bytes": len(ex.response_body), "retry_attempt": ex.retry_attempt,
+                 "duration_ms": round(ex.duration_ms, 3), "request_bytes": ex.request_size,
+                 "response_bytes": ex.response_size, "retry_attempt": ex.retry_attempt,
                  "fault_rule": ex.fault_rule, "error": ex.masked_error,
                  "flags": ",".join(flags_for(ex))} for ex in self]
         columns = ["seq", "started", "mode", "thread", "service", "method", "url", "status",
@@ -227,11 +262,12 @@ class Capture:
         return capture_to_har(self)
 
     def save_har(self, path: str | Path) -> Path:
-        """Write ``to_har()`` as JSON: ``c.save_har("run.har")``."""
-        import json
+        """Write the capture as HAR 1.2 JSON, one entry at a time: ``c.save_har("run.har")``."""
+        from kit.har import write_har
 
         out = Path(path)
-        out.write_text(json.dumps(self.to_har(), indent=1, ensure_ascii=False), encoding="utf-8")
+        with out.open("w", encoding="utf-8") as stream:
+            write_har(self, stream)
         return out
 
     def __repr__(self) -> str:

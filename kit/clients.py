@@ -72,7 +72,9 @@ def clients(target: Target, *, capture: Capture | None = None, faults: Any = Non
 
     ``role`` picks the key (default: service_role when the target has it, else anon);
     ``faults`` is a rule set applied inside the transport (``kit.faults``);
-    ``retry=False`` turns postgrest's GET retries (1+2+4 s on 503/520) off.
+    ``retry=False`` turns postgrest's GET retries (1+2+4 s on 503/520) off;
+    ``capture=kit.Capture(spill_above=256_000)`` picks the body size (bytes) above which
+    recorded bodies go to the capture's temporary file instead of memory (default 1 MiB).
 
     >>> c = kit.clients(kit.target("embedded"), role="anon")     # doctest: +SKIP
     >>> c.sync.table("chats").select("*").execute().data         # doctest: +SKIP

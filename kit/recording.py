@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from kit.capture import Capture, Exchange, current_mode, service_of
+from kit.capture import Capture, Exchange, current_mode, header_value, service_of
 
 __all__ = ["AsyncRecordingTransport", "RecordingTransport"]
 
@@ -48,24 +48,26 @@ def _finish(capture: Capture, pending: _Pending, response: httpx.Response | None
         request_body = request.content
     except httpx.RequestNotRead:  # a streamed upload: its bytes are gone by now
         request_body = b""
-    retry = request.headers.get("x-retry-count", "0")
-    status = headers = body = None
+    request_headers = tuple(request.headers.multi_items())
+    retry = header_value(request_headers, "x-retry-count") or "0"
+    status = body = None
+    headers: tuple[tuple[str, str], ...] = ()
     if response is not None:
         status = response.status_code
         headers = tuple(response.headers.multi_items())
         body = response.content if error is None else b""
+    url = str(request.url)
     capture.append(Exchange(
-        method=request.method, url=str(request.url),
-        request_headers=tuple(request.headers.multi_items()), request_body=request_body,
-        status=status, response_headers=headers or (), response_body=body or b"",
+        method=request.method, url=url, request_headers=request_headers,
+        request_content=capture.keep_body(request_body),
+        status=status, response_headers=headers, response_content=capture.keep_body(body),
         started_at=pending.started_at, ended_at=pending.started_at + elapsed,
         duration_ms=elapsed * 1000.0,
         http_version=(response.http_version if response is not None else "") or "HTTP/1.1",
         mode=pending.mode, thread=pending.thread,
         error=None if error is None else repr(error),
         retry_attempt=int(retry) if retry.isdigit() else 0,
-        service=service_of(str(request.url)),
-        fault_rule=response.headers.get(FAULT_HEADER) if response is not None else None,
+        service=service_of(url), fault_rule=header_value(headers, FAULT_HEADER),
         seq=next(_seq), secrets=capture.secrets))
 
 

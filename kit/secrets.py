@@ -38,6 +38,10 @@ _JSON_FIELD = re.compile(r'("(?:' + _FIELD_ALT + r')"\s*:\s*")((?:[^"\\]|\\.)*)(
 # (a "#" too: Supabase Auth puts the session in a redirect's fragment, #access_token=...&refresh_token=...)
 _QUERY_FIELD = re.compile(r"((?:^|[?&;#\s])(?:" + _FIELD_ALT + r")=)([^&#\s\"'<]*)", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+@", re.IGNORECASE)
+# Words that every secret field / secret header name contains (checked by a test), so a text
+# without any of them cannot match _JSON_FIELD, _QUERY_FIELD or _HEADER_LINE.
+_FIELD_WORDS = ("token", "password", "key", "secret", "otp", "nonce")
+_HEADER_WORDS = ("key", "authorization", "cookie")
 _HEADER_LINE = re.compile(r"^((?:" + "|".join(SECRET_HEADERS) + r")\s*:\s*)(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -50,13 +54,21 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     if not text:
         return text
     for secret in known:
-        if secret and len(secret) >= 8:
+        if secret and len(secret) >= 8 and secret in text:
             text = text.replace(secret, MASK)
-    text = JWT_PATTERN.sub(MASKED_JWT, text)
-    text = _OPAQUE_KEY.sub(MASK, text)
-    text = _JSON_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)) + m.group(3), text)
-    text = _QUERY_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)), text)
-    return _HEADER_LINE.sub(lambda m: m.group(1) + _masked_header(m.group(2)), text)
+    # Each pattern runs only where a word it needs is present: a case-insensitive regex scan
+    # costs ~0.4 s per MB, a substring test on the lowered text a few ms (HAR of large bodies).
+    if "eyJ" in text:
+        text = JWT_PATTERN.sub(MASKED_JWT, text)
+    if "sb_" in text:
+        text = _OPAQUE_KEY.sub(MASK, text)
+    low = text.lower()
+    if any(word in low for word in _FIELD_WORDS):
+        text = _JSON_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)) + m.group(3), text)
+        text = _QUERY_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)), text)
+    if any(word in low for word in _HEADER_WORDS):
+        text = _HEADER_LINE.sub(lambda m: m.group(1) + _masked_header(m.group(2)), text)
+    return text
 
 
 def is_secret_field(name: str) -> bool:
@@ -67,10 +79,11 @@ def is_secret_field(name: str) -> bool:
 def mask_bytes(body: bytes, known: Iterable[str] = ()) -> bytes:
     """Bytes with JWTs, opaque keys and ``known`` secrets replaced (for base64 exports and hex views)."""
     for secret in known:
-        if secret and len(secret) >= 8:
+        if secret and len(secret) >= 8 and secret.encode() in body:
             body = body.replace(secret.encode(), MASK.encode())
-    body = _JWT_BYTES.sub(MASKED_JWT.encode(), body)
-    return _OPAQUE_BYTES.sub(MASK.encode(), body)
+    if b"eyJ" in body:
+        body = _JWT_BYTES.sub(MASKED_JWT.encode(), body)
+    return _OPAQUE_BYTES.sub(MASK.encode(), body) if b"sb_" in body else body
 
 
 def mask_url(url: str, known: Iterable[str] = ()) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -99,6 +100,29 @@ def test_har_is_valid_har_1_2(edge_clients: kit.Clients) -> None:
     assert png_entry["encoding"] == "base64" and png_entry["size"] == len(PNG_1x1)
     upload = entries[4]["request"]["postData"]
     assert upload["mimeType"].startswith("multipart/form-data") or upload["mimeType"] == "image/png"
+    assert upload["encoding"] == "base64" and PNG in base64.b64decode(upload["text"])
+    assert "encoding" not in entries[0]["response"]["content"]  # text stays text
+
+
+def test_large_bodies_spill_to_the_captures_file_and_har_streams(edge_url: str,  # noqa: F811
+                                                                 tmp_path: Path) -> None:
+    cap = Capture(spill_above=16)
+    c = kit.clients(Target("remote", edge_url, JWT_ANON, JWT_SERVICE), retry=False, capture=cap)
+    try:
+        _fill(c)
+    finally:
+        c.close()
+    png = cap[3]
+    assert png.response_content.spilled and png.response_body == PNG_1x1
+    assert png.response_size == len(PNG_1x1) and PNG in cap[4].request_body
+    assert cap[4].request_content.spilled and not cap[1].request_content  # no body: nothing kept
+    assert cap.filter(service="storage")[0].response_body == PNG_1x1  # views share the file
+    streamed = json.loads(cap.save_har(tmp_path / "run.har").read_text(encoding="utf-8"))
+    assert streamed == json.loads(json.dumps(cap.to_har()))
+    assert JWT_SERVICE not in (tmp_path / "run.har").read_text(encoding="utf-8")
+    assert Capture(spill_above=None).keep_body(b"x" * 10_000_000).spilled is False
+    with pytest.raises(kit.UsageError, match="spill_above=-1"):
+        Capture(spill_above=-1)
 
 
 def test_transport_errors_are_recorded_then_raised(edge_clients: kit.Clients) -> None:

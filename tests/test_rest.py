@@ -328,3 +328,27 @@ async def test_explain_is_406_until_enabled_then_answers_the_real_plan(
         assert write.value.code == "PGRST107"
     finally:
         await _plan_setting(db_url, False, stack, names)
+
+
+def test_planned_and_estimated_counts_come_from_the_planner(service_client: Client, sql, unique) -> None:
+    # Statistics say 3000 rows; 1500 remain (no ANALYZE since the delete), as on a busy table.
+    table = f"counted_{unique}"
+    sql(f"create table public.{table} (id int primary key, tag text)")
+    sql(f"insert into public.{table} select g, 't' || (g % 7) from generate_series(1, 3000) g")
+    sql(f"analyze public.{table}")
+    sql(f"delete from public.{table} where id > 1500")
+    sql("notify pgrst, 'reload schema'")
+
+    def plan_rows(where: str) -> int:
+        [[plan]] = sql(f"explain (format json) select 1 from public.{table}{where}").fetchall()
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    def count(kind: str, small: bool = False) -> int | None:
+        query = service_client.table(table).select("id", count=kind)  # type: ignore[arg-type]
+        return (query.lte("id", 10) if small else query).limit(1).execute().count
+
+    assert count("exact") == 1500
+    assert count("planned") == plan_rows("") != 1500       # the planner's figure, stale stats and all
+    assert count("estimated") == plan_rows("")             # over 1000 rows: planned
+    assert count("estimated", small=True) == 10            # up to 1000: exact
+    assert count("planned", small=True) == plan_rows(" where id <= 10")

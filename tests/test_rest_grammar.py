@@ -154,7 +154,7 @@ def test_headers() -> None:
     assert (info.value.status, info.value.code) == (406, "PGRST107")
     prefs = preferences(["return=representation, count=planned", "resolution=ignore-duplicates,missing=default"])
     assert (prefs.returning, prefs.count, prefs.resolution, prefs.missing_default) == (
-        "representation", True, "ignore-duplicates", True)
+        "representation", "planned", "ignore-duplicates", True)
     assert (byte_range("0-9"), byte_range("5-"), byte_range("bytes=1-2")) == ((0, 10), (5, None), None)
     assert (content_range(0, 3, None), content_range(5, 0, 7)) == ("0-2/*", "*/7")
 

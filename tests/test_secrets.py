@@ -38,3 +38,12 @@ def test_mask_url_hides_a_password_in_the_url():
     assert mask_url("postgresql://postgres:pw-123@127.0.0.1:54322/postgres") == (
         "postgresql://postgres:[masked]@127.0.0.1:54322/postgres")
     assert mask_url("https://abcd.supabase.co/rest/v1/") == "https://abcd.supabase.co/rest/v1/"
+
+
+def test_the_quick_presence_words_cover_every_secret_name() -> None:
+    from kit.secrets import _FIELD_WORDS, _HEADER_WORDS, _SECRET_FIELDS, SECRET_HEADERS
+
+    assert all(any(w in name for w in _FIELD_WORDS) for name in _SECRET_FIELDS)
+    assert all(any(w in name for w in _HEADER_WORDS) for name in SECRET_HEADERS)
+    assert mask_text('{"Refresh_Token": "abc"}') == '{"Refresh_Token": "[masked]"}'
+    assert mask_text("X-Api-Key: abc\nok") == "X-Api-Key: [masked]\nok"

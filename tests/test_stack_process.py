@@ -166,6 +166,25 @@ def test_python_api_start_reuses_and_status_raises_when_stopped(tmp_path):
     assert kit.stack.stop(folder) is False
 
 
+START_AND_PRINT = "import sys, kit; t = kit.stack.start(sys.argv[1]); print(t.url)"
+
+
+def test_two_processes_starting_one_fresh_directory_share_one_stack(tmp_path):
+    folder = tmp_path / ".kit" / "stack"
+    env = {k: v for k, v in os.environ.items() if k != "KIT_STACK_DIR"}
+    procs = [subprocess.Popen([sys.executable, "-c", START_AND_PRINT, str(folder)], env=env,
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        urls = [proc.communicate(timeout=120)[0].strip() for proc in procs]
+        assert [proc.returncode for proc in procs] == [0, 0]
+        assert urls[0] == urls[1] and urls[0].startswith("http://127.0.0.1:")
+        assert len(postgres_processes(folder / "pg")) == 1  # one server; the second reused it
+        assert (folder / "start.lock").exists()
+    finally:
+        assert kit.stack.stop(folder) is True
+    assert postgres_processes(folder / "pg") == []
+
+
 def test_reset_says_what_it_deletes_and_deletes_only_the_data_dir(tmp_path):
     project = tmp_path / "project"
     project.mkdir()

@@ -34,11 +34,12 @@ def _exchanges_text(row: ModeResult) -> str:
 
 def render_report_text(report: DiffReport) -> str:
     lines = [repr(report), report.verdict, ""]
-    header = f"{'mode':<11} {'outcome':<26} {'=base':<8} {'wall ms':>8} {'stall ms':>9}  exchanges"
+    header = (f"{'mode':<11} {'outcome':<26} {'=base':<8} {'wall ms':>8}  {'longest loop gap':<30}"
+              "  exchanges")
     lines.append(header)
     for row in report.rows:
         lines.append(f"{row.mode:<11} {_outcome_text(row):<26} {_equal_text(row):<8} "
-                     f"{row.wall_ms:>8.1f} {row.max_stall_ms:>9.1f}  {_exchanges_text(row)}")
+                     f"{row.wall_ms:>8.1f}  {row.loop_text:<30}  {_exchanges_text(row)}")
         for where in row.traced_to[:3]:
             lines.append(f"{'':<11} stall at {where}")
     return "\n".join(lines)
@@ -59,7 +60,7 @@ def _row_html(row: ModeResult) -> str:
         (f"<span style='color:{colour}'>{html.escape(_outcome_text(row))}</span>"
          + (f"<br><small>{html.escape(row.copies)}</small>" if len(row.run.outcomes) > 1 else "")),
         f"<code>{html.escape(str(row.fingerprint))}</code>" if row.fingerprint else "",
-        html.escape(_equal_text(row)), error, f"{row.wall_ms:.1f}", f"{row.max_stall_ms:.1f}",
+        html.escape(_equal_text(row)), error, f"{row.wall_ms:.1f}", html.escape(row.loop_text),
         traced, html.escape(_exchanges_text(row)), flags,
         html.escape(_explanation_text(row.explanation)[:200]),
     ]
@@ -70,7 +71,7 @@ def render_report_html(report: DiffReport) -> str:
     from kit.diff.integration import explanation_html, render_exchange_html
 
     heads = ["mode", "outcome", "result fingerprint", "= baseline", "exception", "wall ms",
-             "max stall ms", "stalls traced to", "exchanges", "flags", "explanation"]
+             "longest loop gap", "stalls traced to", "exchanges", "flags", "explanation"]
     table = ("<table class='kit-diff'><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
              + "</tr></thead><tbody>" + "".join(_row_html(r) for r in report.rows)
              + "</tbody></table>")

@@ -137,15 +137,35 @@ class ModeResult:
         return self.run.loop.max_stall_ms if self.run.loop else 0.0
 
     @property
+    def max_gap_ms(self) -> float:
+        """The longest gap between the loop's heartbeats, stall or not (0.0 with no loop)."""
+        return self.run.loop.max_gap_ms if self.run.loop else 0.0
+
+    @property
+    def threshold_ms(self) -> float | None:
+        """The stall threshold the loop was watched with (None for modes run without a loop)."""
+        return self.run.loop.threshold_ms if self.run.loop else None
+
+    @property
+    def loop_text(self) -> str:
+        """``"21.9 ms stall (threshold 20)"``, ``"12.3 ms (under 20)"`` or ``"-"`` (no loop)."""
+        if self.threshold_ms is None:
+            return "-"
+        if self.stalls:
+            return f"{self.max_stall_ms:.1f} ms stall (threshold {self.threshold_ms:g})"
+        return f"{self.max_gap_ms:.1f} ms (under {self.threshold_ms:g})"
+
+    @property
     def heartbeat_misses(self) -> int:
         return self.run.loop.heartbeat_misses if self.run.loop else 0
 
     @property
     def traced_to(self) -> list[str]:
-        """Distinct stall locations, longest stall first."""
+        """Distinct stalling lines (each line of each stall), longest stall first."""
         seen: dict[str, None] = {}
         for stall in sorted(self.stalls, key=lambda s: -s.duration_ms):
-            seen.setdefault(stall.traced_to, None)
+            for where in stall.traced_to_all:
+                seen.setdefault(where, None)
         return list(seen)
 
     # exchanges --------------------------------------------------------------------------------
@@ -181,7 +201,8 @@ class ModeResult:
                 "exception_type": self.exception_type, "exception_message": self.exception_message,
                 "warnings": self.warnings, "wall_ms": round(self.wall_ms, 1),
                 "latencies_ms": [round(x, 1) for x in self.latencies_ms],
-                "max_stall_ms": round(self.max_stall_ms, 1),
+                "max_stall_ms": round(self.max_stall_ms, 1), "max_gap_ms": round(self.max_gap_ms, 1),
+                "threshold_ms": self.threshold_ms,
                 "heartbeat_misses": self.heartbeat_misses, "stalls_traced_to": self.traced_to,
                 "stalls": [s.to_dict() for s in self.stalls], "exchanges": len(self.exchanges),
                 "statuses": self.statuses, "content_types": self.content_types,

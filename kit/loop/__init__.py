@@ -16,7 +16,8 @@ from kit.loop.guard import (
     disable_await_guard,
     enable_await_guard,
 )
-from kit.loop.monitor import LoopMonitor, LoopReport, Stall
+from kit.loop.evidence import StallSite
+from kit.loop.monitor import LoopMonitor, LoopReport, SchedulingDelay, Stall
 from kit.loop.watch import LoopWatch, watch_loop
 
 __all__ = [
@@ -27,7 +28,9 @@ __all__ = [
     "LoopMonitor",
     "LoopReport",
     "LoopWatch",
+    "SchedulingDelay",
     "Stall",
+    "StallSite",
     "await_guard",
     "await_guard_active",
     "classify",

@@ -5,37 +5,63 @@
     ...                        # code that may block the loop
     report = monitor.stop()    # LoopReport: stalls with duration, stack, user line, SDK call
 
-The heartbeat is a ``call_later`` chain that stamps ``perf_counter()`` every interval.
-The watchdog sleeps until ``threshold_ms`` after the last beat; if the
-loop has not ticked by then it samples the loop thread's stack (``sys._current_frames``),
-and keeps sampling every ``sample_every_ms`` until the loop ticks again. A stall's duration
-is the gap between the two beats around it (so up to one interval longer than the block).
+The watchdog thread posts a heartbeat to the loop every interval (``call_soon_threadsafe``); the
+beat stamps ``perf_counter()`` and the loop thread's CPU and run-queue times. From half the
+threshold after the last beat on, while the loop has not ticked, the watchdog samples the loop
+thread's stack (``sys._current_frames``), then every ``sample_every_ms``; samples of a gap that
+ends under the threshold are dropped. A gap longer than the threshold is judged on evidence
+(``kit.loop.evidence``): the loop thread's own CPU time over it, whether the samples show it
+idle in the selector's wait, the kernel's account of its run-queue wait, and how late the
+watchdog itself posted the beat. It becomes a ``Stall`` (the loop thread ran something: the
+user's code or a blocking call) or a ``SchedulingDelay`` (the machine did not run this process;
+never reported at a user's line). A stall's duration is the gap between the two beats around
+it (so up to one interval longer than the block); ``LoopReport.max_gap_ms`` is the longest gap
+of all, stall or not, to read beside ``threshold_ms``.
 The watchdog never prints, never raises into the loop and holds at most ``max_samples`` samples
-per stall and ``max_stalls`` stalls, so it cannot flood a Jupyter kernel.
+per gap and ``max_stalls`` stalls (and as many delays), so it cannot flood a Jupyter kernel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from kit.loop.frames import FrameInfo, common_prefix, first_sdk_frame, last_user_frame, sample_stack
+from kit.loop.evidence import (
+    StallSite,
+    ThreadClock,
+    ThreadTimes,
+    judge_gap,
+    loop_is_waiting,
+    stall_sites,
+)
+from kit.loop.frames import FrameInfo, sample_stack
 
 
 @dataclass(frozen=True)
 class Stall:
-    """The loop did not tick for ``duration_ms``; ``user_frame`` is the line that was running."""
+    """The loop thread ran one thing for ``duration_ms``; ``user_frame`` is the line that was running.
+
+    ``sites`` lists each distinct stalling line (deepest user frame and the SDK call it made,
+    most samples first; ``user_frame``/``sdk_frame``/``stack`` are the first site's).
+    ``cpu_ms`` is the loop thread's CPU time over the stall and ``runqueue_ms`` the time it
+    waited for a CPU (None where the kernel does not say); a blocking call such as a sync
+    download shows little CPU, a computation shows CPU close to the duration.
+    """
 
     start: float  # perf_counter seconds
     end: float
-    stack: tuple[FrameInfo, ...]  # the frames shared by every sample, outermost first
+    stack: tuple[FrameInfo, ...]  # the first sample at the first site, outermost first
     user_frame: FrameInfo | None
     sdk_frame: FrameInfo | None
     samples: int
+    sites: tuple[StallSite, ...] = ()
+    cpu_ms: float | None = None
+    runqueue_ms: float | None = None
 
     @property
     def duration_ms(self) -> float:
@@ -56,20 +82,77 @@ class Stall:
         parts = [f.where for f in (self.user_frame, self.sdk_frame) if f is not None]
         return " → ".join(parts)
 
+    @property
+    def traced_to_all(self) -> list[str]:
+        """Each distinct stalling line, most samples first (``[traced_to]`` for one site)."""
+        return [site.where for site in self.sites] or [self.traced_to]
+
     def to_dict(self) -> dict[str, object]:
         return {"duration_ms": round(self.duration_ms, 1), "samples": self.samples,
                 "user_frame": self.user_frame.to_dict() if self.user_frame else None,
                 "sdk_frame": self.sdk_frame.to_dict() if self.sdk_frame else None,
                 "sync_sdk_call": self.sync_sdk_call,
-                "traced_to": self.traced_to}
+                "traced_to": self.traced_to, "traced_to_all": self.traced_to_all,
+                "cpu_ms": _round(self.cpu_ms), "runqueue_ms": _round(self.runqueue_ms)}
 
     def __repr__(self) -> str:
-        return f"<Stall {self.duration_ms:.0f} ms at {self.traced_to}>"
+        more = f" (+{len(self.sites) - 1} more lines)" if len(self.sites) > 1 else ""
+        return f"<Stall {self.duration_ms:.0f} ms at {self.traced_to}{more}>"
+
+
+@dataclass(frozen=True)
+class SchedulingDelay:
+    """A gap over the threshold while the loop was idle or waiting for a CPU: the machine did not
+    run this process, no line of the user's code is to blame.
+
+    ``runqueue_ms``: the loop thread's run-queue wait over the gap (None where unknown);
+    ``watchdog_late_ms``: how late the watchdog thread posted the beat (it was not run either);
+    ``cpu_ms``: the loop thread's CPU time; ``waiting_samples``: samples showing the loop idle.
+    """
+
+    start: float
+    end: float
+    runqueue_ms: float | None
+    watchdog_late_ms: float
+    cpu_ms: float | None
+    waiting_samples: int
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.end - self.start) * 1000.0
+
+    @property
+    def reason(self) -> str:
+        if self.runqueue_ms is not None and self.runqueue_ms >= self.watchdog_late_ms:
+            return f"the loop thread waited {self.runqueue_ms:.0f} ms for a CPU"
+        if self.watchdog_late_ms > 0.5:
+            return f"the watchdog thread ran {self.watchdog_late_ms:.0f} ms late"
+        return "the loop was idle in its selector"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"duration_ms": round(self.duration_ms, 1), "runqueue_ms": _round(self.runqueue_ms),
+                "watchdog_late_ms": round(self.watchdog_late_ms, 1), "cpu_ms": _round(self.cpu_ms),
+                "waiting_samples": self.waiting_samples, "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"the machine did not run this process for {self.duration_ms:.0f} ms ({self.reason})"
+
+    def __repr__(self) -> str:
+        return f"<SchedulingDelay {self.duration_ms:.0f} ms: {self.reason}>"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 @dataclass
 class LoopReport:
-    """What a monitor saw: stalls, beats and misses between ``started`` and ``stopped``."""
+    """What a monitor saw: stalls, beats and misses between ``started`` and ``stopped``.
+
+    ``delays`` are gaps over the threshold the machine caused (``SchedulingDelay``), kept apart
+    from ``stalls``; ``max_gap_ms`` is the longest gap between beats of any kind, the figure to
+    read beside ``threshold_ms`` when there is no stall.
+    """
 
     threshold_ms: float
     interval_ms: float
@@ -78,6 +161,7 @@ class LoopReport:
     stalls: list[Stall] = field(default_factory=list)
     beats: list[float] = field(default_factory=list)  # perf_counter of each heartbeat tick
     dropped_stalls: int = 0
+    delays: list[SchedulingDelay] = field(default_factory=list)
 
     @property
     def duration_ms(self) -> float:
@@ -89,9 +173,22 @@ class LoopReport:
 
     @property
     def max_gap_ms(self) -> float:
-        """The longest time between two beats, stalls under the threshold included."""
+        """The longest time between two beats (or from the last beat to the stop), stalls under
+        the threshold and scheduling delays included."""
         beats = self.beats
-        return max(((b - a) * 1000.0 for a, b in itertools.pairwise(beats)), default=0.0)
+        gaps = [(b - a) * 1000.0 for a, b in itertools.pairwise(beats)]
+        if beats:
+            gaps.append((self.stopped - beats[-1]) * 1000.0)
+        return max(gaps + [s.duration_ms for s in self.stalls], default=0.0)
+
+    @property
+    def max_delay_ms(self) -> float:
+        return max((d.duration_ms for d in self.delays), default=0.0)
+
+    @property
+    def not_sampled(self) -> int:
+        """Stalls the watchdog took no sample of (so they are traced to no line)."""
+        return sum(1 for s in self.stalls if s.samples == 0)
 
     @property
     def total_stall_ms(self) -> float:
@@ -108,16 +205,34 @@ class LoopReport:
                 "duration_ms": round(self.duration_ms, 1), "beats": len(self.beats),
                 "heartbeat_misses": self.heartbeat_misses,
                 "max_stall_ms": round(self.max_stall_ms, 1), "max_gap_ms": round(self.max_gap_ms, 1),
-                "stalls": [s.to_dict() for s in self.stalls], "dropped_stalls": self.dropped_stalls}
+                "stalls": [s.to_dict() for s in self.stalls], "dropped_stalls": self.dropped_stalls,
+                "not_sampled": self.not_sampled, "max_delay_ms": round(self.max_delay_ms, 1),
+                "delays": [d.to_dict() for d in self.delays]}
 
     def __repr__(self) -> str:
+        delays = f", {len(self.delays)} scheduling delays" if self.delays else ""
         return (f"<LoopReport {len(self.stalls)} stalls, max stall {self.max_stall_ms:.0f} ms, "
-                f"{self.heartbeat_misses} heartbeat misses in {self.duration_ms:.0f} ms>")
+                f"longest gap {self.max_gap_ms:.1f} ms (threshold {self.threshold_ms:g} ms), "
+                f"{self.heartbeat_misses} heartbeat misses{delays} in {self.duration_ms:.0f} ms>")
+
+    def __str__(self) -> str:
+        from kit.loop.render import render_loop_report_text
+        return render_loop_report_text(self)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         from kit.loop.render import render_loop_report_html, render_loop_report_text
         return {"text/plain": render_loop_report_text(self),
                 "text/html": render_loop_report_html(self)}
+
+
+def _raise_priority() -> None:
+    """Ask for nice -10 for this (the watchdog's) thread where the OS allows it (root or
+    CAP_SYS_NICE on Linux): it sleeps almost always, and when the machine is loaded it must
+    still wake in time to sample a stall. Refused quietly elsewhere."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+    except (OSError, AttributeError):
+        pass
 
 
 class LoopMonitor:
@@ -148,7 +263,18 @@ class LoopMonitor:
         self._started = 0.0
         self._running = False
         self._pending_samples: list[tuple[FrameInfo, ...]] = []
-        self._pending_since = 0.0  # the beat before the current stall
+        self._delays: list[SchedulingDelay] = []
+        self._clock: ThreadClock | None = None
+        self._last_times: ThreadTimes | None = None
+        # The reference probes of scheduling delay, all reset at each beat: how late the watchdog
+        # posted the beat that ended the gap; the longest time the watchdog overslept while not
+        # even waiting for a CPU (the whole process stopped: SIGSTOP, a VM not run); and the
+        # watchdog's own run-queue wait (preempted while holding the GIL, it keeps a woken loop
+        # thread waiting, which the loop thread's run-queue figure does not show).
+        self._post_late = 0.0
+        self._watchdog_frozen = 0.0
+        self._watchdog_runqueue = 0.0
+        self._watchdog_due: float | None = None  # when the watchdog's current wait should end
 
     # -- the heartbeat (runs on the loop thread) ----------------------------------------------
     # The watchdog thread posts each beat with call_soon_threadsafe. A call_later heartbeat
@@ -157,27 +283,39 @@ class LoopMonitor:
     # between beats.
     def _beat(self) -> None:
         now = time.perf_counter()
+        times = self._clock.read() if self._clock is not None else None
         with self._lock:
             self._beat_posted = False
             if not self._running:
                 return
             self._beats.append(now)
-            gap = now - self._last_beat
-            if gap > self.threshold or self._pending_samples:
-                self._close_stall(self._last_beat, now)
+            if now - self._last_beat >= self.threshold:
+                # a watchdog still not back from a wait that ended long ago is stuck as well
+                stuck = now - self._watchdog_due if self._watchdog_due is not None else 0.0
+                self._close_gap(self._last_beat, now, times,
+                                max(self._post_late, self._watchdog_frozen, stuck)
+                                + self._watchdog_runqueue)
+            self._pending_samples = []
+            self._post_late = self._watchdog_frozen = self._watchdog_runqueue = 0.0
             self._last_beat = now
+            self._last_times = times
 
     def _install(self) -> None:
+        clock = ThreadClock.for_current_thread()
+        times = clock.read()
         with self._lock:
             self._loop_thread = threading.get_ident()
+            self._clock = clock
+            self._last_times = times
             self._last_beat = time.perf_counter()
 
-    def _post_beat(self) -> bool:
+    def _post_beat(self, late: float) -> bool:
         """Ask the loop for a beat unless one is already waiting; False once the loop is closed."""
         with self._lock:
             if self._beat_posted or self._loop_thread is None:
                 return True
             self._beat_posted = True
+            self._post_late = late
         try:
             self.loop.call_soon_threadsafe(self._beat)
         except RuntimeError:  # the loop was closed under us: nothing left to watch
@@ -187,42 +325,72 @@ class LoopMonitor:
     # -- the watchdog (its own daemon thread) ---------------------------------------------------
     def _watch(self) -> None:
         next_beat = time.perf_counter()
+        first_look = self.threshold / 2  # early enough that a block just over the threshold is seen
+        clock = ThreadClock.for_current_thread()
+        _raise_priority()
+        try:
+            self._watch_with(clock, next_beat, first_look)
+        finally:
+            clock.close()
+
+    def _watch_with(self, clock: ThreadClock, next_beat: float, first_look: float) -> None:
+        previous = clock.read()
         while not self._stop.is_set():
             now = time.perf_counter()
             if now >= next_beat:
-                if not self._post_beat():
+                if not self._post_beat(now - next_beat):
                     return
                 next_beat = now + self.interval
             with self._lock:
                 last = self._last_beat
-                overdue_at = (last + self.threshold + 0.0005 if not self._pending_samples
+                overdue_at = (last + first_look if not self._pending_samples
                               else now + self.sample_every)
-            delay = max(min(overdue_at, next_beat) - time.perf_counter(), 0.0005)
-            if self._stop.wait(delay):
+                wake_at = max(min(overdue_at, next_beat), time.perf_counter() + 0.0005)
+                self._watchdog_due = wake_at
+            if self._stop.wait(wake_at - time.perf_counter()):
                 return
+            late = time.perf_counter() - wake_at
+            times = clock.read()
+            waited = (times.runqueue_s - previous.runqueue_s if times and previous
+                      and times.runqueue_s is not None and previous.runqueue_s is not None else 0.0)
+            previous = times
             with self._lock:
+                self._watchdog_due = None
+                self._watchdog_frozen = max(self._watchdog_frozen, late - waited)
+                self._watchdog_runqueue += waited
                 if self._loop_thread is None or len(self._pending_samples) >= self.max_samples:
                     continue
-                if self._last_beat != last or time.perf_counter() - last <= self.threshold:
+                if self._last_beat != last or time.perf_counter() - last < first_look:
                     continue  # the loop ticked meanwhile, or is not late yet
                 stack = sample_stack(self._loop_thread)
-                if self._last_beat == last:
-                    if not self._pending_samples:
-                        self._pending_since = last
+                if self._last_beat == last and stack:
                     self._pending_samples.append(stack)
 
-    def _close_stall(self, start: float, end: float) -> None:
+    def _close_gap(self, start: float, end: float, times: ThreadTimes | None, posted_late: float) -> None:
+        """Judge a gap over the threshold (lock held) and keep it as a Stall or a SchedulingDelay."""
         samples, self._pending_samples = self._pending_samples, []
-        if samples and self._pending_since:
-            start = min(start, self._pending_since)
-        if len(self._stalls) >= self.max_stalls:
+        running = [s for s in samples if not loop_is_waiting(s)]
+        before = self._last_times
+        cpu = times.cpu_s - before.cpu_s if times and before else None
+        runqueue = (times.runqueue_s - before.runqueue_s if times and before
+                    and times.runqueue_s is not None and before.runqueue_s is not None else None)
+        verdict = judge_gap(gap_s=end - start, threshold_s=self.threshold,
+                            running_samples=len(running), waiting_samples=len(samples) - len(running),
+                            cpu_s=cpu, runqueue_s=runqueue, watchdog_late_s=posted_late)
+        if len(self._stalls) >= self.max_stalls or len(self._delays) >= self.max_stalls:
             self._dropped += 1
             return
-        shared = common_prefix(samples)
-        user = last_user_frame(shared) or (last_user_frame(samples[0]) if samples else None)
-        stack = shared if user is None or user in shared else samples[0]
-        sdk = first_sdk_frame(samples[0], after=user) if samples else None
-        self._stalls.append(Stall(start, end, stack, user, sdk, len(samples)))
+        ms = (lambda v: None if v is None else v * 1000.0)
+        if verdict == "descheduled":
+            self._delays.append(SchedulingDelay(start, end, ms(runqueue), posted_late * 1000.0,
+                                                ms(cpu), len(samples) - len(running)))
+            return
+        sites = stall_sites(running)
+        first = sites[0] if sites else None
+        self._stalls.append(Stall(start, end, first.stack if first else (),
+                                  first.user_frame if first else None,
+                                  first.sdk_frame if first else None, len(running), sites,
+                                  ms(cpu), ms(runqueue)))
 
     # -- control ---------------------------------------------------------------------------------
     def start(self) -> LoopMonitor:
@@ -238,13 +406,15 @@ class LoopMonitor:
             on_loop = asyncio.get_running_loop() is self.loop
         except RuntimeError:
             on_loop = False
+        # the watchdog thread first: starting a thread blocks the caller (on a loaded machine for
+        # tens of ms), and on the loop that time is the kit's own, not a stall of the user's code
+        self._stop.clear()
+        self._watchdog = threading.Thread(target=self._watch, name="kit-loop-watchdog", daemon=True)
+        self._watchdog.start()
         if on_loop:
             self._install()
         else:
             self.loop.call_soon_threadsafe(self._install)
-        self._stop.clear()
-        self._watchdog = threading.Thread(target=self._watch, name="kit-loop-watchdog", daemon=True)
-        self._watchdog.start()
         return self
 
     def stop(self) -> LoopReport:
@@ -254,10 +424,12 @@ class LoopMonitor:
         self._stop.set()
         if self._watchdog is not None:
             self._watchdog.join(timeout=1.0)
+        times = self._clock.read() if self._clock is not None else None
         with self._lock:
-            if self._pending_samples or (self._loop_thread is not None
-                                         and now - self._last_beat > self.threshold):
-                self._close_stall(self._last_beat, now)
+            if self._loop_thread is not None and now - self._last_beat >= self.threshold:
+                self._close_gap(self._last_beat, now, times, 0.0)
+            if self._clock is not None:
+                self._clock.close()
         return self.report(now)
 
     def report(self, now: float | None = None) -> LoopReport:
@@ -265,4 +437,4 @@ class LoopMonitor:
         with self._lock:
             return LoopReport(self.threshold * 1000, self.interval * 1000, self._started,
                               now if now is not None else time.perf_counter(),
-                              list(self._stalls), list(self._beats), self._dropped)
+                              list(self._stalls), list(self._beats), self._dropped, list(self._delays))

@@ -58,7 +58,7 @@ def render_capture(capture: Capture) -> str:
             ex.seq, esc(ex.mode or "-"), esc(ex.thread), ex.method,
             f"<code>{esc(ex.masked_url.split('//', 1)[-1].split('/', 1)[-1][:120], ex.secrets)}</code>",
             ex.status if ex.status is not None else "error", html.escape(ex.content_type or "-"),
-            human_size(len(ex.response_body)), f"{ex.duration_ms:.1f}", flags_html(flags_for(ex))))
+            human_size(ex.response_size), f"{ex.duration_ms:.1f}", flags_html(flags_for(ex))))
             + "</tr>")
     header = "".join(f"<th>{h}</th>" for h in ("#", "mode", "thread", "method", "path", "status",
                                               "type", "size", "ms", "flags"))

@@ -7,13 +7,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ import httpx
 
 from kit.errors import StackNotRunning, StackStartFailed, UsageError
 from kit.stack import keys as stack_keys
+from kit.stack.pg_template import fill_from_template
 from kit.stack.state import StackState, log_path, resolve_data_dir, resolve_schemas, state_path
 from kit.targets import Target
 
@@ -88,22 +92,57 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
     current = AuthSettings.load(folder)
     wanted = AuthSettings.from_options(dict(auth), base=current) if auth else current
     state = running_state(folder)
-    if state is not None:
-        if port and state.port != port:
-            raise UsageError(f"a stack is already running for {folder} on port {state.port}",
-                             fix=f"stop it first (`python -m kit stack down`) to move it to {port}")
-        if schemas is not None and state.schemas != exposed:
-            raise UsageError(f"a stack is already running for {folder} exposing "
-                             f"{', '.join(state.schemas)}",
-                             fix="stop it first (`python -m kit stack down`) to change --schemas")
-        if wanted != current:
-            raise UsageError(f"the stack running for {folder} has other auth settings",
-                             fix="stop it first (`python -m kit stack down`), then start it with the new ones")
-        return _target(state, folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    if state is None:  # start it, one process at a time: a second caller waits, then reuses it
+        with start_lock(folder, timeout):
+            state = running_state(folder)
+            if state is None:
+                if wanted != current:
+                    wanted.save(folder)
+                return _spawn(folder, port, timeout, exposed)
+    if port and state.port != port:
+        raise UsageError(f"a stack is already running for {folder} on port {state.port}",
+                         fix=f"stop it first (`python -m kit stack down`) to move it to {port}")
+    if schemas is not None and state.schemas != exposed:
+        raise UsageError(f"a stack is already running for {folder} exposing "
+                         f"{', '.join(state.schemas)}",
+                         fix="stop it first (`python -m kit stack down`) to change --schemas")
     if wanted != current:
-        wanted.save(folder)
+        raise UsageError(f"the stack running for {folder} has other auth settings",
+                         fix="stop it first (`python -m kit stack down`), then start it with the new ones")
+    return _target(state, folder)
+
+
+@contextlib.contextmanager
+def start_lock(folder: Path, timeout: float) -> Iterator[None]:
+    """Hold ``<folder>/start.lock`` (an flock, released if the holder dies) while starting."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "start.lock", "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StackStartFailed(
+                        f"another process has been starting the stack in {folder} for more than "
+                        f"{timeout:.0f} s", fix="wait for it, or read `python -m kit stack logs`"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _spawn(folder: Path, port: int, timeout: float, exposed: tuple[str, ...]) -> Target:
+    """Start the stack process for ``folder`` (the start lock is held) and wait until it answers."""
     stack_keys.load_or_create(folder)
+    if not os.environ.get("KIT_DATABASE_URL"):  # copy the template cluster while the server imports
+        locked = threading.Event()
+        threading.Thread(target=fill_from_template, args=(folder / "pg",), kwargs={"locked": locked},
+                         name="kit-stack-template-copy", daemon=True).start()
+        locked.wait(timeout)
     stale = StackState.read(state_path(folder))
     if stale and _alive(stale.pid):  # alive but not answering: a hung stack from before
         _terminate(stale.pid, grace=5.0)

@@ -22,6 +22,7 @@ from kit.stack import keys as stack_keys
 from kit.stack.context import StackContext
 from kit.stack.database import Database, redact_url, start_embedded_postgres, stop_embedded_postgres
 from kit.stack.gateway import build_app
+from kit.stack.pg_template import fill_from_template
 from kit.stack.state import DEFAULT_SCHEMAS, StackState, resolve_schemas, state_path
 
 log = logging.getLogger("kit.stack")
@@ -55,14 +56,19 @@ async def serve(data_dir: Path, port: int, database_url: str | None,
                 schemas: tuple[str, ...] = DEFAULT_SCHEMAS) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = not database_url
+    if embedded:
+        fill_from_template(data_dir / "pg")  # a copy instead of initdb: most of a cold start
     url = database_url or start_embedded_postgres(data_dir / "pg")
     db = await Database.open(url)
     ctx = StackContext(db=db, keys=stack_keys.load_or_create(data_dir), data_dir=data_dir,
                        schemas=schemas)
     sock = _bind(port)
     bound_port = sock.getsockname()[1]
+    # httptools (C) parses HTTP/1.1 when installed, else h11; KIT_STACK_HTTP=h11 forces h11
     config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False, server_header=False,
-                            timeout_keep_alive=30, lifespan="off")
+                            timeout_keep_alive=30, lifespan="off",
+                            http=os.environ.get("KIT_STACK_HTTP", "auto"),
+                            proxy_headers=False)  # loopback, no proxy: skip X-Forwarded-* work
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

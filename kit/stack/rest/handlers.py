@@ -144,10 +144,23 @@ class RestService:
             table, shape, resolved, count=prefs.count, strip_nulls=negotiated.strip_nulls))
         [result] = await self.connections.run_as(auth_of(request), [statement])
         body, rows, total = result.rows[0]
+        if prefs.count == "planned" or (prefs.count == "estimated"
+                                        and total > build.ESTIMATED_EXACT_UP_TO):
+            total = await self._planned_count(request, key, query, table, resolved)
         offset = query.offset or 0
         status = 206 if total is not None and rows < total and (rows or offset) else 200
         headers = {"Content-Range": nego.content_range(offset, rows, total)}
         return answer(body, rows, status, headers, negotiated, request.method == "HEAD")
+
+    async def _planned_count(self, request: HttpRequest, key: tuple[Any, ...], query: Request,
+                             table: Table, resolved: list[build.ResolvedEmbed]) -> int:
+        """The planner's estimate of the rows the read matches (PostgREST's count=planned)."""
+        statement = self.reads.statement(key + ("planned",), query, lambda shape:
+                                         build.planned_count_statement(table, shape, resolved))
+        [result] = await self.connections.run_as(auth_of(request), [statement])
+        plan = result.rows[0][0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return int(plan[0]["Plan"]["Plan Rows"])
 
     # -- writes -----------------------------------------------------------------------------
 

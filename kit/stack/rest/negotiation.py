@@ -1,7 +1,7 @@
 """The request headers PostgREST reads: Accept, Prefer, Range, Accept-/Content-Profile (pure).
 
     negotiate("application/vnd.pgrst.object+json")  → Negotiated(kind="object", strip_nulls=False)
-    preferences(["return=representation,count=exact"]) → Preferences(returning="representation", count=True)
+    preferences(["return=representation,count=exact"]) → Preferences(returning="representation", count="exact")
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Negotiated:
 @dataclass(frozen=True)
 class Preferences:
     returning: str | None = None  # "representation" | "minimal" | "headers-only"
-    count: bool = False
+    count: str | None = None  # "exact" | "planned" | "estimated"
     resolution: str | None = None  # "merge-duplicates" | "ignore-duplicates"
     missing_default: bool = False
 
@@ -63,7 +63,7 @@ def preferences(values: list[str]) -> Preferences:
     returning = found.get("return")
     return Preferences(
         returning=returning if returning in ("representation", "minimal", "headers-only") else None,
-        count=found.get("count") in ("exact", "planned", "estimated"),
+        count=found["count"] if found.get("count") in ("exact", "planned", "estimated") else None,
         resolution=found.get("resolution") if found.get("resolution") in (
             "merge-duplicates", "ignore-duplicates") else None,
         missing_default=found.get("missing") == "default",

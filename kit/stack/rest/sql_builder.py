@@ -193,9 +193,19 @@ def _envelope(inner: sql.Composable, total: sql.Composable, strip_nulls: bool) -
         row, total, inner)
 
 
+#: ``Prefer: count=estimated`` counts exactly up to this many rows and asks the planner above
+#: it, as PostgREST does with its ``db-max-rows`` (1000 on a new Supabase project).
+ESTIMATED_EXACT_UP_TO = 1000
+
+
 def read_statement(table: Table, request: Request, resolved: list[ResolvedEmbed], *,
-                   count: bool, strip_nulls: bool = False) -> Statement:
-    """GET/HEAD on a table or view: one row (body json text, rows in page, total or NULL)."""
+                   count: str | bool | None, strip_nulls: bool = False) -> Statement:
+    """GET/HEAD on a table or view: one row (body json text, rows in page, total or NULL).
+
+    ``count``: "exact" (or True) counts every matching row; "estimated" counts at most
+    ``ESTIMATED_EXACT_UP_TO + 1`` (the caller asks the planner when the count passes it);
+    "planned" or None leave the total NULL (see ``planned_count_statement``).
+    """
     st = Statement(sql.SQL(""))
     source = table_ref(table)
     embeds, inner = _embeds(source, request, resolved, st)
@@ -204,10 +214,24 @@ def read_statement(table: Table, request: Request, resolved: list[ResolvedEmbed]
         select_list(source, request.select, st, embeds), source, conditions,
         order_sql(source, request.order, st), paging_sql(request.limit, request.offset, st))
     total: sql.Composable = sql.SQL("NULL::bigint")
-    if count:
-        total = sql.SQL("(SELECT count(*) FROM {}{})").format(
-            source, where_sql(source, request.where, st, _embeds(source, request, resolved, st)[1]))
+    if count in (True, "exact", "estimated"):
+        matching = where_sql(source, request.where, st, _embeds(source, request, resolved, st)[1])
+        if count == "estimated":
+            total = sql.SQL("(SELECT count(*) FROM (SELECT 1 FROM {}{} LIMIT {}) _kit_c)").format(
+                source, matching, sql.Literal(ESTIMATED_EXACT_UP_TO + 1))
+        else:
+            total = sql.SQL("(SELECT count(*) FROM {}{})").format(source, matching)
     st.query = _envelope(inner_sql, total, strip_nulls)
+    return st
+
+
+def planned_count_statement(table: Table, request: Request, resolved: list[ResolvedEmbed]) -> Statement:
+    """``EXPLAIN (FORMAT JSON)`` of the rows a read matches: the planner's row estimate
+    (``[0]["Plan"]["Plan Rows"]`` of its one JSON value) is ``Prefer: count=planned``'s total."""
+    st = Statement(sql.SQL(""))
+    source = table_ref(table)
+    matching = where_sql(source, request.where, st, _embeds(source, request, resolved, st)[1])
+    st.query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}").format(source, matching)
     return st
 
 
