@@ -19,9 +19,19 @@ from typing import Any
 
 import httpx
 
-from kit.errors import StackNotRunning, StackStartFailed, UsageError
+from kit.errors import StackError, StackNotRunning, StackStartFailed, UsageError
 from kit.stack import keys as stack_keys
-from kit.stack.state import StackState, log_path, resolve_data_dir, resolve_schemas, state_path
+from kit.stack.postgres import Cluster
+from kit.stack.state import (
+    MARKER,
+    STACK_FILES,
+    StackState,
+    log_path,
+    prepare_data_dir,
+    resolve_data_dir,
+    resolve_schemas,
+    state_path,
+)
 from kit.targets import Target
 
 
@@ -85,6 +95,7 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
 
     folder = resolve_data_dir(data_dir)
     exposed = resolve_schemas(schemas)
+    prepare_data_dir(folder)
     current = AuthSettings.load(folder)
     wanted = AuthSettings.from_options(dict(auth), base=current) if auth else current
     state = running_state(folder)
@@ -100,7 +111,6 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
             raise UsageError(f"the stack running for {folder} has other auth settings",
                              fix="stop it first (`python -m kit stack down`), then start it with the new ones")
         return _target(state, folder)
-    folder.mkdir(parents=True, exist_ok=True)
     if wanted != current:
         wanted.save(folder)
     stack_keys.load_or_create(folder)
@@ -132,33 +142,49 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
 
 
 def stop(data_dir: str | os.PathLike[str] | None = None, *, timeout: float = 20.0) -> bool:
-    """Stop the stack; True when one was running. Data is kept."""
+    """Stop the stack, and its PostgreSQL even when a ``kill -9`` left it running alone;
+    True when either was running. Data is kept."""
     folder = resolve_data_dir(data_dir)
     state = StackState.read(state_path(folder))
-    if state is None or not _alive(state.pid):
-        state_path(folder).unlink(missing_ok=True)
-        return False
-    _terminate(state.pid, grace=timeout)
+    stopped = False
+    if state is not None and _alive(state.pid):
+        _terminate(state.pid, grace=timeout)
+        stopped = True
     state_path(folder).unlink(missing_ok=True)
-    return True
+    if (folder / "pg").is_dir():
+        stopped = Cluster(folder / "pg", folder / "postgres.json").stop() or stopped
+    return stopped
 
 
 def reset_plan(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """What ``reset`` would delete: only the stack's own data directory."""
+    """What ``reset`` would delete: the stack directory when it holds only what the stack
+    made, else just those entries (files the user put there are kept)."""
     folder = resolve_data_dir(data_dir)
-    return [folder] if folder.exists() else []
+    if not folder.is_dir():
+        return []
+    ours = [folder / name for name in STACK_FILES if (folder / name).exists()]
+    return [folder] if len(ours) == len(list(folder.iterdir())) else ours
 
 
 def reset(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Stop the stack and delete its data directory (and nothing else); returns what was deleted."""
+    """Stop the stack and delete what it created (and nothing else); returns what was deleted.
+
+    Refused for a directory without the kit's marker, and while a PostgreSQL still runs on it.
+    """
     folder = resolve_data_dir(data_dir)
-    if folder.exists() and not (folder / "keys.json").exists() and any(folder.iterdir()):
-        raise UsageError(f"{folder} does not look like a kit stack directory (no keys.json)",
+    if folder.exists() and not (folder / MARKER).exists() and not (folder / "keys.json").exists():
+        raise UsageError(f"{folder} does not look like a kit stack directory (no {MARKER} marker)",
                          fix="pass the stack's own --data-dir; the kit deletes only what it created")
     stop(folder)
+    if (folder / "pg").is_dir() and Cluster(folder / "pg", folder / "postgres.json").running_pid():
+        raise StackError(f"PostgreSQL still runs on {folder / 'pg'}: nothing was deleted",
+                         fix="stop it (`python -m kit stack down`), then reset again")
     planned = reset_plan(folder)
     for path in planned:
-        shutil.rmtree(path)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     return planned
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import uvicorn
 
+from kit.errors import KitError
 from kit.stack import keys as stack_keys
 from kit.stack.context import StackContext
 from kit.stack.database import Database, redact_url, start_embedded_postgres, stop_embedded_postgres
@@ -94,8 +95,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--schemas", default=None, help="schemas /rest/v1 exposes, comma-separated")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve(Path(args.data_dir), args.port, os.environ.get("KIT_DATABASE_URL") or None,
-                      resolve_schemas(args.schemas)))
+    try:
+        asyncio.run(serve(Path(args.data_dir), args.port, os.environ.get("KIT_DATABASE_URL") or None,
+                          resolve_schemas(args.schemas)))
+    except KitError as exc:  # one line in the log (its last line is what `kit stack up` shows)
+        log.error("%s", exc)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
