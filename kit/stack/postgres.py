@@ -87,15 +87,9 @@ class Cluster:
         """The postmaster's pid from ``postmaster.pid`` when that process is alive."""
         try:
             pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-        except (FileNotFoundError, ValueError, PermissionError):
+        except (OSError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        return pid
+        return pid if pid_alive(pid) else None
 
     def start(self, timeout: float = 60.0) -> str:
         """Start the server (initdb first on an empty directory); its URL. A server already
@@ -134,9 +128,9 @@ class Cluster:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
             deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and _alive(pid):
+            while time.monotonic() < deadline and pid_alive(pid):
                 time.sleep(0.05)
-            if not _alive(pid):
+            if not pid_alive(pid):
                 break
         self._remove_private_socket_dir()
         return True
@@ -279,7 +273,8 @@ def _ready(pgdata: Path) -> bool:
     return len(lines) >= 8 and lines[7].strip() == "ready"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a child of ours that exited is reaped, so it is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

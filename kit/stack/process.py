@@ -22,6 +22,7 @@ import httpx
 from kit.errors import StackError, StackNotRunning, StackStartFailed, UsageError
 from kit.stack import keys as stack_keys
 from kit.stack.postgres import Cluster
+from kit.stack.postgres import pid_alive as _alive
 from kit.stack.state import (
     MARKER,
     STACK_FILES,
@@ -33,16 +34,6 @@ from kit.stack.state import (
     state_path,
 )
 from kit.targets import Target
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:
