@@ -143,10 +143,10 @@ class Cluster:
                                    fix="move its files away, or `python -m kit stack reset`")
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
         password = secrets.token_urlsafe(24)
-        with _passfile(password) as passfile:
+        with _passfile(password, self.pgdata.parent) as (pwfile, fds):
             self._run([str(_binaries() / "initdb"), "-D", self._datadir_arg(), "-U", "postgres",
-                       "--auth=scram-sha-256", f"--pwfile=/proc/self/fd/{passfile}", "--encoding=utf8",
-                       "--no-instructions"], extra_fds=(passfile,))
+                       "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=utf8",
+                       "--no-instructions"], extra_fds=fds)
         return {"password": password}
 
     def _socket_dir(self, previous: str | None) -> str:
@@ -229,14 +229,24 @@ def _moved_fd(fd: int) -> Any:
 
 
 @contextlib.contextmanager
-def _passfile(password: str) -> Iterator[int]:
-    """The password in an anonymous file passed as an open descriptor (never on disk)."""
+def _passfile(password: str, folder: Path) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """``(path, descriptors to pass)`` of a file holding the password: an anonymous file passed
+    as an open descriptor where Linux has them (never on disk), else a 0600 temp file."""
+    if not hasattr(os, "memfd_create"):
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".pwfile-")
+        try:
+            os.write(fd, password.encode() + b"\n")
+            os.close(fd)
+            yield name, ()
+        finally:
+            Path(name).unlink(missing_ok=True)
+        return
     fd = os.memfd_create("kit-pwfile", 0)
     try:
         os.write(fd, password.encode() + b"\n")
         os.lseek(fd, 0, os.SEEK_SET)
         os.set_inheritable(fd, True)
-        yield fd
+        yield f"/proc/self/fd/{fd}", (fd,)
     finally:
         os.close(fd)
 
