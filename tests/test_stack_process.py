@@ -212,6 +212,22 @@ def test_bad_stack_paths_are_one_line_with_the_path_and_exit_3(tmp_path):
     assert a_file.read_text() == "x" and sorted(p.name for p in foreign.iterdir()) == ["cat.jpg"]
 
 
+def test_a_stack_directory_on_a_read_only_filesystem_is_one_line_and_exit_3(tmp_path):
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(readonly)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a read-only tmpfs needs root with CAP_SYS_ADMIN")
+    try:
+        for folder in (readonly, readonly / "stack"):
+            out = run_kit("stack", "up", "--data-dir", str(folder), cwd=tmp_path)
+            assert (out.returncode, out.stderr.count("\n")) == (3, 1), out.stderr
+            assert f"{folder} is not usable: Read-only file system" in out.stderr
+    finally:
+        subprocess.run(["umount", str(readonly)], check=True)
+
+
 def test_credentials_of_kit_database_url_never_reach_errors_logs_or_files(tmp_path):
     folder = tmp_path / "stack"
     env = {**os.environ, "KIT_DATABASE_URL": "postgresql://kit:s3cret-Pa55@127.0.0.1:1/nowhere"}
