@@ -77,7 +77,8 @@ class Database:
         return f"<Database {redact_url(self.url)}>"
 
     @classmethod
-    async def open(cls, url: str, *, min_size: int = 4, max_size: int = 32) -> Database:
+    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 4) -> Database:
+        # the pool here is for admin work only (schema cache, health): API requests use self.requests
         pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
                                    kwargs={"autocommit": False}, timeout=30)
         try:
