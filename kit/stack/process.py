@@ -86,9 +86,9 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
 
     folder = resolve_data_dir(data_dir)
     exposed = resolve_schemas(schemas)
-    prepare_data_dir(folder)
     current = AuthSettings.load(folder)
     wanted = AuthSettings.from_options(dict(auth), base=current) if auth else current
+    prepare_data_dir(folder)  # after the arguments are checked: a bad one creates nothing
     state = running_state(folder)
     if state is not None:
         if port and state.port != port:
