@@ -13,7 +13,8 @@ import psycopg
 import pytest
 
 import kit
-from kit.errors import MigrationError, StackNotRunning, UsageError
+from kit.errors import MigrationError, StackError, StackNotRunning, UsageError
+from kit.stack.postgres import Cluster
 from kit.stack.state import resolve_data_dir, resolve_schemas
 
 
@@ -24,9 +25,11 @@ def run_kit(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Compl
 
 
 def postgres_processes(pgdata: Path) -> list[int]:
+    """The postmaster running on ``pgdata`` (its pid file names it; as root its command line
+    shows /proc/self/fd/3, not the path), and any process whose command line names the path."""
     import psutil
 
-    found = []
+    found = [pid] if (pid := Cluster(pgdata, pgdata.parent / "postgres.json").running_pid()) else []
     for proc in psutil.process_iter(["pid", "cmdline"]):
         cmdline = proc.info.get("cmdline") or []
         if cmdline and cmdline[0].endswith("postgres") and str(pgdata) in " ".join(cmdline):
@@ -207,7 +210,108 @@ def test_reset_refuses_a_directory_that_is_not_a_stack(tmp_path):
     (foreign / "thesis.tex").write_text("x")
     with pytest.raises(UsageError, match="does not look like a kit stack directory"):
         kit.stack.reset(foreign)
-    assert (foreign / "thesis.tex").exists()
+    with pytest.raises(UsageError, match="is not empty and not a kit stack directory"):
+        kit.stack.start(foreign)
+    assert sorted(p.name for p in foreign.iterdir()) == ["thesis.tex"]
+
+
+def test_bad_stack_paths_are_one_line_with_the_path_and_exit_3(tmp_path):
+    a_file = tmp_path / "not a dir"
+    a_file.write_text("x")
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_text("x")
+    cases = {a_file: "is a file, not a directory", a_file / "below": "is not usable: Not a directory",
+             foreign: "is not empty and not a kit stack directory"}
+    for folder, says in cases.items():
+        out = run_kit("stack", "up", "--data-dir", str(folder), cwd=tmp_path)
+        assert (out.returncode, out.stdout) == (3, ""), out.stderr
+        assert out.stderr.count("\n") == 1 and str(folder) in out.stderr and says in out.stderr
+        assert "Traceback" not in out.stderr
+    assert a_file.read_text() == "x" and sorted(p.name for p in foreign.iterdir()) == ["cat.jpg"]
+
+
+def test_a_stack_directory_on_a_read_only_filesystem_is_one_line_and_exit_3(tmp_path):
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(readonly)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a read-only tmpfs needs root with CAP_SYS_ADMIN")
+    try:
+        for folder in (readonly, readonly / "stack"):
+            out = run_kit("stack", "up", "--data-dir", str(folder), cwd=tmp_path)
+            assert (out.returncode, out.stderr.count("\n")) == (3, 1), out.stderr
+            assert f"{folder} is not usable: Read-only file system" in out.stderr
+    finally:
+        subprocess.run(["umount", str(readonly)], check=True)
+
+
+def test_credentials_of_kit_database_url_never_reach_errors_logs_or_files(tmp_path):
+    folder = tmp_path / "stack"
+    env = {**os.environ, "KIT_DATABASE_URL": "postgresql://kit:s3cret-Pa55@127.0.0.1:1/nowhere"}
+    out = subprocess.run([sys.executable, "-m", "kit", "stack", "up", "--data-dir", str(folder)],
+                         env=env, text=True, capture_output=True, timeout=120)
+    assert out.returncode == 2 and "127.0.0.1:1" in out.stderr
+    written = "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
+    assert "s3cret-Pa55" not in out.stderr + out.stdout + written
+    assert (folder.stat().st_mode & 0o077) == 0 and (folder / "keys.json").stat().st_mode & 0o077 == 0
+
+
+def test_kill_9_recovery_private_socket_and_no_trust_on_a_long_path_with_spaces(tmp_path):
+    """kill -9 of the stack, then of PostgreSQL: `up` recovers each time, `down` really stops it,
+    `reset` deletes only what the stack made; the socket of a long path is private; no `trust`;
+    no directory above the stack directory changes mode."""
+    import signal
+    import time
+
+    project = tmp_path / ("a folder with spaces " + "x" * 60)
+    folder = project / ".kit" / "stack"
+    project.mkdir()
+    parents = {p: p.stat().st_mode for p in project.parents}
+    up = run_kit("stack", "up", "--json", cwd=project)
+    assert up.returncode == 0, up.stderr
+    info = json.loads(up.stdout)
+    socket_dir = Path(json.loads((folder / "postgres.json").read_text())["socket_dir"])
+    assert socket_dir != folder / "pg" and socket_dir.stat().st_mode & 0o077 == 0
+    assert "trust" not in (folder / "pg" / "pg_hba.conf").read_text().split("#")[-1]
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(info["DB_URL"].replace(info["DB_URL"].split("@")[0], "postgresql://postgres"))
+    with psycopg.connect(info["DB_URL"], autocommit=True) as conn:
+        conn.execute("CREATE TABLE survivor (id int)")
+        conn.execute("INSERT INTO survivor VALUES (9)")
+    assert (folder / "state.json").stat().st_mode & 0o077 == 0
+    (folder / "my notes.txt").write_text("mine")
+
+    def api_works(url: str) -> bool:
+        return httpx.get(url + "/rest/v1/survivor", headers={"apikey": info["SERVICE_ROLE_KEY"]},
+                         timeout=30).json() == [{"id": 9}]
+
+    for victim in ("stack", "postgres"):
+        stack_pid = json.loads((folder / "state.json").read_text())["pid"]
+        [pg_pid] = postgres_processes(folder / "pg")
+        os.kill(stack_pid if victim == "stack" else pg_pid, signal.SIGKILL)
+        time.sleep(0.5)
+        again = run_kit("stack", "up", "--json", cwd=project)
+        assert again.returncode == 0, again.stderr
+        assert api_works(json.loads(again.stdout)["API_URL"])
+        if victim == "stack":
+            assert postgres_processes(folder / "pg") == [pg_pid]  # the old server was reused
+    assert run_kit("stack", "down", cwd=project).stdout.strip() == "stack stopped"
+    assert postgres_processes(folder / "pg") == [] and not socket_dir.exists()
+    assert {p: p.stat().st_mode for p in project.parents} == parents
+    done = run_kit("stack", "reset", "--yes", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in folder.iterdir()] == ["my notes.txt"]
+
+
+def test_reset_never_deletes_under_a_running_server(own_stack, monkeypatch):
+    project, _ = own_stack
+    folder = project / ".kit" / "stack"
+    monkeypatch.setattr(kit.stack.process, "stop", lambda folder: False)  # a server that will not stop
+    with pytest.raises(StackError, match="PostgreSQL still runs on"):
+        kit.stack.reset(folder)
+    assert (folder / "pg" / "PG_VERSION").exists() and (folder / "keys.json").exists()
 
 
 def test_migration_error_is_a_kit_error_with_a_fix():

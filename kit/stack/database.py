@@ -31,34 +31,33 @@ SQL_DIR = Path(__file__).with_name("sql")
 
 
 def start_embedded_postgres(pgdata: Path) -> str:
-    """Start (or find) the pgserver PostgreSQL for ``pgdata``; returns its URL.
+    """Start (or reuse) the kit's PostgreSQL for ``pgdata`` (kit.stack.postgres); its URL.
 
-    The server stops when this process exits (pgserver's ``cleanup_mode='stop'``).
+    The server is stopped by ``stop_embedded_postgres`` (the stack process calls it on exit).
     """
-    import pgserver  # lazy: heavy, and not needed with KIT_DATABASE_URL
+    from kit.stack.postgres import Cluster
 
-    pgdata.mkdir(parents=True, exist_ok=True)
+    cluster = Cluster(pgdata, pgdata.parent / "postgres.json")
     try:
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    except Exception as exc:  # pgserver raises bare exceptions with the initdb/pg_ctl output
-        raise StackStartFailed(f"PostgreSQL (pgserver) did not start in {pgdata}: {exc}",
-                               fix="run `python -m kit stack logs`; if the data directory is "
-                                   "damaged, `python -m kit stack reset`") from exc
-    # keep a reference so atexit cleanup runs at process exit, not at garbage collection
-    _KEEP_ALIVE.append(server)
-    return str(server.get_uri())
+        url = cluster.start()
+    except OSError as exc:
+        raise StackStartFailed(f"PostgreSQL did not start in {pgdata}: {exc}",
+                               fix="check that the stack directory is writable; "
+                                   "`python -m kit stack logs`") from exc
+    _CLUSTERS.append(cluster)
+    return url
 
 
-_KEEP_ALIVE: list[Any] = []
+_CLUSTERS: list[Any] = []
 
 
 def stop_embedded_postgres() -> None:
-    """Stop the PostgreSQL this process started (pgserver's own cleanup, run now, not at exit)."""
-    while _KEEP_ALIVE:
-        server = _KEEP_ALIVE.pop()
+    """Stop the PostgreSQL this process started (fast shutdown, then harder)."""
+    while _CLUSTERS:
+        cluster = _CLUSTERS.pop()
         try:
-            server.cleanup()
-        except Exception as exc:  # stopping is best effort; the next start recovers the data dir
+            cluster.stop()
+        except OSError as exc:  # stopping is best effort; the next start recovers the data dir
             log.warning("PostgreSQL did not stop cleanly: %s", exc)
 
 
@@ -78,13 +77,17 @@ class Database:
         return f"<Database {redact_url(self.url)}>"
 
     @classmethod
-    async def open(cls, url: str, *, min_size: int = 4, max_size: int = 32) -> Database:
+    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 4) -> Database:
+        # the pool here is for admin work only (schema cache, health): API requests use self.requests
         pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
                                    kwargs={"autocommit": False}, timeout=30)
         try:
+            probe = await psycopg.AsyncConnection.connect(url, connect_timeout=10)  # fail fast
+            await probe.close()
             await pool.open(wait=True, timeout=30)
         except Exception as exc:
-            raise StackStartFailed(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}",
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StackStartFailed(f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}",
                                    fix="check KIT_DATABASE_URL, or unset it to use the "
                                        "embedded PostgreSQL") from exc
         db = cls(url, pool)

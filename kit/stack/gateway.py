@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kit.stack.apikey import ApiKeyMiddleware
 from kit.stack.context import StackContext
-from kit.stack.errors_format import gateway_error
+from kit.stack.errors_format import gateway_error, postgrest_error, storage_error
 from kit.stack.request_input import MAX_HEADER_BYTES, MAX_URL_BYTES
 
 _PONG = json.dumps({"ok": True}).encode()
@@ -62,6 +62,17 @@ class EdgeLimits:
         await self.app(scope, receive, send)
 
 
+async def route_not_found(request: Request, exc: Exception) -> Response:
+    """A path no mount matches (a newline in it, say), answered in the format of the service
+    its prefix names: PostgREST's PGRST125, Storage's 400, else Kong's."""
+    path = request.url.path
+    if path.startswith("/rest/"):
+        return postgrest_error(404, "PGRST125", "Invalid path specified in request URL")
+    if path.startswith("/storage/"):
+        return storage_error(404, "Not Found", "Route not found")
+    return gateway_error("no Route matched with those values", "check the URL", 404)
+
+
 def service_routes(ctx: StackContext) -> list[BaseRoute]:
     from kit.stack import auth, rest, storage
 
@@ -85,7 +96,7 @@ def build_app(ctx: StackContext, *, extra_middleware: Sequence[Middleware] = ())
     ]
     middleware = [Middleware(FaultMiddleware, faults=faults), Middleware(EdgeLimits), *extra_middleware,
                   Middleware(ApiKeyMiddleware, keys=ctx.keys)]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={404: route_not_found})
     app.state.ctx = ctx
     app.state.faults = faults
     return app

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,21 +21,21 @@ from typing import Any
 
 import httpx
 
-from kit.errors import StackNotRunning, StackStartFailed, UsageError
+from kit.errors import StackError, StackNotRunning, StackStartFailed, UsageError
 from kit.stack import keys as stack_keys
-from kit.stack.pg_template import fill_from_template
-from kit.stack.state import StackState, log_path, resolve_data_dir, resolve_schemas, state_path
+from kit.stack.postgres import Cluster
+from kit.stack.postgres import pid_alive as _alive
+from kit.stack.state import (
+    MARKER,
+    STACK_FILES,
+    StackState,
+    log_path,
+    prepare_data_dir,
+    resolve_data_dir,
+    resolve_schemas,
+    state_path,
+)
 from kit.targets import Target
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:
@@ -91,31 +90,32 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
     exposed = resolve_schemas(schemas)
     current = AuthSettings.load(folder)
     wanted = AuthSettings.from_options(dict(auth), base=current) if auth else current
+    prepare_data_dir(folder)  # after the arguments are checked: a bad one creates nothing
     state = running_state(folder)
-    if state is None:  # start it, one process at a time: a second caller waits, then reuses it
-        with start_lock(folder, timeout):
-            state = running_state(folder)
-            if state is None:
-                if wanted != current:
-                    wanted.save(folder)
-                return _spawn(folder, port, timeout, exposed)
-    if port and state.port != port:
-        raise UsageError(f"a stack is already running for {folder} on port {state.port}",
-                         fix=f"stop it first (`python -m kit stack down`) to move it to {port}")
-    if schemas is not None and state.schemas != exposed:
-        raise UsageError(f"a stack is already running for {folder} exposing "
-                         f"{', '.join(state.schemas)}",
-                         fix="stop it first (`python -m kit stack down`) to change --schemas")
-    if wanted != current:
-        raise UsageError(f"the stack running for {folder} has other auth settings",
-                         fix="stop it first (`python -m kit stack down`), then start it with the new ones")
-    return _target(state, folder)
+    if state is not None:
+        if port and state.port != port:
+            raise UsageError(f"a stack is already running for {folder} on port {state.port}",
+                             fix=f"stop it first (`python -m kit stack down`) to move it to {port}")
+        if schemas is not None and state.schemas != exposed:
+            raise UsageError(f"a stack is already running for {folder} exposing "
+                             f"{', '.join(state.schemas)}",
+                             fix="stop it first (`python -m kit stack down`) to change --schemas")
+        if wanted != current:
+            raise UsageError(f"the stack running for {folder} has other auth settings",
+                             fix="stop it first (`python -m kit stack down`), then start it with the new ones")
+        return _target(state, folder)
+    with start_lock(folder, timeout):  # one process starts it; a second caller waits, then reuses it
+        state = running_state(folder)
+        if state is not None:
+            return _target(state, folder)
+        if wanted != current:
+            wanted.save(folder)
+        return _spawn(folder, port, timeout, exposed)
 
 
 @contextlib.contextmanager
 def start_lock(folder: Path, timeout: float) -> Iterator[None]:
     """Hold ``<folder>/start.lock`` (an flock, released if the holder dies) while starting."""
-    folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "start.lock", "a+") as handle:
         deadline = time.monotonic() + timeout
         while True:
@@ -138,11 +138,6 @@ def start_lock(folder: Path, timeout: float) -> Iterator[None]:
 def _spawn(folder: Path, port: int, timeout: float, exposed: tuple[str, ...]) -> Target:
     """Start the stack process for ``folder`` (the start lock is held) and wait until it answers."""
     stack_keys.load_or_create(folder)
-    if not os.environ.get("KIT_DATABASE_URL"):  # copy the template cluster while the server imports
-        locked = threading.Event()
-        threading.Thread(target=fill_from_template, args=(folder / "pg",), kwargs={"locked": locked},
-                         name="kit-stack-template-copy", daemon=True).start()
-        locked.wait(timeout)
     stale = StackState.read(state_path(folder))
     if stale and _alive(stale.pid):  # alive but not answering: a hung stack from before
         _terminate(stale.pid, grace=5.0)
@@ -171,33 +166,49 @@ def _spawn(folder: Path, port: int, timeout: float, exposed: tuple[str, ...]) ->
 
 
 def stop(data_dir: str | os.PathLike[str] | None = None, *, timeout: float = 20.0) -> bool:
-    """Stop the stack; True when one was running. Data is kept."""
+    """Stop the stack, and its PostgreSQL even when a ``kill -9`` left it running alone;
+    True when either was running. Data is kept."""
     folder = resolve_data_dir(data_dir)
     state = StackState.read(state_path(folder))
-    if state is None or not _alive(state.pid):
-        state_path(folder).unlink(missing_ok=True)
-        return False
-    _terminate(state.pid, grace=timeout)
+    stopped = False
+    if state is not None and _alive(state.pid):
+        _terminate(state.pid, grace=timeout)
+        stopped = True
     state_path(folder).unlink(missing_ok=True)
-    return True
+    if (folder / "pg").is_dir():
+        stopped = Cluster(folder / "pg", folder / "postgres.json").stop() or stopped
+    return stopped
 
 
 def reset_plan(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """What ``reset`` would delete: only the stack's own data directory."""
+    """What ``reset`` would delete: the stack directory when it holds only what the stack
+    made, else just those entries (files the user put there are kept)."""
     folder = resolve_data_dir(data_dir)
-    return [folder] if folder.exists() else []
+    if not folder.is_dir():
+        return []
+    ours = [folder / name for name in STACK_FILES if (folder / name).exists()]
+    return [folder] if len(ours) == len(list(folder.iterdir())) else ours
 
 
 def reset(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Stop the stack and delete its data directory (and nothing else); returns what was deleted."""
+    """Stop the stack and delete what it created (and nothing else); returns what was deleted.
+
+    Refused for a directory without the kit's marker, and while a PostgreSQL still runs on it.
+    """
     folder = resolve_data_dir(data_dir)
-    if folder.exists() and not (folder / "keys.json").exists() and any(folder.iterdir()):
-        raise UsageError(f"{folder} does not look like a kit stack directory (no keys.json)",
+    if folder.exists() and not (folder / MARKER).exists() and not (folder / "keys.json").exists():
+        raise UsageError(f"{folder} does not look like a kit stack directory (no {MARKER} marker)",
                          fix="pass the stack's own --data-dir; the kit deletes only what it created")
     stop(folder)
+    if (folder / "pg").is_dir() and Cluster(folder / "pg", folder / "postgres.json").running_pid():
+        raise StackError(f"PostgreSQL still runs on {folder / 'pg'}: nothing was deleted",
+                         fix="stop it (`python -m kit stack down`), then reset again")
     planned = reset_plan(folder)
     for path in planned:
-        shutil.rmtree(path)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     return planned
 
 

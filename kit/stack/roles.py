@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -81,6 +82,13 @@ class Auth:
     def is_service_role(self) -> bool:
         return self.role == "service_role"
 
+    @functools.cached_property
+    def claims_json(self) -> str:
+        """``request.jwt.claims`` as set for the request (``role`` always in it); made once per
+        caller, and the gateway keeps one ``Auth`` per token."""
+        claims = self.claims if "role" in self.claims else {**self.claims, "role": self.role}
+        return json.dumps(claims)
+
 
 def auth_from_claims(claims: dict[str, Any]) -> Auth:
     """The caller a verified JWT names, as PostgREST v13 reads it (``PostgREST.Auth``
@@ -122,9 +130,8 @@ def begin_request(conn: RequestConnection, auth: Auth, *, read_only: bool = Fals
     >>> begin_request(conn, Auth("anon"))[1]        # doctest: +SKIP
     ('"$user", public', 'anon', '{"role": "anon"}')
     """
-    claims = auth.claims if "role" in auth.claims else {**auth.claims, "role": auth.role}
     return (BEGIN_READ_ONLY_REQUEST if read_only else BEGIN_REQUEST,
-            (conn.search_path, auth.role, json.dumps(claims)))
+            (conn.search_path, auth.role, auth.claims_json))
 
 
 class RequestPool:

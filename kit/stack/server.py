@@ -18,11 +18,11 @@ from pathlib import Path
 
 import uvicorn
 
+from kit.errors import KitError
 from kit.stack import keys as stack_keys
 from kit.stack.context import StackContext
 from kit.stack.database import Database, redact_url, start_embedded_postgres, stop_embedded_postgres
 from kit.stack.gateway import build_app
-from kit.stack.pg_template import fill_from_template
 from kit.stack.state import DEFAULT_SCHEMAS, StackState, resolve_schemas, state_path
 
 log = logging.getLogger("kit.stack")
@@ -56,8 +56,6 @@ async def serve(data_dir: Path, port: int, database_url: str | None,
                 schemas: tuple[str, ...] = DEFAULT_SCHEMAS) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = not database_url
-    if embedded:
-        fill_from_template(data_dir / "pg")  # a copy instead of initdb: most of a cold start
     url = database_url or start_embedded_postgres(data_dir / "pg")
     db = await Database.open(url)
     ctx = StackContext(db=db, keys=stack_keys.load_or_create(data_dir), data_dir=data_dir,
@@ -100,8 +98,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--schemas", default=None, help="schemas /rest/v1 exposes, comma-separated")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve(Path(args.data_dir), args.port, os.environ.get("KIT_DATABASE_URL") or None,
-                      resolve_schemas(args.schemas)))
+    try:
+        asyncio.run(serve(Path(args.data_dir), args.port, os.environ.get("KIT_DATABASE_URL") or None,
+                          resolve_schemas(args.schemas)))
+    except KitError as exc:  # one line in the log (its last line is what `kit stack up` shows)
+        log.error("%s", exc)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

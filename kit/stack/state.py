@@ -70,8 +70,11 @@ class StackState:
     schemas: tuple[str, ...] = DEFAULT_SCHEMAS
 
     def write(self, path: Path) -> None:
+        """Written 0600: the database URL may hold a password."""
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(asdict(self), indent=2))
         os.replace(tmp, path)
 
     @classmethod
@@ -79,8 +82,41 @@ class StackState:
         try:
             fields = json.loads(path.read_text())
             return cls(**{**fields, "schemas": tuple(fields.get("schemas") or DEFAULT_SCHEMAS)})
-        except (FileNotFoundError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError):
             return None
+
+
+MARKER = ".kit-stack"  # written when the kit creates a stack directory: reset trusts only it
+# What a stack creates in its directory; `reset` deletes these and nothing else.
+STACK_FILES = (MARKER, "keys.json", "keys.tmp", "state.json", "state.tmp", "stack.log",
+               "postgres.json", "postgres.tmp", "postgres.log", "pg", "storage", "auth.json",
+               "auth.tmp", "outbox.jsonl", "start.lock")
+
+
+def prepare_data_dir(folder: Path) -> None:
+    """Create the stack directory (0700) with its marker, or check an existing one is a kit
+    stack's. Raises ``UsageError`` naming the path: a file, not writable, a read-only
+    filesystem, or a directory that held other files before."""
+    fix = "set KIT_STACK_DIR (or --data-dir) to a writable directory of its own, or unset it"
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"the stack directory {folder} is a file, not a directory", fix=fix)
+    marker = folder / MARKER
+    try:
+        if folder.is_dir() and not marker.exists():
+            if (folder / "keys.json").exists():
+                pass  # a stack made before markers existed: adopt it
+            elif any(folder.iterdir()):
+                raise UsageError(f"{folder} is not empty and not a kit stack directory",
+                                 fix="choose an empty or new directory for the stack")
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not marker.exists():
+            marker.write_text(json.dumps({"kit": "stack directory",
+                                          "created_by_pid": os.getpid()}) + "\n")
+        elif not os.access(folder, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise UsageError(f"the stack directory {folder} is not usable: {exc.strerror or exc}",
+                         fix=fix) from None
 
 
 def state_path(data_dir: Path) -> Path:

@@ -1,0 +1,302 @@
+"""The embedded PostgreSQL, run by the kit itself (pgserver's wheel gives the binaries only).
+
+    cluster = Cluster(data_dir / "pg", data_dir / "postgres.json")
+    url = cluster.start()          # initdb on first use; reuses a server left running by a kill -9
+    cluster.stop()                 # fast shutdown; True when one was running
+
+What it guarantees, where pgserver's own server did not:
+
+- Nothing other local users can use: no TCP port; the Unix socket is in the data directory, or,
+  when that path is too long for a socket, in a fresh ``mkdtemp`` directory (mode 0700, owned by
+  the server's user); ``pg_hba.conf`` asks every connection for the password (scram-sha-256),
+  which lives in ``postgres.json`` (mode 0600), never ``trust``.
+- As root, PostgreSQL runs as the ``pgserver`` user without widening any directory above the
+  stack directory: it gets the data directory as an inherited open directory (``-D
+  /proc/self/fd/N``), so it never walks the path from ``/``.
+- Recovery: a server left by a killed stack is found through ``postmaster.pid`` and reused or
+  stopped; ``stop`` stops it whoever started it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from kit.errors import StackStartFailed
+
+SOCKET_NAME = ".s.PGSQL.5432"
+_MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
+_FD = 3  # the data directory's descriptor in the server's processes, as root
+
+
+def _binaries() -> Path:
+    from pgserver._commands import POSTGRES_BIN_PATH  # lazy: only the embedded stack needs it
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+class Cluster:
+    """One PostgreSQL data directory and the server running on it."""
+
+    def __init__(self, pgdata: Path, settings_path: Path) -> None:
+        self.pgdata = pgdata
+        self.settings_path = settings_path
+        self.log_path = pgdata.parent / "postgres.log"
+
+    def __repr__(self) -> str:
+        return f"<Cluster {self.pgdata}>"
+
+    # -- settings: the superuser password and the socket directory ---------------------------
+
+    def _settings(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.settings_path.read_text()))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _save(self, settings: dict[str, Any]) -> None:
+        tmp = self.settings_path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(settings, fh)
+        os.replace(tmp, self.settings_path)
+
+    def url(self, settings: dict[str, Any]) -> str:
+        """The superuser URL (it holds the password: show it only where keys are shown)."""
+        return (f"postgresql://postgres:{quote(settings['password'], safe='')}@/postgres"
+                f"?host={quote(settings['socket_dir'], safe='')}")
+
+    # -- running ----------------------------------------------------------------------------
+
+    def running_pid(self) -> int | None:
+        """The postmaster's pid from ``postmaster.pid`` when that process is alive."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
+    def start(self, timeout: float = 60.0) -> str:
+        """Start the server (initdb first on an empty directory); its URL. A server already
+        running on this directory (left by a killed stack) is reused when it answers."""
+        settings = self._settings()
+        if self.running_pid() is not None:
+            if settings and (Path(settings["socket_dir"]) / SOCKET_NAME).exists():
+                return self.url(settings)
+            self.stop()
+        if not (self.pgdata / "PG_VERSION").exists():
+            settings = self._initdb()
+        elif not settings.get("password"):
+            raise StackStartFailed(f"{self.pgdata} has no kit password record ({self.settings_path} "
+                                   "is missing): it was made by an older kit or another tool",
+                                   fix="`python -m kit stack reset` to start afresh")
+        settings["socket_dir"] = self._socket_dir(settings.get("socket_dir"))
+        self._save(settings)
+        self._write_hba()
+        for attempt in range(3):  # after a kill -9, the old server's backends may linger a moment
+            try:
+                self._launch(settings["socket_dir"], timeout)
+                break
+            except StackStartFailed:
+                if attempt == 2:
+                    raise
+                time.sleep(1.0)
+        return self.url(settings)
+
+    def stop(self, timeout: float = 20.0) -> bool:
+        """Fast shutdown (SIGINT), then SIGQUIT, then SIGKILL; True when a server was running."""
+        pid = self.running_pid()
+        if pid is None:
+            self._remove_private_socket_dir()
+            return False
+        for signum, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 5.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and pid_alive(pid):
+                time.sleep(0.05)
+            if not pid_alive(pid):
+                break
+        self._remove_private_socket_dir()
+        return True
+
+    # -- the pieces -------------------------------------------------------------------------
+
+    def _initdb(self) -> dict[str, Any]:
+        if self.pgdata.exists() and any(self.pgdata.iterdir()):
+            raise StackStartFailed(f"{self.pgdata} is not empty and holds no PostgreSQL cluster",
+                                   fix="move its files away, or `python -m kit stack reset`")
+        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        with _passfile(password, self.pgdata.parent) as (pwfile, fds):
+            self._run([str(_binaries() / "initdb"), "-D", self._datadir_arg(), "-U", "postgres",
+                       "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=utf8",
+                       "--no-instructions"], extra_fds=fds)
+        return {"password": password}
+
+    def _socket_dir(self, previous: str | None) -> str:
+        if len(str(self.pgdata / SOCKET_NAME)) <= _MAX_SOCKET_PATH:
+            return str(self.pgdata)
+        if previous and previous != str(self.pgdata) and _private(Path(previous)):
+            return previous
+        folder = Path(tempfile.mkdtemp(prefix="kit-pg-"))  # 0700, ours, a fresh name
+        if _as_root():
+            _give_to_server_user(folder)
+        return str(folder)
+
+    def _remove_private_socket_dir(self) -> None:
+        folder = self._settings().get("socket_dir")
+        if folder and folder != str(self.pgdata) and _private(Path(folder)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _write_hba(self) -> None:
+        hba = ("# written by the kit at each start: every connection needs the password\n"
+               "local all all scram-sha-256\n")
+        path = self.pgdata / "pg_hba.conf"
+        if not path.exists() or path.read_text() != hba:
+            path.write_text(hba)
+            owner = self.pgdata.stat()
+            if _as_root():
+                os.chown(path, owner.st_uid, owner.st_gid)
+            path.chmod(0o600)
+
+    def _launch(self, socket_dir: str, timeout: float) -> None:
+        socket_arg = f"/proc/self/fd/{_FD}" if _as_root() and socket_dir == str(self.pgdata) else socket_dir
+        args = [str(_binaries() / "postgres"), "-D", self._datadir_arg(), "-k", socket_arg,
+                "-c", "listen_addresses=", "-c", "unix_socket_permissions=0700",
+                "-c", "cluster_name=kit"]
+        with open(self.log_path, "ab") as log:
+            proc = self._popen(args, stdout=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise StackStartFailed(f"PostgreSQL exited with code {proc.returncode} in {self.pgdata}: "
+                                       f"{_last_line(self.log_path)}",
+                                       fix=f"read {self.log_path}; `python -m kit stack reset` if "
+                                           "the data directory is damaged")
+            if _ready(self.pgdata) and (Path(socket_dir) / SOCKET_NAME).exists():
+                return
+            time.sleep(0.05)
+        raise StackStartFailed(f"PostgreSQL did not become ready within {timeout:.0f} s",
+                               fix=f"read {self.log_path}")
+
+    # -- running the binaries, as root or not ------------------------------------------------
+
+    def _datadir_arg(self) -> str:
+        return f"/proc/self/fd/{_FD}" if _as_root() else str(self.pgdata)
+
+    def _popen(self, args: list[str], stdout: Any, extra_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+        if not _as_root():
+            return subprocess.Popen(args, stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, pass_fds=extra_fds)
+        user = _give_to_server_user(self.pgdata)
+        fd = os.open(self.pgdata, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            return subprocess.Popen(args, stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, user=user, group=user, extra_groups=[],
+                                    pass_fds=(_FD, *extra_fds), preexec_fn=_moved_fd(fd), cwd="/")
+        finally:
+            os.close(fd)
+
+    def _run(self, args: list[str], extra_fds: tuple[int, ...] = ()) -> None:
+        with open(self.log_path, "ab") as log:
+            proc = self._popen(args, stdout=log, extra_fds=extra_fds)
+            if proc.wait() != 0:
+                raise StackStartFailed(f"{Path(args[0]).name} failed with code {proc.returncode} in "
+                                       f"{self.pgdata}: {_last_line(self.log_path)}",
+                                       fix=f"read {self.log_path}")
+
+
+def _moved_fd(fd: int) -> Any:
+    def move() -> None:  # in the child, before exec: the data directory becomes fd _FD
+        os.dup2(fd, _FD, inheritable=True)
+    return move
+
+
+@contextlib.contextmanager
+def _passfile(password: str, folder: Path) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """``(path, descriptors to pass)`` of a file holding the password: an anonymous file passed
+    as an open descriptor where Linux has them (never on disk), else a 0600 temp file."""
+    if not hasattr(os, "memfd_create"):
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".pwfile-")
+        try:
+            os.write(fd, password.encode() + b"\n")
+            os.close(fd)
+            yield name, ()
+        finally:
+            Path(name).unlink(missing_ok=True)
+        return
+    fd = os.memfd_create("kit-pwfile", 0)
+    try:
+        os.write(fd, password.encode() + b"\n")
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.set_inheritable(fd, True)
+        yield f"/proc/self/fd/{fd}", (fd,)
+    finally:
+        os.close(fd)
+
+
+def _give_to_server_user(folder: Path) -> str:
+    """As root, PostgreSQL runs as ``pgserver``: it owns the folder (0700) and nothing above."""
+    import pwd
+
+    from pgserver.utils import ensure_user_exists
+
+    entry = ensure_user_exists("pgserver")
+    assert entry is not None
+    if folder.stat().st_uid != entry.pw_uid:
+        for path in (folder, *folder.rglob("*")):
+            os.lchown(path, entry.pw_uid, entry.pw_gid)
+    folder.chmod(0o700)
+    return pwd.getpwuid(entry.pw_uid).pw_name
+
+
+def _private(folder: Path) -> bool:
+    """A kit socket directory: ``kit-pg-*`` in the temp dir, mode 0700, ours or the server's."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return False
+    return folder.name.startswith("kit-pg-") and (st.st_mode & 0o077) == 0
+
+
+def _ready(pgdata: Path) -> bool:
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except (FileNotFoundError, PermissionError):
+        return False
+    return len(lines) >= 8 and lines[7].strip() == "ready"
+
+
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a child of ours that exited is reaped, so it is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    return True
+
+
+def _last_line(path: Path) -> str:
+    text = path.read_text(errors="replace").strip() if path.exists() else ""
+    return text.splitlines()[-1] if text else "(no log output)"
