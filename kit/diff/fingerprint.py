@@ -4,7 +4,8 @@
     fingerprint(await async_client.table("t").select("*").execute())  # the same digest
 
 An ``APIResponse`` becomes its ``data`` and ``count``; bytes become length + SHA-256;
-pydantic models their JSON dump; dicts are key-sorted. Two results are equal when their
+pydantic models their JSON dump; dicts are key-sorted. With ``masks`` (``kit.diff.masking``)
+the fields a write's server generated are masked first. Two results are equal when their
 digests are.
 """
 
@@ -74,9 +75,12 @@ def describe_shape(value: Any) -> str:
     return type(value).__name__
 
 
-def fingerprint(value: Any) -> Fingerprint:
+def fingerprint(value: Any, masks: Any = None) -> Fingerprint:
     """Digest and summary of a result (see the module docstring)."""
-    canonical = json.dumps(normalise(value), sort_keys=True, separators=(",", ":"), default=str)
+    normalised = normalise(value)
+    if masks:
+        normalised = masks.apply(normalised)
+    canonical = json.dumps(normalised, sort_keys=True, separators=(",", ":"), default=str)
     return Fingerprint(hashlib.sha256(canonical.encode()).hexdigest()[:12], describe(value))
 
 
