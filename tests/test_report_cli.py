@@ -149,3 +149,13 @@ def test_import_kit_stays_light_and_report_names_resolve_lazily() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)
     assert (done.returncode, done.stdout.strip()) == (0, "embedded"), done.stderr
+
+
+def test_a_long_cell_error_keeps_its_fix_whole() -> None:
+    from kit.report.worker import _one_line
+
+    fix = "pass allow_writes=True (a notebook and profile parameter) to let it write there"
+    line = _one_line("cell 4: WritesRefused: refusing <html>" + "x" * 5000 + f"</html>. Fix: {fix}")
+    assert line.endswith(f"more characters] Fix: {fix}")
+    assert "…" not in line and "more characters]" in line and len(line) < 400
+    assert _one_line("short\nerror") == "short error"

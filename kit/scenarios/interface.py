@@ -74,7 +74,8 @@ class Interface:
             try:
                 signature.bind(*arguments)
             except TypeError as exc:
-                raise InterfaceError(f"{cls.__name__}.{method.name}{signature} cannot take the "
+                shown = signature.replace(return_annotation=inspect.Signature.empty)
+                raise InterfaceError(f"{cls.__name__}.{method.name}{shown} cannot take the "
                                      f"scenario's arguments ({', '.join(method.required)}): {exc}",
                                      fix=hint) from None
         return cls
