@@ -108,3 +108,22 @@ def test_write_intents_from_method_path_and_prefer() -> None:
     assert intent_of("POST", "http://h/storage/v1/object/move").action == "move"
     assert intent_of("PUT", "http://h/storage/v1/bucket/b").subject == "bucket 'b'"
     assert intent_of("PUT", "http://h/storage/v1/object/upload/sign/b/x?token=t").action == "upload"
+
+
+def test_read_after_upload_finds_the_modes_copy_and_upsert_keeps_the_name(stack: Target,
+                                                                          unique: str) -> None:
+    bucket = f"mine-{unique}"
+    admin = kit.clients(stack).sync
+    admin.storage.create_bucket(bucket)
+
+    def upload_then_download(c: Any) -> Any:
+        c.storage.from_(bucket).upload("in.txt", b"hello", {"content-type": "text/plain"})
+        return c.storage.from_(bucket).download("in.txt")
+
+    report = kit.diff(upload_then_download, target=stack, modes="sync,to_thread,blocking")
+    assert [r.value for r in report] == [b"hello"] * 3 and not report.failed
+    assert admin.storage.from_(bucket).list() == []
+    kept = kit.diff(lambda c: c.storage.from_(bucket).upload("keep.txt", b"v", {"content-type": "text/plain"}),
+                    target=stack, modes="sync,to_thread", storage_names="upsert")
+    assert not kept.failed and kept["to_thread"].removed == []
+    assert [o["name"] for o in admin.storage.from_(bucket).list()] == ["keep.txt"]

@@ -13,8 +13,10 @@ What it does to a diff's requests (the capture shows them as sent):
   preference (Supabase keeps PostgREST's ``db-tx-end = commit``) commits them, and the report
   says so, request by request, from that header.
 - a storage upload goes under ``<folder>/kit_<mode>_<n>_<name>`` so the modes do not collide
-  (409 Duplicate) and each starts from the same state; after each mode the kit removes the
-  objects it created, and only those. ``storage_names="upsert"`` keeps the caller's name and
+  (409 Duplicate) and each starts from the same state; later reads of that name in the same
+  mode (download, info, signed URL) are sent to the mode's copy; after each mode the kit
+  removes the objects it created, and only those. On a local or remote project this creates
+  a ``kit_`` object for a moment, even in a bucket of the user's; it is never refused. ``storage_names="upsert"`` keeps the caller's name and
   sends ``x-upsert: true`` instead (those objects are reported, never removed: the kit cannot
   tell whether they were there before).
 - on a local or remote target a write to a table, function, bucket or object whose name does
@@ -152,7 +154,7 @@ class WritePolicy:
             prefer = request.headers.get_list("prefer")
             request.headers["Prefer"] = ",".join([*prefer, "tx=rollback"])
         if intent is None:
-            return request
+            return self._to_own_copy(request)
         renamed = None
         if intent.service == "storage" and intent.action == "upload" and "/upload/sign/" not in request.url.path:
             if self.storage_names == "upsert":
@@ -178,6 +180,18 @@ class WritePolicy:
         created = Created(mode, bucket, own, asked)
         request.extensions = {**request.extensions, "kit_created": created}
         return created
+
+    def _to_own_copy(self, request: httpx.Request) -> httpx.Request:
+        """A read of a name this mode uploaded under a kit_ name goes to that copy."""
+        mode = re.sub(r"[^A-Za-z0-9_-]", "_", current_mode.get() or "call")
+        path = unquote(request.url.path)
+        for c in reversed(self.created):
+            asked = f"/{c.bucket}/{c.asked}"
+            if c.mode == mode and c.path != c.asked and path.endswith(asked):
+                own = path[: len(path) - len(asked)] + f"/{c.bucket}/{c.path}"
+                request.url = request.url.copy_with(path=quote(own))
+                break
+        return request
 
     def _guard(self, intent: Intent) -> None:
         if self.allow_writes or getattr(self.target, "is_embedded", False):
