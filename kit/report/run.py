@@ -61,7 +61,7 @@ class KernelEnvironment:
 
 def kernel_environment(profile: Profile, *, base_env: dict[str, str] | None = None,
                        stack_dir: str | Path | None = None, cwd: Path | None = None,
-                       check_timeout: float = 4.0) -> KernelEnvironment:
+                       check_timeout: float = 3.0) -> KernelEnvironment:
     """Start or reuse the embedded stack, or read and check a local/remote target once, before
     any kernel starts (a TargetError names the variable and the fix). The kernels get the
     runner's stack (``KIT_STACK_DIR``) and the invocation folder and its project root on

@@ -72,8 +72,8 @@ async def call_function(service: RestService, request: HttpRequest, name: str,
         return Response(None, 204, applied)
     if function.shape == "scalar" and not function.returns_set:
         return Response(None if head else body, 200, applied, media_type=JSON)
-    headers = nego.applied_header({"Content-Range": nego.content_range(query.offset or 0, rows, total)},
-                             prefs.applied())
+    headers = nego.applied_header(
+        {"Content-Range": nego.content_range(query.offset or 0, rows, total)}, prefs.applied())
     if function.shape == "rows" and not function.returns_set and negotiated.kind == "json":
         body = body[1:-1] if rows == 1 else "null"
         return Response(None if head else body, 200, headers, media_type=JSON)

@@ -140,7 +140,7 @@ class RestService:
         offset = query.offset or 0
         status = 206 if total is not None and rows < total and (rows or offset) else 200
         headers = nego.applied_header({"Content-Range": nego.content_range(offset, rows, total)},
-                                 prefs.applied())
+                                      prefs.applied())
         return answer(body, rows, status, headers, negotiated, request.method == "HEAD")
 
     # -- writes -----------------------------------------------------------------------------
