@@ -101,6 +101,11 @@ def test_unknown_parameters_list_the_known_ones(tmp_path: Path) -> None:
         f"parameters: {', '.join(PARAMETERS)}. Fix: fix the name in the profile or in -p NAME=VALUE")
     done = _report(tmp_path, "", "-p", "concurrency=4", "-p", "sead=3")
     assert done.returncode == 3 and "has no parameter 'sead'; its parameters: target," in done.stderr
+    _notebook(tmp_path / "a.ipynb", ("concurrency",))  # the target's own parameters go only where declared
+    done = subprocess.run([sys.executable, "-m", "kit", "report", "--profile", str(tmp_path / "p.yaml"),
+                           "-p", "sead=3"], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, check=False)
+    assert "has no parameter 'sead'; its parameters: concurrency." in done.stderr
 
 
 def test_parameter_assignments_are_read_as_yaml_and_keys_are_refused() -> None:

@@ -23,6 +23,7 @@ row, and on a local or remote target a write to anything not named ``kit_`` is r
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import time
 from collections.abc import Callable, Mapping
@@ -89,6 +90,7 @@ def diff(op: Operation | None = None, target: Any = None, *, modes: Any = None,
             from kit.loop.guard import AwaitGuard
             stack.enter_context(AwaitGuard())
         for row in rows:
+            gc.collect()  # the previous row's clients are finalised now, not as a stall of this one
             if row.on_loop:
                 runs.append(run_in_arena(lambda row=row: _run_on_loop(  # type: ignore[misc]
                     row, build, concurrency, threshold_ms, interval_ms), name=f"kit-arena-{row.name}"))

@@ -147,10 +147,10 @@ class WritePolicy:
 
     def prepare(self, request: httpx.Request) -> httpx.Request:
         """The request as it will be sent, or WritesRefused (recorded in ``refused``)."""
-        if not request.url.path.startswith(("/rest/v1", "/storage/v1")):
+        if not _REST.search(request.url.path) and not _STORAGE.search(request.url.path):
             return request
         intent = intent_of(request.method, str(request.url), request.headers)
-        if request.url.path.startswith("/rest/v1"):
+        if _REST.search(request.url.path):
             prefer = request.headers.get_list("prefer")
             request.headers["Prefer"] = ",".join([*prefer, "tx=rollback"])
         if intent is None:
@@ -213,6 +213,8 @@ class WritePolicy:
         for c in mine:
             assert c.path.rpartition("/")[2].startswith(KIT_PREFIX)
             by_bucket.setdefault(c.bucket, []).append(c.path)
+        if not by_bucket:
+            return []
         key = self.target.service_role_key or self.target.anon_key
         removed: list[str] = []
         with httpx.Client(timeout=60, headers={"apikey": key, "Authorization": f"Bearer {key}"}) as http:

@@ -180,9 +180,12 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
     old = load_summary(baseline) if baseline else None
     started_at, started = datetime.now(timezone.utc), time.monotonic()
     base_params = profile.target_parameters()
-    given = {s.name: {**base_params, **s.parameters, **(parameters or {})} for s in specs}
-    for spec in specs:
-        check_parameters(spec.name, given[spec.name], declared_parameters(spec.path))
+    given: dict[str, dict[str, Any]] = {}
+    for spec in specs:  # the target's parameters go where declared; the user's must be declared
+        declared = declared_parameters(spec.path)
+        chosen = {**spec.parameters, **(parameters or {})}
+        check_parameters(spec.name, chosen, declared)
+        given[spec.name] = {**{k: v for k, v in base_params.items() if k in declared}, **chosen}
     kernel = kernel_environment(profile, base_env=base_env, stack_dir=stack_dir)
     kernel_name = ensure_kernelspec()
     out = Path(out)
