@@ -84,6 +84,16 @@ def fingerprint(value: Any, masks: Any = None) -> Fingerprint:
     return Fingerprint(hashlib.sha256(canonical.encode()).hexdigest()[:12], describe(value))
 
 
+def forgotten_execute(value: Any) -> str | None:
+    """The builder's class name when an operation returned a supabase-py request builder (it
+    never called ``.execute()``, so nothing was sent), else None."""
+    cls = type(value)
+    module = cls.__module__.split(".")[0]
+    if module in ("postgrest", "supabase", "storage3") and callable(getattr(value, "execute", None)):
+        return cls.__name__
+    return None
+
+
 def _is_api_response(value: Any) -> bool:
     return any(cls.__name__ == "APIResponse" and cls.__module__.startswith("postgrest")
                for cls in type(value).__mro__)

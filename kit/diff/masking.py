@@ -20,7 +20,7 @@ from typing import Any
 
 from kit.diff.writes import intent_of
 
-__all__ = ["MASK", "Masks", "forgotten_execute"]
+__all__ = ["MASK", "Masks"]
 
 MASK = "<generated>"
 STORAGE_GENERATED = ("id", "Id", "created_at", "updated_at", "last_accessed_at", "version")
@@ -86,13 +86,3 @@ def _json(body: bytes) -> Any:
 def _keys(value: Any) -> set[str]:
     rows = value if isinstance(value, list) else [value]
     return {str(k) for row in rows if isinstance(row, dict) for k in row}
-
-
-def forgotten_execute(value: Any) -> str | None:
-    """The builder's class name when an operation returned a supabase-py request builder (it
-    never called ``.execute()``, so nothing was sent), else None."""
-    cls = type(value)
-    module = cls.__module__.split(".")[0]
-    if module in ("postgrest", "supabase", "storage3") and callable(getattr(value, "execute", None)):
-        return cls.__name__
-    return None

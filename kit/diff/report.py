@@ -145,7 +145,7 @@ class ModeResult:
     @property
     def builder(self) -> str | None:
         """The request builder's class when the operation forgot ``.execute()``."""
-        from kit.diff.masking import forgotten_execute
+        from kit.diff.fingerprint import forgotten_execute
         return forgotten_execute(self.value) if self.outcome == "value" else None
 
     @property
