@@ -52,6 +52,7 @@ _LAZY: dict[str, str] = {
     "clients": "kit.clients",
     "diff": "kit.diff",
     "doctor": "kit.doctor",
+    "env_names": "kit.targets",
     "explain": "kit.explain",
     "faults": "",
     "flags_for": "kit.flags",
@@ -101,6 +102,7 @@ __all__ = [
     "clients",
     "diff",
     "doctor",
+    "env_names",
     "explain",
     "faults",
     "flags_for",
@@ -162,4 +164,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from kit.modes import MODES
     from kit.operations import call_spec, method_call, operation
     from kit.report import record
-    from kit.targets import Target, check_target, target
+    from kit.targets import Target, check_target, env_names, target

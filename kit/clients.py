@@ -67,7 +67,7 @@ class Clients:
 
 def clients(target: Target, *, capture: Capture | None = None, faults: Any = None,
             role: Role | None = None, timeout: float = DEFAULT_TIMEOUT,
-            retry: bool = True) -> Clients:
+            retry: bool = True, policy: Any = None) -> Clients:
     """Build the recording sync and async clients for ``target``.
 
     ``role`` picks the key (default: service_role when the target has it, else anon);
@@ -75,6 +75,8 @@ def clients(target: Target, *, capture: Capture | None = None, faults: Any = Non
     ``retry=False`` turns postgrest's GET retries (1+2+4 s on 503/520) off;
     ``capture=kit.Capture(spill_above=256_000)`` picks the body size (bytes) above which
     recorded bodies go to the capture's temporary file instead of memory (default 1 MiB).
+    ``policy`` (a ``kit.diff.writes.WritePolicy``) sees every request before it is recorded and
+    sent: ``kit.diff`` rolls writes back, renames uploads and refuses writes with it.
 
     >>> c = kit.clients(kit.target("embedded"), role="anon")     # doctest: +SKIP
     >>> c.sync.table("chats").select("*").execute().data         # doctest: +SKIP
@@ -90,10 +92,16 @@ def clients(target: Target, *, capture: Capture | None = None, faults: Any = Non
     async_inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(http2=_HTTP2, verify=_ssl_context())
     if faults is not None:
         sync_inner, async_inner = _with_faults(sync_inner, async_inner, faults)
-    sync_http = httpx.Client(transport=RecordingTransport(sync_inner, capture),
-                             timeout=timeout, follow_redirects=True)
-    async_http = httpx.AsyncClient(transport=AsyncRecordingTransport(async_inner, capture),
-                                   timeout=timeout, follow_redirects=True)
+    sync_transport: httpx.BaseTransport = RecordingTransport(sync_inner, capture)
+    async_transport: httpx.AsyncBaseTransport = AsyncRecordingTransport(async_inner, capture)
+    if policy is not None:
+        from kit.diff.writes import AsyncPolicyTransport, PolicyTransport
+
+        sync_transport = PolicyTransport(sync_transport, policy)
+        async_transport = AsyncPolicyTransport(async_transport, policy)
+    sync_http = httpx.Client(transport=sync_transport, timeout=timeout, follow_redirects=True)
+    async_http = httpx.AsyncClient(transport=async_transport, timeout=timeout,
+                                   follow_redirects=True)
     sync = Client(target.url, key, SyncClientOptions(httpx_client=sync_http,
                                                      postgrest_client_retry=retry))
     # The AsyncClient constructor needs no event loop (acreate_client only adds a session

@@ -74,14 +74,18 @@ def method_call(spec: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | No
 
 
 def call_spec(operation_source: str = "", method: str = "", method_args: Sequence[Any] = (),
-              *, modes: Any = "all") -> dict[str, Any]:
+              *, modes: Any = "all", names: dict[str, str] | None = None) -> dict[str, Any]:
     """Notebook parameters → keyword arguments for ``kit.diff``: an operation (run in ``modes``)
-    or, when ``operation_source`` is empty, a method given by import path.
+    or, when ``operation_source`` is empty, a method given by import path. ``names`` are
+    values the operation may use, such as a scenario's table names
+    (``scenario.table_names()``: ``chats`` is ``kit_chats`` on a user's project).
 
-    >>> kit.diff(**kit.call_spec("c.table('chats').select('*').execute()"), target=t)   # doctest: +SKIP
+    >>> kit.diff(**kit.call_spec("c.table(chats).select('*').execute()",
+    ...                          names={"chats": "kit_chats"}), target=t)   # doctest: +SKIP
     """
     if (operation_source or "").strip():
-        return {"op": operation(operation_source), "modes": None if modes in ("all", None) else modes}
+        return {"op": operation(operation_source, **(names or {})),
+                "modes": None if modes in ("all", None) else modes}
     if (method or "").strip():
         return method_call(method, method_args)
     raise UsageError("neither an operation nor a method was given",

@@ -1,8 +1,20 @@
 """Targets: where a Supabase project lives and the keys to reach it.
 
     kit.target()                      # the embedded stack (started or reused)
-    kit.target("local")               # `supabase start`'s stack (CLI status, else env vars)
-    kit.target("remote")              # SUPABASE_URL + SUPABASE_KEY from the environment
+    kit.target("local")               # `supabase start`'s stack: API_URL, SERVICE_ROLE_KEY, ...
+    kit.target("remote")              # a hosted project: SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, ...
+
+Each kind reads one documented set of environment variables by default (``ENV_NAMES``):
+
+| kind   | URL          | key (service_role)          | anon key            | database URL      |
+|--------|--------------|-----------------------------|---------------------|-------------------|
+| local  | API_URL      | SERVICE_ROLE_KEY            | ANON_KEY            | DB_URL            |
+| remote | SUPABASE_URL | SUPABASE_SERVICE_ROLE_KEY   | SUPABASE_ANON_KEY   | SUPABASE_DB_URL   |
+|        |              | (else SUPABASE_KEY)         | (else SUPABASE_KEY) |                   |
+
+``local`` uses the names ``supabase status -o env`` prints (export them with
+``set -a; eval "$(supabase status -o env)"; set +a``); ``remote`` the names hosted projects'
+guides use. The ``*_env`` arguments, notebook parameters and profile settings override them.
 
 A ``Target`` never shows its keys: its repr, its display and its ``describe()`` mask them.
 Keys come from the environment or the stack, never from parameters: a parameter lands in
@@ -28,9 +40,37 @@ import httpx
 
 from kit.errors import TargetError, UsageError
 
-__all__ = ["Target", "TargetKind", "check_target", "mask_secret", "target"]
+__all__ = ["ENV_NAMES", "EnvNames", "Target", "TargetKind", "check_target", "env_names",
+           "mask_secret", "target"]
 
 TargetKind = Literal["embedded", "local", "remote"]
+
+
+@dataclass(frozen=True)
+class EnvNames:
+    """The *names* of the environment variables a target kind reads (never their values)."""
+
+    url: str
+    key: str
+    anon_key: str
+    db_url: str
+    any_key: str | None = None  # a single-key convention read when ``key`` and ``anon_key`` are unset
+
+
+ENV_NAMES: dict[str, EnvNames] = {
+    "local": EnvNames("API_URL", "SERVICE_ROLE_KEY", "ANON_KEY", "DB_URL"),
+    "remote": EnvNames("SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_ANON_KEY",
+                       "SUPABASE_DB_URL", any_key="SUPABASE_KEY"),
+}
+ENV_NAMES["embedded"] = ENV_NAMES["remote"]  # what the report runner exports for its stack
+
+
+def env_names(kind: str, *, url_env: str | None = None, key_env: str | None = None,
+              anon_key_env: str | None = None, db_url_env: str | None = None) -> EnvNames:
+    """The kind's default names with the given ones put in: ``env_names("local").url == "API_URL"``."""
+    base = ENV_NAMES.get(kind, ENV_NAMES["remote"])
+    return EnvNames(url_env or base.url, key_env or base.key, anon_key_env or base.anon_key,
+                    db_url_env or base.db_url, None if key_env else base.any_key)
 
 
 def mask_secret(value: str | None) -> str:
@@ -52,6 +92,7 @@ class Target:
     jwt_secret: str | None = field(default=None, repr=False)
     key_source: str = ""  # e.g. "env SUPABASE_KEY": where the key came from, for error messages
     url_source: str = ""  # e.g. "env SUPABASE_URL"
+    stack_dir: str | None = None  # the embedded stack's data directory
 
     @property
     def key(self) -> str:
@@ -64,8 +105,11 @@ class Target:
 
     def describe(self) -> dict[str, Any]:
         """JSON-able description with keys masked, for reports and displays."""
-        return {"kind": self.kind, "url": self.url, "anon_key": mask_secret(self.anon_key),
-                "service_role_key": mask_secret(self.service_role_key)}
+        described = {"kind": self.kind, "url": self.url, "anon_key": mask_secret(self.anon_key),
+                     "service_role_key": mask_secret(self.service_role_key)}
+        if self.stack_dir:
+            described["stack_dir"] = self.stack_dir
+        return described
 
     def __repr__(self) -> str:
         return f"<Target {self.kind} {self.url}>"
@@ -80,19 +124,22 @@ LOCAL_DEFAULT_URL = "http://127.0.0.1:54321"
 _URL = re.compile(r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
 
 
-def target(kind: TargetKind = "embedded", *, url_env: str = "SUPABASE_URL",
-           key_env: str = "SUPABASE_KEY", anon_key_env: str = "SUPABASE_ANON_KEY",
-           db_url_env: str = "SUPABASE_DB_URL",
-           env: Mapping[str, str] | None = None, data_dir: str | os.PathLike[str] | None = None,
-           check: bool = True) -> Target:
+def target(kind: TargetKind = "embedded", *, url_env: str | None = None,
+           key_env: str | None = None, anon_key_env: str | None = None,
+           db_url_env: str | None = None, env: Mapping[str, str] | None = None,
+           stack_dir: str | os.PathLike[str] | None = None,
+           data_dir: str | os.PathLike[str] | None = None, check: bool = True) -> Target:
     """Where the kit's clients go. Keys are read from the environment, never passed in.
 
-    ``embedded`` starts or reuses the kit's own stack; ``local`` reads ``supabase status -o
-    json`` when the Supabase CLI is on PATH, else the variables (URL defaults to
-    http://127.0.0.1:54321); ``remote`` reads the variables. ``key_env`` holds the key to use
-    (service_role or anon, told apart by its role claim), ``anon_key_env`` optionally the anon
-    key, ``db_url_env`` optionally the database URL (scenarios create their ``kit_`` tables
-    through it). ``check`` makes one cheap request so a bad URL or key fails here, with the fix.
+    ``embedded`` starts or reuses the kit's own stack (``stack_dir``, else ``KIT_STACK_DIR``,
+    else the nearest ``.kit/stack``; it says which one it uses); ``local`` reads the variables
+    ``supabase status -o env`` exports (URL defaults to http://127.0.0.1:54321), or ``supabase
+    status -o json`` when they are unset and the CLI is on PATH; ``remote`` reads the hosted
+    names. Unset ``*_env`` arguments take the kind's defaults (``ENV_NAMES``, module
+    docstring). ``key_env`` holds the key to use (service_role or anon, told apart by its role
+    claim), ``anon_key_env`` the anon key, ``db_url_env`` the database URL (scenarios create
+    their ``kit_`` tables through it). ``check`` makes one cheap request so a bad URL or key
+    fails here (TargetError naming the variable and the fix).
 
     >>> kit.target("remote", url_env="PROD_URL", key_env="PROD_KEY")   # doctest: +SKIP
     <Target remote https://abcd.supabase.co>
@@ -100,18 +147,21 @@ def target(kind: TargetKind = "embedded", *, url_env: str = "SUPABASE_URL",
     if kind == "embedded":
         from kit.stack import start
 
-        return start(data_dir)
+        return start(stack_dir if stack_dir is not None else data_dir)
     if kind not in ("local", "remote"):
         raise UsageError(f"unknown target kind {kind!r}",
                          fix="use one of: 'embedded', 'local', 'remote'")
     environ = os.environ if env is None else env
+    names = env_names(kind, url_env=url_env, key_env=key_env, anon_key_env=anon_key_env,
+                      db_url_env=db_url_env)
     found = None
-    if kind == "local" and shutil.which("supabase", path=environ.get("PATH")):
+    if (kind == "local" and not environ.get(names.key, "").strip()
+            and shutil.which("supabase", path=environ.get("PATH"))):
         found = _from_supabase_cli()
     if found is None:
-        found = _from_env(kind, environ, url_env, key_env, anon_key_env)
-    if not found.database_url and environ.get(db_url_env, "").strip():
-        found = dataclasses.replace(found, database_url=environ[db_url_env].strip())
+        found = _from_env(kind, environ, names)
+    if not found.database_url and environ.get(names.db_url, "").strip():
+        found = dataclasses.replace(found, database_url=environ[names.db_url].strip())
     return check_target(found) if check else found
 
 
@@ -153,8 +203,8 @@ def check_target(target: Target, *, timeout: float = 10.0) -> Target:
     return target
 
 
-def _from_env(kind: str, environ: Mapping[str, str], url_env: str, key_env: str,
-              anon_key_env: str) -> Target:
+def _from_env(kind: str, environ: Mapping[str, str], names: EnvNames) -> Target:
+    url_env = names.url
     url = environ.get(url_env, "").strip()
     if not url:
         if kind == "remote":
@@ -162,10 +212,18 @@ def _from_env(kind: str, environ: Mapping[str, str], url_env: str, key_env: str,
                               fix=f"export {url_env}=https://<project-ref>.supabase.co")
         url = LOCAL_DEFAULT_URL
     url = _valid_url(url, url_env)
-    key = environ.get(key_env, "").strip()
+    key_env = names.key
+    if not environ.get(key_env, "").strip() and names.any_key and environ.get(names.any_key, "").strip():
+        key_env = names.any_key
+    anon_key_env = names.anon_key
+    key = environ.get(key_env, "").strip() or environ.get(anon_key_env, "").strip()
     if not key:
+        where = ("(`set -a; eval \"$(supabase status -o env)\"; set +a` exports it)" if kind == "local"
+                 else "(Project Settings → API)")
         raise TargetError(f"{key_env} is not set", fix=f"export {key_env}=<the project's "
-                          "service_role or anon key> (local: `supabase status -o json`)")
+                          f"service_role key> {where}, or set {anon_key_env} to the anon key")
+    if not environ.get(key_env, "").strip():
+        key_env = anon_key_env
     role = _key_role(key, key_env)
     anon = environ.get(anon_key_env, "").strip()
     if anon:
@@ -195,7 +253,8 @@ def target_from_cli_status(output: str) -> Target:
         status = json.loads(output[output.index("{"):])
     except ValueError as exc:
         raise TargetError("`supabase status -o json` printed no JSON",
-                          fix="update the Supabase CLI (>= 1.100) or set SUPABASE_URL/SUPABASE_KEY"
+                          fix="update the Supabase CLI (>= 1.100) or export API_URL and "
+                              "SERVICE_ROLE_KEY (`set -a; eval \"$(supabase status -o env)\"; set +a`)"
                           ) from exc
     url = _valid_url(status.get("API_URL") or LOCAL_DEFAULT_URL, "API_URL of `supabase status`")
     anon = status.get("ANON_KEY") or status.get("PUBLISHABLE_KEY") or ""

@@ -38,7 +38,10 @@ def test_target_parameters_are_names_of_env_vars() -> None:
     profile = parse_profile("target: remote\nanon_key_env: ANON\nnotebooks: []", name="p")
     assert profile.target_parameters() == {"target": "remote", "url_env": "SUPABASE_URL",
                                            "key_env": "SUPABASE_SERVICE_ROLE_KEY",
-                                           "anon_key_env": "ANON"}
+                                           "anon_key_env": "ANON", "db_url_env": "SUPABASE_DB_URL"}
+    local = parse_profile("target: local\nnotebooks: []", name="l").target_parameters()
+    assert local == {"target": "local", "url_env": "API_URL", "key_env": "SERVICE_ROLE_KEY",
+                     "anon_key_env": "ANON_KEY", "db_url_env": "DB_URL"}
 
 
 def test_unknown_profile_name_lists_known_profiles_in_one_line() -> None:

@@ -41,7 +41,9 @@ def test_remote_target_from_env_checks_the_key(stack: Target) -> None:
     ({"SUPABASE_URL": "https://x.supabase.co/rest/v1", "SUPABASE_KEY": "k"},
      r"^SUPABASE_URL ends with /rest/v1. Fix: set SUPABASE_URL to the project URL without"),
     ({"SUPABASE_URL": "eyJhbGciOi.eyJx.y"}, r"^SUPABASE_URL holds a key, not a URL"),
-    ({"SUPABASE_URL": "https://x.supabase.co"}, r"^SUPABASE_KEY is not set. Fix: export"),
+    ({"SUPABASE_URL": "https://x.supabase.co"},
+     r"^SUPABASE_SERVICE_ROLE_KEY is not set. Fix: export SUPABASE_SERVICE_ROLE_KEY=.* or set "
+     r"SUPABASE_ANON_KEY"),
     ({"SUPABASE_URL": "https://x.supabase.co", "SUPABASE_KEY": "my-key"},
      r"^SUPABASE_KEY does not hold a Supabase key \(6 characters"),
 ])
@@ -58,9 +60,23 @@ def test_expired_key_is_refused_before_any_request() -> None:
 
 def test_refused_connection(stack: Target) -> None:
     url = f"http://127.0.0.1:{_free_port()}"
-    with pytest.raises(kit.TargetError, match=rf"^cannot connect to {url} \(from env SUPABASE_URL\)"
+    with pytest.raises(kit.TargetError, match=rf"^cannot connect to {url} \(from env API_URL\)"
                                               r": ConnectError. Fix: start it with `supabase start`"):
-        kit.target("local", env={"SUPABASE_URL": url, "SUPABASE_KEY": stack.anon_key})
+        kit.target("local", env={"API_URL": url, "ANON_KEY": stack.anon_key})
+
+
+def test_each_kind_reads_its_documented_names(stack: Target) -> None:
+    """local: what `supabase status -o env` exports; remote: the hosted names, SUPABASE_KEY too."""
+    local = kit.target("local", env={"API_URL": stack.url, "SERVICE_ROLE_KEY": stack.service_role_key,
+                                     "ANON_KEY": stack.anon_key, "DB_URL": "postgresql://x/y"})
+    assert (local.service_role_key, local.anon_key, local.database_url, local.key_source) == (
+        stack.service_role_key, stack.anon_key, "postgresql://x/y", "env SERVICE_ROLE_KEY")
+    remote = kit.target("remote", env={"SUPABASE_URL": stack.url, "SUPABASE_KEY": stack.anon_key,
+                                       "SUPABASE_DB_URL": "postgresql://a/b"})
+    assert (remote.anon_key, remote.service_role_key, remote.key_source, remote.database_url) == (
+        stack.anon_key, None, "env SUPABASE_KEY", "postgresql://a/b")
+    assert kit.env_names("local").url == "API_URL"
+    assert kit.env_names("remote", key_env="MINE").any_key is None
 
 
 def test_wrong_key_is_rejected_by_one_request(stack: Target) -> None:

@@ -13,11 +13,17 @@
 Every row gets fresh clients (``kit.clients(target, capture=shared)``) built inside its own
 thread, so an AsyncClient is never reused across event loops; all exchanges land in one
 Capture, labelled with the row's name. Rows run one after another, never overlapping.
+
+Operations that write are safe to diff (``kit.diff.writes``): every REST request asks for
+``Prefer: tx=rollback``, storage uploads go under per-mode ``kit_`` names removed after each
+row, and on a local or remote target a write to anything not named ``kit_`` is refused
+(``WritesRefused``, raised from ``diff``) unless ``allow_writes=True``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import time
 from collections.abc import Callable, Mapping
@@ -51,12 +57,16 @@ def diff(op: Operation | None = None, target: Any = None, *, modes: Any = None,
          service_factory: ServiceFactory | Mapping[str, ServiceFactory] | None = None,
          call: Callable[[Any], Any] | None = None, baseline: str | None = None,
          threshold_ms: float = 20.0, interval_ms: float = 5.0, await_guard: bool = False,
-         timeout: float = 120.0, retry: bool = True) -> DiffReport:
+         timeout: float = 120.0, retry: bool = True, allow_writes: bool = False,
+         storage_names: str = "rename") -> DiffReport:
     """Run ``op`` in each mode (default: all six) and compare: ``kit.diff(op, target=t)``.
 
     ``concurrency=N`` runs N copies at once beside the heartbeat; ``service_factory`` +
     ``call`` runs a user's own (async) service method instead of ``op``; ``clients=`` reuses
-    the target, role and Capture of an existing ``kit.clients(...)``.
+    the target, role and Capture of an existing ``kit.clients(...)``; ``allow_writes`` lets
+    it write to a local or remote project's own (non-``kit_``) tables and buckets;
+    ``storage_names="upsert"`` keeps an upload's own name (see ``kit.diff.writes``).
+    Raises UsageError for bad arguments and WritesRefused before a refused write is sent.
     """
     rows = plan_rows(op, modes=modes, service_factory=service_factory, call=call)
     if not isinstance(concurrency, int) or concurrency < 1:
@@ -66,23 +76,33 @@ def diff(op: Operation | None = None, target: Any = None, *, modes: Any = None,
     if baseline is not None and baseline not in names:
         raise UsageError(f"baseline {baseline!r} is not one of the rows {names}",
                          fix=f"use one of: {', '.join(names)}")
+    from kit.diff.writes import WritePolicy
+
     build = _client_builder(target, clients, faults=faults, role=role, timeout=timeout, retry=retry)
+    policy = WritePolicy(build.target, allow_writes=allow_writes, storage_names=storage_names)
+    build.options["policy"] = policy
     warm_up_imports()
     capture = build.capture
     runs: list[RowRun] = []
+    removed: dict[str, list[str]] = {}
     with ExitStack() as stack:
         if await_guard:
             from kit.loop.guard import AwaitGuard
             stack.enter_context(AwaitGuard())
         for row in rows:
+            gc.collect()  # the previous row's clients are finalised now, not as a stall of this one
             if row.on_loop:
                 runs.append(run_in_arena(lambda row=row: _run_on_loop(  # type: ignore[misc]
                     row, build, concurrency, threshold_ms, interval_ms), name=f"kit-arena-{row.name}"))
             else:
                 runs.append(run_in_plain_thread(lambda row=row: _run_plain(  # type: ignore[misc]
                     row, build, concurrency), name=f"kit-plain-{row.name}"))
+            removed[row.name] = policy.remove_created(row.name)
+            if policy.refused is not None:
+                raise policy.refused
     return DiffReport(runs, capture=capture, baseline=baseline or names[0],
-                      concurrency=concurrency, threshold_ms=threshold_ms, interval_ms=interval_ms)
+                      concurrency=concurrency, threshold_ms=threshold_ms, interval_ms=interval_ms,
+                      policy=policy, removed=removed)
 
 
 async def adiff(op: Operation | None = None, target: Any = None, **options: Any) -> DiffReport:
@@ -151,14 +171,19 @@ async def _await_if_needed(value: Any) -> Any:
 
 
 class _ClientBuilder:
-    def __init__(self, make: Callable[[], Any], capture: Any) -> None:
-        self.make = make
+    def __init__(self, target: Any, capture: Any, options: dict[str, Any]) -> None:
+        self.target = target
         self.capture = capture
+        self.options = options
+
+    def make(self) -> Any:
+        from kit.clients import clients as make_clients
+
+        return make_clients(self.target, capture=self.capture, **self.options)
 
 
 def _client_builder(target: Any, existing: Any, **options: Any) -> _ClientBuilder:
     from kit.capture import Capture
-    from kit.clients import clients as make_clients
 
     if existing is not None:
         if target is not None and target is not existing.target:
@@ -171,7 +196,7 @@ def _client_builder(target: Any, existing: Any, **options: Any) -> _ClientBuilde
             raise UsageError("kit.diff needs a target", fix="pass target=kit.stack.start() (the "
                                                             "embedded stack) or clients=kit.clients(...)")
         capture = Capture()
-    return _ClientBuilder(lambda: make_clients(target, capture=capture, **options), capture)
+    return _ClientBuilder(target, capture, options)
 
 
 def _run_plain(row: Row, build: _ClientBuilder, concurrency: int) -> RowRun:

@@ -4,7 +4,8 @@
     fingerprint(await async_client.table("t").select("*").execute())  # the same digest
 
 An ``APIResponse`` becomes its ``data`` and ``count``; bytes become length + SHA-256;
-pydantic models their JSON dump; dicts are key-sorted. Two results are equal when their
+pydantic models their JSON dump; dicts are key-sorted. With ``masks`` (``kit.diff.masking``)
+the fields a write's server generated are masked first. Two results are equal when their
 digests are.
 """
 
@@ -74,10 +75,23 @@ def describe_shape(value: Any) -> str:
     return type(value).__name__
 
 
-def fingerprint(value: Any) -> Fingerprint:
+def fingerprint(value: Any, masks: Any = None) -> Fingerprint:
     """Digest and summary of a result (see the module docstring)."""
-    canonical = json.dumps(normalise(value), sort_keys=True, separators=(",", ":"), default=str)
+    normalised = normalise(value)
+    if masks:
+        normalised = masks.apply(normalised)
+    canonical = json.dumps(normalised, sort_keys=True, separators=(",", ":"), default=str)
     return Fingerprint(hashlib.sha256(canonical.encode()).hexdigest()[:12], describe(value))
+
+
+def forgotten_execute(value: Any) -> str | None:
+    """The builder's class name when an operation returned a supabase-py request builder (it
+    never called ``.execute()``, so nothing was sent), else None."""
+    cls = type(value)
+    module = cls.__module__.split(".")[0]
+    if module in ("postgrest", "supabase", "storage3") and callable(getattr(value, "execute", None)):
+        return cls.__name__
+    return None
 
 
 def _is_api_response(value: Any) -> bool:

@@ -32,8 +32,23 @@ def _exchanges_text(row: ModeResult) -> str:
     return f"{len(row.exchanges)} ({statuses}; {', '.join(row.content_types) or '-'})"
 
 
+def _writes_text(row: ModeResult) -> str:
+    """``4× insert table 'todos' HTTP 201, rolled back; removed 4 kit_ objects`` or ""."""
+    from collections import Counter
+
+    counted = Counter(str(w) for w in row.writes)
+    parts = [f"{n}× {what}" for what, n in counted.items()]
+    if row.removed:
+        parts.append(f"removed {len(row.removed)} kit_ objects ({', '.join(row.removed[:2])}"
+                     f"{', ...' if len(row.removed) > 2 else ''})")
+    return "; ".join(parts)
+
+
 def render_report_text(report: DiffReport) -> str:
-    lines = [repr(report), report.verdict, ""]
+    lines = [repr(report), report.verdict]
+    if report.masks.fields or report.masks.renames:
+        lines.append(report.masks.text())
+    lines.append("")
     header = (f"{'mode':<11} {'outcome':<26} {'=base':<8} {'wall ms':>8}  {'longest loop gap':<30}"
               "  exchanges")
     lines.append(header)
@@ -42,6 +57,8 @@ def render_report_text(report: DiffReport) -> str:
                      f"{row.wall_ms:>8.1f}  {row.loop_text:<30}  {_exchanges_text(row)}")
         for where in row.traced_to[:3]:
             lines.append(f"{'':<11} stall at {where}")
+        if row.writes or row.removed:
+            lines.append(f"{'':<11} wrote: {_writes_text(row)}")
     return "\n".join(lines)
 
 
@@ -61,8 +78,8 @@ def _row_html(row: ModeResult) -> str:
          + (f"<br><small>{html.escape(row.copies)}</small>" if len(row.run.outcomes) > 1 else "")),
         f"<code>{html.escape(str(row.fingerprint))}</code>" if row.fingerprint else "",
         html.escape(_equal_text(row)), error, f"{row.wall_ms:.1f}", html.escape(row.loop_text),
-        traced, html.escape(_exchanges_text(row)), flags,
-        html.escape(_explanation_text(row.explanation)[:200]),
+        traced, html.escape(_exchanges_text(row)), html.escape(_writes_text(row)), flags,
+        html.escape(_explanation_text(row.explanation)),
     ]
     return "<tr>" + "".join(f"<td style='vertical-align:top'>{c}</td>" for c in cells) + "</tr>"
 
@@ -71,14 +88,16 @@ def render_report_html(report: DiffReport) -> str:
     from kit.diff.integration import explanation_html, render_exchange_html
 
     heads = ["mode", "outcome", "result fingerprint", "= baseline", "exception", "wall ms",
-             "longest loop gap", "stalls traced to", "exchanges", "flags", "explanation"]
+             "longest loop gap", "stalls traced to", "exchanges", "writes", "flags", "explanation"]
     table = ("<table class='kit-diff'><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
              + "</tr></thead><tbody>" + "".join(_row_html(r) for r in report.rows)
              + "</tbody></table>")
     head = (f"<div class='kit-diff-report'><p><code>{html.escape(repr(report))}</code> "
             f"(concurrency {report.concurrency}, stall threshold {report.threshold_ms:g} ms)</p>")
-    parts = [head,
-             f"<p><b>Verdict:</b> {html.escape(report.verdict)}</p>", table]
+    parts = [head, f"<p><b>Verdict:</b> {html.escape(report.verdict)}</p>"]
+    if report.masks.fields or report.masks.renames:
+        parts.append(f"<p><small>{html.escape(report.masks.text())}</small></p>")
+    parts.append(table)
     failing = [r for r in report.rows if not r.ok or r.stalls]
     for row in failing:
         explanation = explanation_html(row.explanation)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from kit.capture import Capture
+    from kit.diff.masking import Masks
     from kit.loop.monitor import LoopReport, Stall
 
 OutcomeKind = Literal["value", "raised", "coroutine"]
@@ -43,6 +44,23 @@ class CallOutcome:
 
 
 @dataclass(frozen=True)
+class Write:
+    """One write request of a row: ``insert table 'todos' HTTP 201, rolled back``."""
+
+    action: str
+    subject: str
+    status: int | None
+    rolled_back: bool
+    renamed: bool = False  # an upload the kit sent under its own kit_ name
+
+    def __str__(self) -> str:
+        ending = (", rolled back" if self.rolled_back else
+                  ", committed" if self.action in ("insert", "upsert", "update", "delete", "rpc") else
+                  ", under a kit_ name" if self.renamed else "")
+        return f"{self.action} {self.subject} HTTP {self.status}{ending}"
+
+
+@dataclass(frozen=True)
 class RowRun:
     """The raw result of running one row in its arena."""
 
@@ -59,13 +77,16 @@ class RowRun:
 class ModeResult:
     """One row of a DiffReport: outcome, fingerprint, stalls, exchanges, flags, explanation."""
 
-    def __init__(self, run: RowRun, exchanges: Capture, baseline: Fingerprint | None) -> None:
+    def __init__(self, run: RowRun, exchanges: Capture, baseline: Fingerprint | None,
+                 masks: Masks | None = None, removed: list[str] | None = None) -> None:
         self.run = run
         self.mode = run.name
         self.exchanges = exchanges
+        self.removed = list(removed or [])  # storage objects the kit created and removed
+        self.masks = masks
         failing = [o for o in run.outcomes if o.kind != "value"]
         self.representative = failing[0] if failing else run.outcomes[0]
-        self.fingerprint = (fingerprint(self.representative.value)
+        self.fingerprint = (fingerprint(self.representative.value, masks)
                             if self.representative.kind == "value" else None)
         self.equal_to_baseline: bool | None = (
             None if baseline is None else (self.fingerprint is not None
@@ -105,6 +126,27 @@ class ModeResult:
     def warnings(self) -> list[str]:
         return [o.value.warning for o in self.run.outcomes
                 if o.kind == "coroutine" and getattr(o.value, "warning", None)]
+
+    @cached_property
+    def writes(self) -> list[Write]:
+        """What this row's requests wrote, each with whether the server rolled it back."""
+        from kit.diff.writes import intent_of, rolled_back
+
+        found = []
+        for ex in self.exchanges:
+            intent = intent_of(ex.method, ex.url, ex.request_headers)
+            if intent is not None:
+                asked = self.masks.apply(intent.subject) if self.masks else intent.subject
+                found.append(Write(intent.action, asked, ex.status,
+                                   intent.service == "rest" and rolled_back(ex.response_headers),
+                                   renamed=asked != intent.subject))
+        return found
+
+    @property
+    def builder(self) -> str | None:
+        """The request builder's class when the operation forgot ``.execute()``."""
+        from kit.diff.fingerprint import forgotten_execute
+        return forgotten_execute(self.value) if self.outcome == "value" else None
 
     @property
     def ok(self) -> bool:
@@ -206,7 +248,8 @@ class ModeResult:
                 "heartbeat_misses": self.heartbeat_misses, "stalls_traced_to": self.traced_to,
                 "stalls": [s.to_dict() for s in self.stalls], "exchanges": len(self.exchanges),
                 "statuses": self.statuses, "content_types": self.content_types,
-                "flags": self.flags, "explanation": _explanation_text(self.explanation)}
+                "flags": self.flags, "explanation": _explanation_text(self.explanation),
+                "writes": [str(w) for w in self.writes], "removed": self.removed}
 
     def __repr__(self) -> str:
         what = (f"{self.exception_type}" if self.outcome == "raised" else
@@ -219,17 +262,24 @@ class DiffReport:
     """Rows are modes; see the module docstring. ``report[name]`` gives one ModeResult."""
 
     def __init__(self, runs: list[RowRun], *, capture: Capture, baseline: str, concurrency: int,
-                 threshold_ms: float, interval_ms: float) -> None:
+                 threshold_ms: float, interval_ms: float, policy: Any = None,
+                 removed: dict[str, list[str]] | None = None) -> None:
+        from kit.diff.masking import Masks
+
         self.capture = capture
         self.baseline = baseline
         self.concurrency = concurrency
         self.threshold_ms = threshold_ms
         self.interval_ms = interval_ms
+        self.masks = Masks.from_exchanges(capture, renames=policy.renames if policy else None)
+        removed = removed or {}
         base_run = next(r for r in runs if r.name == baseline)
-        base = ModeResult(base_run, capture.filter(mode=baseline), None)
+        base = ModeResult(base_run, capture.filter(mode=baseline), None, self.masks,
+                          removed.get(baseline))
         self._baseline_fp = base.fingerprint
         self.rows = [base if r is base_run else
-                     ModeResult(r, capture.filter(mode=r.name), base.fingerprint) for r in runs]
+                     ModeResult(r, capture.filter(mode=r.name), base.fingerprint, self.masks,
+                                removed.get(r.name)) for r in runs]
 
     def __getitem__(self, mode: str) -> ModeResult:
         for row in self.rows:
@@ -278,6 +328,7 @@ class DiffReport:
         from kit.diff.integration import sdk_versions
         return {"baseline": self.baseline, "concurrency": self.concurrency,
                 "threshold_ms": self.threshold_ms, "verdict": self.verdict,
+                "masked": dict(self.masks.fields),
                 "max_stall_ms": round(self.max_stall_ms, 1),
                 "modes": [r.to_dict() for r in self.rows], "checks": self.checks.to_dict(),
                 "versions": sdk_versions()}

@@ -26,6 +26,9 @@ def sdk_stalls(row: ModeResult) -> list[Stall]:
 def verdict_sentence(report: DiffReport) -> str:
     """``"sync, async, blocking and to_thread return the same data; blocking stalls …"``."""
     base = report[report.baseline]
+    if base.builder:
+        return (f"the operation returns a {base.builder}, not a response: it never calls "
+                ".execute(), so no request was sent; end the operation with .execute().")
     if base.outcome != "value":
         parts = [f"the baseline {base.mode} {_what(base)}, so no data is compared"]
     else:
@@ -43,7 +46,29 @@ def verdict_sentence(report: DiffReport) -> str:
             worst = max(stalls, key=lambda s: s.duration_ms)
             parts.append(f"{row.mode} stalls the event loop up to {worst.duration_ms:.0f} ms at "
                          f"{worst.traced_to}")
-    return "; ".join(parts) + "."
+    written = writes_sentence(report)
+    return "; ".join(parts + ([written] if written else [])) + "."
+
+
+def writes_sentence(report: DiffReport) -> str:
+    """``"the operation writes (insert table 'todos'): 24 writes rolled back, 0 committed"``."""
+    writes = [w for row in report.rows for w in row.writes]
+    if not writes:
+        return ""
+    kinds = sorted({f"{w.action} {w.subject}" for w in writes})
+    database = [w for w in writes if w.action in ("insert", "upsert", "update", "delete", "rpc")]
+    back = sum(w.rolled_back for w in database)
+    parts = [f"the operation writes ({', '.join(kinds[:3])}{', ...' if len(kinds) > 3 else ''})"]
+    if database:
+        parts.append(f"{back} of {len(database)} database writes rolled back"
+                     + ("" if back == len(database) else
+                        f", {len(database) - back} committed (the server ignored Prefer: tx=rollback)"))
+    removed = sum(len(row.removed) for row in report.rows)
+    if removed:
+        parts.append(f"{removed} objects uploaded under kit_ names and removed")
+    if report.masks.fields:
+        parts.append(f"generated fields masked: {', '.join(report.masks.fields)}")
+    return ", ".join(parts)
 
 
 def _what(row: ModeResult) -> str:
@@ -59,8 +84,9 @@ def report_checks(report: DiffReport) -> Checks:
     """Named expectations from the facts about supabase-py (see DESIGN.md)."""
     checks = Checks(scenario="diff")
     base = report[report.baseline]
-    checks.add(Check(f"{base.mode} returns a value", base.outcome == "value",
-                     base.exception_type or str(base.fingerprint or "")))
+    checks.add(Check(f"{base.mode} returns a value", base.outcome == "value" and not base.builder,
+                     (f"a {base.builder}: .execute() is missing" if base.builder else
+                      base.exception_type or str(base.fingerprint or ""))))
     for row in report.rows:
         verdict, name = row.run.verdict, row.mode
         if row is not base and (verdict in ("correct", "variant") or name == "blocking"):

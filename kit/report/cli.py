@@ -3,6 +3,7 @@
     python -m kit report                                  # diagnostics/embedded.yaml
     python -m kit report --profile remote --only 01_storage_download --jobs 1
     python -m kit report --baseline reports/latest --out reports
+    python -m kit report --only 04_diff_your_own_call -p concurrency=4 -p modes=[sync,async]
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ EPILOG = """exit codes:
   3  bad arguments or profile (an unknown profile name lists the known ones)
 
 Profiles live in diagnostics/*.yaml: target (embedded|local|remote), url_env, key_env,
-anon_key_env (names of environment variables; keys are never parameters), notebook_dir,
-notebooks (with per-notebook parameters), timeout, jobs.
+anon_key_env, db_url_env (names of environment variables; keys are never parameters; unset
+ones take the kind's names: local API_URL, SERVICE_ROLE_KEY, ANON_KEY, DB_URL as
+`supabase status -o env` prints them, remote SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY,
+SUPABASE_ANON_KEY, SUPABASE_DB_URL), notebook_dir, notebooks (with per-notebook
+parameters), timeout, jobs. The target is checked once before any notebook starts.
 """
 
 
@@ -33,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="profile name in diagnostics/ or a YAML file (default: embedded)")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK",
                         help="run only these notebooks (file names or stems)")
+    parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="set a notebook parameter for every notebook run (repeatable; "
+                             "VALUE is read as YAML: 4, true, [sync, async])")
     parser.add_argument("--jobs", type=int, metavar="N", help="notebooks run at once (default: profile)")
     parser.add_argument("--timeout", type=float, metavar="S",
                         help="seconds per notebook before it is stopped (default: profile)")
@@ -63,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kit.report.progress import make_progress
         from kit.report.run import run_report
 
+        from kit.report.parameters import parse_assignments
+
         profile = load_profile(args.profile)
+        parameters = parse_assignments(args.parameter)
         progress = None
         if args.progress != "auto":
             from kit.report.profiles import select_notebooks
@@ -71,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress = make_progress(args.progress, sys.stderr, len(select_notebooks(profile, args.only)))
         outcome = run_report(profile, only=args.only, jobs=args.jobs, timeout=args.timeout,
                              baseline=args.baseline, out=args.out, stack_dir=args.stack_dir,
-                             progress=progress)
+                             progress=progress, parameters=parameters)
     except (UsageError, TargetError) as exc:
         print(f"kit report: {exc}", file=sys.stderr)
         return EXIT_USAGE

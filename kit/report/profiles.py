@@ -10,6 +10,7 @@ A profile (YAML)::
     url_env: SUPABASE_URL       # env var that carries the URL to the kernels
     key_env: SUPABASE_SERVICE_ROLE_KEY
     anon_key_env: SUPABASE_ANON_KEY   # optional
+    db_url_env: SUPABASE_DB_URL # optional: the database URL (scenarios create kit_ tables there)
     notebook_dir: ../notebooks  # relative to the profile file
     timeout: 600                # seconds per notebook
     jobs: 2                     # notebooks run at once
@@ -18,7 +19,10 @@ A profile (YAML)::
       - notebook: 02_memory_queue.ipynb
         parameters: {concurrency: 8, fault_profile: cloudflare_520}
 
-Keys are never parameters: a parameter value shaped like a key is refused.
+Unset ``*_env`` settings take the target kind's documented names (``kit.targets.ENV_NAMES``:
+local ``API_URL``, ``SERVICE_ROLE_KEY``, ``ANON_KEY``, ``DB_URL`` as ``supabase status -o env``
+prints them; remote ``SUPABASE_URL``, ``SUPABASE_SERVICE_ROLE_KEY``, ``SUPABASE_ANON_KEY``,
+``SUPABASE_DB_URL``). Keys are never parameters: a parameter value shaped like a key is refused.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from kit.errors import UsageError
 PROFILE_DIR = Path(__file__).resolve().parents[2] / "diagnostics"
 TARGET_KINDS = ("embedded", "local", "remote")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEYS = {"target", "url_env", "key_env", "anon_key_env", "notebook_dir", "timeout", "jobs",
-         "notebooks", "description"}
+_ENV_KEYS = ("url_env", "key_env", "anon_key_env", "db_url_env")
+_KEYS = {"target", *_ENV_KEYS, "notebook_dir", "timeout", "jobs", "notebooks", "description"}
 
 
 class ProfileError(UsageError):
@@ -62,6 +66,7 @@ class Profile:
     url_env: str = "SUPABASE_URL"
     key_env: str = "SUPABASE_SERVICE_ROLE_KEY"
     anon_key_env: str | None = None
+    db_url_env: str | None = None
     notebooks: tuple[NotebookSpec, ...] = ()
     timeout: float = 600.0
     jobs: int = 2
@@ -73,6 +78,8 @@ class Profile:
                                   "key_env": self.key_env}
         if self.anon_key_env:
             params["anon_key_env"] = self.anon_key_env
+        if self.db_url_env:
+            params["db_url_env"] = self.db_url_env
         return params
 
 
@@ -121,7 +128,7 @@ def parse_profile(text: str, *, name: str, source: Path | None = None,
     target = str(data.get("target", "embedded"))
     if target not in TARGET_KINDS:
         raise ProfileError(f"{where}: unknown target {target!r}; known: {', '.join(TARGET_KINDS)}")
-    env_names = {k: data[k] for k in ("url_env", "key_env", "anon_key_env") if data.get(k) is not None}
+    env_names = {k: data[k] for k in _ENV_KEYS if data.get(k) is not None}
     for key, value in env_names.items():
         if not isinstance(value, str) or not _ENV_NAME.match(value):
             raise ProfileError(f"{where}: {key} must be the NAME of an environment variable, "
@@ -131,10 +138,14 @@ def parse_profile(text: str, *, name: str, source: Path | None = None,
     timeout = _positive(data.get("timeout", 600), "timeout", where)
     jobs = int(_positive(data.get("jobs", 2), "jobs", where))
     specs = _notebooks(data.get("notebooks", "all"), notebook_dir, where)
-    return Profile(name=name, target=target, url_env=env_names.get("url_env", "SUPABASE_URL"),
-                   key_env=env_names.get("key_env", "SUPABASE_SERVICE_ROLE_KEY"),
-                   anon_key_env=env_names.get("anon_key_env"), notebooks=tuple(specs),
-                   timeout=timeout, jobs=jobs, source=source)
+    from kit.targets import ENV_NAMES
+
+    defaults = ENV_NAMES[target]
+    return Profile(name=name, target=target, url_env=env_names.get("url_env", defaults.url),
+                   key_env=env_names.get("key_env", defaults.key),
+                   anon_key_env=env_names.get("anon_key_env", defaults.anon_key),
+                   db_url_env=env_names.get("db_url_env", defaults.db_url),
+                   notebooks=tuple(specs), timeout=timeout, jobs=jobs, source=source)
 
 
 def _shown(value: object) -> str:
@@ -164,12 +175,13 @@ def _notebooks(entries: Any, notebook_dir: Path, where: str) -> list[NotebookSpe
         params = entry.get("parameters") or {}
         if not isinstance(params, dict):
             raise ProfileError(f"{where}: parameters of {entry['notebook']} must be a mapping")
-        _refuse_secret_parameters(params, f"{where}, notebook {entry['notebook']}")
+        refuse_secret_parameters(params, f"{where}, notebook {entry['notebook']}")
         specs.append(NotebookSpec((notebook_dir / str(entry["notebook"])).resolve(), dict(params)))
     return specs
 
 
-def _refuse_secret_parameters(params: dict[str, Any], where: str) -> None:
+def refuse_secret_parameters(params: dict[str, Any], where: str) -> None:
+    """Raise ProfileError when a parameter value is shaped like a key or token."""
     from kit.report.scrub import looks_secret
 
     for key, value in params.items():

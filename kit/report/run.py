@@ -23,9 +23,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
-from kit.errors import TargetError
 from kit.report.baseline import Comparison, compare, load_summary
 from kit.report.junit import render_junit
+from kit.report.parameters import check_parameters, declared_parameters
 from kit.report.profiles import Profile, ProfileError, select_notebooks
 from kit.report.render import render_index
 from kit.report.results import ReportSummary
@@ -60,10 +60,16 @@ class KernelEnvironment:
 
 
 def kernel_environment(profile: Profile, *, base_env: dict[str, str] | None = None,
-                       stack_dir: str | Path | None = None) -> KernelEnvironment:
-    """Start or reuse the embedded stack, or read a local/remote target from the environment."""
+                       stack_dir: str | Path | None = None, cwd: Path | None = None,
+                       check_timeout: float = 3.0) -> KernelEnvironment:
+    """Start or reuse the embedded stack, or read and check a local/remote target once, before
+    any kernel starts (a TargetError names the variable and the fix). The kernels get the
+    runner's stack (``KIT_STACK_DIR``) and the invocation folder and its project root on
+    ``PYTHONPATH``, so ``implementation="myapp.services.x:Cls"`` imports from there."""
     env = dict(os.environ if base_env is None else base_env)
     env["KIT_HEADLESS"] = "1"  # no one clicks in a report: panels stay inert (kit.ui)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(
+        [*user_code_paths(cwd or Path.cwd()), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]))
     key_envs = [profile.key_env] + ([profile.anon_key_env] if profile.anon_key_env else [])
     if profile.target == "embedded":
         from kit import stack
@@ -73,19 +79,36 @@ def kernel_environment(profile: Profile, *, base_env: dict[str, str] | None = No
         env[profile.key_env] = target.service_role_key or target.anon_key
         if profile.anon_key_env:
             env[profile.anon_key_env] = target.anon_key
-        if stack_dir is not None:
-            env["KIT_STACK_DIR"] = str(Path(stack_dir).resolve())
+        env["KIT_STACK_DIR"] = str(target.stack_dir)  # whatever the kernel's working directory
         secrets = [target.anon_key, target.service_role_key or "", target.jwt_secret or ""]
         return KernelEnvironment(env, key_envs, [s for s in secrets if s],
-                                 {"kind": "embedded", "url": target.url})
-    for name in [profile.url_env, *key_envs]:
-        if not env.get(name):
-            raise TargetError(f"environment variable {name} is not set (profile {profile.name} "
-                              f"reads the {profile.target} target from it)",
-                              fix=f"export {name}=... before running the report")
-    secrets = [env[name] for name in key_envs]
-    return KernelEnvironment(env, key_envs, secrets,
-                             {"kind": profile.target, "url": scrub_text(env[profile.url_env], secrets)})
+                                 {"kind": "embedded", "url": target.url,
+                                  "stack_dir": str(target.stack_dir)})
+    from kit.targets import check_target, target as read_target
+
+    found = read_target(profile.target, url_env=profile.url_env, key_env=profile.key_env,  # type: ignore[arg-type]
+                        anon_key_env=profile.anon_key_env, db_url_env=profile.db_url_env,
+                        env=env, check=False)
+    check_target(found, timeout=check_timeout)
+    secrets = [s for s in (found.anon_key, found.service_role_key, env.get(profile.db_url_env or ""))
+               if s]
+    return KernelEnvironment(env, [*key_envs, *([profile.db_url_env] if profile.db_url_env else [])],
+                             secrets, {"kind": profile.target, "url": scrub_text(found.url, secrets)})
+
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def user_code_paths(cwd: Path) -> list[str]:
+    """The invocation folder and, when it is inside a project, that project's root (the
+    nearest folder above holding pyproject.toml, setup.py, setup.cfg or .git)."""
+    here = cwd.resolve()
+    paths = [str(here)]
+    for folder in (here, *here.parents):
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            paths.append(str(folder))
+            break
+    return list(dict.fromkeys(paths))
 
 
 def versions() -> dict[str, str]:
@@ -135,8 +158,12 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
                timeout: float | None = None, baseline: str | Path | None = None,
                out: str | Path = "reports", stack_dir: str | Path | None = None,
                progress: Any = None, stream: IO[str] | None = None,
-               base_env: dict[str, str] | None = None) -> ReportRun:
+               base_env: dict[str, str] | None = None,
+               parameters: dict[str, Any] | None = None) -> ReportRun:
     """Run the profile's notebooks and write the report; see the module docstring.
+
+    ``parameters`` (``kit report -p NAME=VALUE``) are given to every notebook run, over the
+    profile's. Unknown parameters, then the target, are checked before any kernel starts.
 
     >>> run_report(load_profile("embedded"), only=["00_start_here"])   # doctest: +SKIP
     <ReportRun reports/2026-11-22T13-29-22 exit 0>
@@ -152,15 +179,21 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
         raise ProfileError(f"notebook {missing[0]} does not exist", fix="fix the profile's notebooks")
     old = load_summary(baseline) if baseline else None
     started_at, started = datetime.now(timezone.utc), time.monotonic()
+    base_params = profile.target_parameters()
+    given: dict[str, dict[str, Any]] = {}
+    for spec in specs:  # the target's parameters go where declared; the user's must be declared
+        declared = declared_parameters(spec.path)
+        chosen = {**spec.parameters, **(parameters or {})}
+        check_parameters(spec.name, chosen, declared)
+        given[spec.name] = {**{k: v for k, v in base_params.items() if k in declared}, **chosen}
     kernel = kernel_environment(profile, base_env=base_env, stack_dir=stack_dir)
     kernel_name = ensure_kernelspec()
     out = Path(out)
     expected = previous_durations(out)
     directory = _report_dir(out, started_at)
-    base_params = profile.target_parameters()
-    jobs_list = [NotebookJob(name=s.name, source=s.path, parameters={**base_params, **s.parameters},
+    jobs_list = [NotebookJob(name=s.name, source=s.path, parameters=given[s.name],
                              ipynb=directory / s.path.name, html=directory / f"{s.name}.html",
-                             shown_parameters=scrub_parameters({**base_params, **s.parameters}))
+                             shown_parameters=scrub_parameters(given[s.name]))
                  for s in specs]
     progress = progress or choose_progress(stream or sys.stderr, len(jobs_list))
     from kit.doctor.run import doctor_html_in_background

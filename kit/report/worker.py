@@ -61,8 +61,19 @@ def _progress_engine() -> type:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
+    """The error on one line; a long one loses the middle of its problem (an HTML page, a
+    traceback), never its ``Fix: ...``, and says how much was left out."""
     line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    if len(line) <= limit:
+        return line
+    problem, sep, fix = line.rpartition(" Fix: ")
+    if not sep:
+        problem, fix = line, ""
+    keep = max(80, limit - len(fix))
+    if len(problem) <= keep:
+        return line
+    cut = f"{problem[:keep]} [{len(problem) - keep} more characters]"
+    return f"{cut}{sep}{fix}" if sep else cut
 
 
 def execute(spec: dict[str, Any]) -> tuple[str, str]:

@@ -1,5 +1,7 @@
 """The three checkpoint scenarios as code: schema, broken and fixed implementations, checks.
 
+    s = kit.scenarios.storage_download(kit.target("embedded"))     # the scenario's class
+    kit.scenarios.storage_download.interface    # what your own implementation= class must provide
     s = kit.scenarios.get("storage_download", kit.target("embedded"))
     kit.scenarios.SCENARIOS      # name -> class
 """
@@ -11,6 +13,7 @@ from typing import Any
 from kit.errors import UsageError
 from kit.scenarios.base import Names, Scenario, load_implementation
 from kit.scenarios.fault_profiles import FAULT_PROFILES, fault_rules
+from kit.scenarios.interface import Interface, InterfaceError
 from kit.scenarios.llm_logging import LlmLoggingScenario
 from kit.scenarios.memory_queue import MemoryQueueScenario
 from kit.scenarios.source import SourceDiff, source_diff
@@ -22,7 +25,8 @@ SCENARIOS: dict[str, type[Scenario]] = {
     "llm_logging": LlmLoggingScenario,
 }
 
-__all__ = ["FAULT_PROFILES", "SCENARIOS", "LlmLoggingScenario", "MemoryQueueScenario", "Names",
+__all__ = ["FAULT_PROFILES", "SCENARIOS", "Interface", "InterfaceError", "LlmLoggingScenario",
+           "MemoryQueueScenario", "Names",
            "Scenario", "SourceDiff", "StorageDownloadScenario", "fault_rules", "get",
            "llm_logging", "load_implementation", "memory_queue", "source_diff", "storage_download"]
 
@@ -35,13 +39,8 @@ def get(name: str, target: Any) -> Scenario:
     return SCENARIOS[name](target)
 
 
-def storage_download(target: Any) -> StorageDownloadScenario:
-    return StorageDownloadScenario(target)
-
-
-def memory_queue(target: Any) -> MemoryQueueScenario:
-    return MemoryQueueScenario(target)
-
-
-def llm_logging(target: Any) -> LlmLoggingScenario:
-    return LlmLoggingScenario(target)
+# ``kit.scenarios.<name>(target)`` builds the scenario; ``kit.scenarios.<name>.interface``
+# documents what a user's class must provide. (These names replace the submodules' on the package.)
+storage_download = StorageDownloadScenario
+memory_queue = MemoryQueueScenario
+llm_logging = LlmLoggingScenario

@@ -175,6 +175,8 @@ class Scenario:
     seed: str = ""  # the checkpoint file in shared/seeds/
     notebook: str = ""
     implementations: dict[str, type] = {}
+    tables: tuple[str, ...] = ()  # the tables its schema creates (checkpoint names)
+    interface: Any = None  # kit.scenarios.interface.Interface: what a user's class must provide
 
     def __init__(self, target: Target, *, clients: Any = None) -> None:
         from kit.capture import Capture
@@ -204,14 +206,31 @@ class Scenario:
     def service_options(self) -> dict[str, Any]:
         return {}
 
+    def table_names(self) -> dict[str, str]:
+        """Checkpoint table name → the name on this target: ``{"chats": "kit_chats"}`` on a
+        user's project, ``{"chats": "chats"}`` on the embedded stack."""
+        return {name: self.names.table(name) for name in self.tables}
+
     def implementation(self, which: str | type | None) -> type:
-        """A built-in variant by name, or a user's class / ``"module:Class"``."""
+        """A built-in variant by name, or a user's class / ``"module:Class"``, checked against
+        ``interface`` (InterfaceError names a missing method)."""
         if isinstance(which, str) and which in self.implementations:
             return self.implementations[which]
         if which is None or which == "":
             raise UsageError("no implementation given",
                              fix=f"use one of {', '.join(self.implementations)} or 'module:Class'")
-        return load_implementation(which)
+        cls = load_implementation(which)
+        if cls in self.implementations.values() or self.interface is None:
+            return cls
+        return self.interface.check(cls, lambda: self._probe(cls))
+
+    def _probe(self, cls: type) -> Any:
+        """An instance of a user's class, to find methods it sets in ``__init__``."""
+        probe = self.clients()
+        try:
+            return construct(cls, probe, **self.service_options())
+        finally:
+            probe.close()
 
     def service_factory(self, which: str | type | None, faults: Any = None
                         ) -> tuple[Any, Any]:

@@ -18,6 +18,7 @@ from kit.arena import run_in_arena
 from kit.checks import Check, Checks
 from kit.scenarios import llm_logging_service as svc
 from kit.scenarios.base import Scenario, apply_schema, label_of
+from kit.scenarios.interface import Interface, Method
 
 SCHEMA = Path(__file__).with_name("llm_schema.sql")
 TABLES = ["chats", "llm_usage"]
@@ -54,6 +55,11 @@ class LlmLoggingScenario(Scenario):
     seed = "000_dfcf6b7f0980c254.txt"
     notebook = "03_llm_logging.ipynb"
     implementations = svc.IMPLEMENTATIONS
+    tables = tuple(TABLES)
+    interface = Interface("llm_logging", "(supabase: Client | AsyncClient, queries: LoggingQueries = None)", (
+        Method("_log_llm", "(self, chat_id: str, usage: Usage) -> None",
+               "the pipeline completes; one usage row per LLM call with the chat's user id"),
+    ))
 
     def service_options(self) -> dict[str, Any]:
         return {"queries": svc.LoggingQueries(self.names)}

@@ -24,6 +24,7 @@ from kit.checks import Check, Checks
 from kit.scenarios import memory_service as ms
 from kit.scenarios.base import Scenario, apply_schema, label_of
 from kit.scenarios.fault_profiles import fault_rules
+from kit.scenarios.interface import Interface, Method
 
 SCHEMA = Path(__file__).with_name("memory_schema.sql")
 TABLES = ["conversations", "chat_metadata", "chat_context_queue"]
@@ -106,6 +107,16 @@ class MemoryQueueScenario(Scenario):
     seed = "001_b94fccaa79f549a2.txt"
     notebook = "02_memory_queue.ipynb"
     implementations = ms.IMPLEMENTATIONS
+    tables = tuple(TABLES)
+    interface = Interface("memory_queue", "(supabase: Client | AsyncClient, queries: MemoryQueries = None)", (
+        Method("request_update", "(self, chat_id: str, messages: list[dict]) -> int",
+               "enqueues one item and returns its id"),
+        Method("claim", "(self, worker: str, batch_size: int, lease_seconds: int, chat_prefix: str) -> list[dict]",
+               "leases items so 1 or 4 workers process each exactly once, under faults too"),
+        Method("complete", "(self, item_id: int, worker: str, summary: str, added: int) -> bool",
+               "idempotent: an item is never counted twice"),
+        Method("get_memory", "(self, chat_id: str) -> dict | None", "returns the stored summary"),
+    ))
 
     def service_options(self) -> dict[str, Any]:
         return {"queries": ms.MemoryQueries(self.names)}

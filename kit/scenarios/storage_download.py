@@ -19,6 +19,7 @@ from kit.checks import Check, Checks
 from kit.scenarios import ad_creation_service as ads
 from kit.scenarios.base import Scenario, asset_bytes, construct, label_of
 from kit.scenarios.fault_profiles import fault_rules, with_latency
+from kit.scenarios.interface import Interface, Method
 from kit.arena import call_off_loop
 
 FIXED = ("to_thread", "async_client", "sync")
@@ -50,6 +51,15 @@ class StorageDownloadScenario(Scenario):
     seed = "002_5f0752edc825878a.txt"
     notebook = "01_storage_download.ipynb"
     implementations = ads.IMPLEMENTATIONS
+    interface = Interface("storage_download", "(supabase: Client | AsyncClient, reference_bucket: "
+                          "str = 'reference-ads', generated_bucket: str = 'generated-ads')", (
+        Method("download_image", "(self, storage_path: str) -> bytes",
+               "exact bytes under concurrency; the event loop is never blocked"),
+        Method("get_image_as_base64", "(self, storage_path: str) -> str",
+               "never base64-encodes an edge's HTML page as an image"),
+        Method("upload_generated_ad", "(self, name: str, data: bytes, content_type: str) -> str",
+               "uploads under concurrency without errors or loop stalls"),
+    ))
 
     @property
     def reference_bucket(self) -> str:
@@ -124,16 +134,20 @@ class StorageDownloadScenario(Scenario):
         return lambda service: call_off_loop(getattr(service, method), self.image_path)
 
     def compare(self, *, concurrency: int = 8, latency_ms: float = 50.0,
-                variants: tuple[str | type, ...] = ("broken", *FIXED)) -> Any:
+                variants: tuple[str | type, ...] = ("broken", *FIXED),
+                implementation: str | type | None = None) -> Any:
         """Broken and fixed ``download_image``, ``concurrency`` calls at once, every storage
-        request ``latency_ms`` away as a real project would be."""
-        return self.diff(variants, concurrency=concurrency, latency_ms=latency_ms)
+        request ``latency_ms`` away as a real project would be; ``implementation`` (your class
+        or ``"module:Class"``) gets its own row in the table and lane in ``plot()``."""
+        return self.diff(_with(variants, implementation), concurrency=concurrency,
+                         latency_ms=latency_ms)
 
     def fault_replay(self, profile: str = "edge-html-under-load", *, seed: int = 7,
-                     concurrency: int = 8, variants: tuple[str | type, ...] = ("broken", "to_thread")) -> Any:
+                     concurrency: int = 8, variants: tuple[str | type, ...] = ("broken", "to_thread"),
+                     implementation: str | type | None = None) -> Any:
         """The edge's bad day: ``get_image_as_base64`` under the rules of ``profile``."""
-        return self.diff(variants, concurrency=concurrency, method="get_image_as_base64",
-                         faults=fault_rules(profile, seed=seed))
+        return self.diff(_with(variants, implementation), concurrency=concurrency,
+                         method="get_image_as_base64", faults=fault_rules(profile, seed=seed))
 
     def panel_run(self, implementation: str, concurrency: int, fault_profile: str) -> Any:
         return self.diff((implementation,), concurrency=concurrency, method="get_image_as_base64",
@@ -248,6 +262,11 @@ class StorageDownloadScenario(Scenario):
         return Check("the non-UTF-8 CSV round-trips byte for byte and is decoded as cp1252",
                      same and decoded.encoding.lower() in ("cp1252", "windows-1252", "latin-1", "iso-8859-1"),
                      f"{len(body.data)} bytes, detected {decoded.encoding}")
+
+
+def _with(variants: tuple[str | type, ...], implementation: str | type | None) -> tuple[str | type, ...]:
+    """The built-in variants, and the user's implementation as the last row when given."""
+    return (*variants, implementation) if implementation else variants
 
 
 def values(row: Any) -> list[Any]:

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -26,6 +26,7 @@ from kit.stack import keys as stack_keys
 from kit.stack.postgres import Cluster
 from kit.stack.postgres import pid_alive as _alive
 from kit.stack.state import (
+    DEFAULT_DIR,
     MARKER,
     STACK_FILES,
     StackState,
@@ -49,7 +50,18 @@ def _target(state: StackState, data_dir: Path) -> Target:
     keys = stack_keys.load_or_create(data_dir)
     return Target("embedded", state.url, keys.anon_key, keys.service_role_key,
                   database_url=state.database_url, jwt_secret=keys.jwt_secret,
-                  key_source=f"{data_dir / 'keys.json'}")
+                  key_source=f"{data_dir / 'keys.json'}", stack_dir=str(data_dir))
+
+
+def announce(target: Target, how: str, *, cwd: Path | None = None,
+             stream: IO[str] | None = None) -> None:
+    """Say which stack is used (one line on stderr) when it was started, or reused from a
+    directory other than this one's ``.kit/stack``: a stack elsewhere has other tables."""
+    here = (cwd or Path.cwd()).resolve() / DEFAULT_DIR
+    if how == "reused" and target.stack_dir and Path(target.stack_dir) == here:
+        return
+    print(f"kit: {how} the embedded stack in {target.stack_dir} at {target.url} "
+          "(KIT_STACK_DIR or stack_dir= picks another)", file=stream or sys.stderr)
 
 
 def running_state(data_dir: Path) -> StackState | None:
@@ -103,11 +115,15 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
         if wanted != current:
             raise UsageError(f"the stack running for {folder} has other auth settings",
                              fix="stop it first (`python -m kit stack down`), then start it with the new ones")
-        return _target(state, folder)
+        target = _target(state, folder)
+        announce(target, "reused")
+        return target
     with start_lock(folder, timeout):  # one process starts it; a second caller waits, then reuses it
         state = running_state(folder)
         if state is not None:
-            return _target(state, folder)
+            target = _target(state, folder)
+            announce(target, "reused")
+            return target
         if wanted != current:
             wanted.save(folder)
         return _spawn(folder, port, timeout, exposed)
@@ -158,7 +174,9 @@ def _spawn(folder: Path, port: int, timeout: float, exposed: tuple[str, ...]) ->
                                        "KIT_DATABASE_URL are the usual causes")
         state = StackState.read(state_path(folder))
         if state and state.pid == proc.pid and _healthy(state.url, timeout=1.0):
-            return _target(state, folder)
+            target = _target(state, folder)
+            announce(target, "started")
+            return target
         time.sleep(0.05)
     _terminate(proc.pid, grace=2.0)
     raise StackStartFailed(f"the stack did not answer within {timeout:.0f} s",

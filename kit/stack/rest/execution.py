@@ -9,7 +9,9 @@ role a connection ran as before.
 
 When the answer must be checked before it is committed (``Accept:
 application/vnd.pgrst.object+json`` on a write), or must run read-only (GET /rpc), an explicit
-transaction is used and rolled back if needed, as in PostgREST.
+transaction is used and rolled back if needed, as in PostgREST. So is a request that asked
+for ``Prefer: tx=rollback`` (``rollback=True``): its transaction ends with ``SET CONSTRAINTS ALL
+IMMEDIATE`` (deferred checks still answer) and ``ROLLBACK``, as PostgREST's ``optionalRollback``.
 
     connections = RestConnections(ctx.db.requests)
     results = await connections.run_as(auth, [statement])
@@ -44,14 +46,16 @@ class RestConnections:
         self.pool = pool
 
     async def run_as(self, auth: Auth, statements: Sequence[Statement], *, read_only: bool = False,
-                     check: Check | None = None) -> list[Result]:
-        """Execute ``statements`` as ``auth.role``; database errors become ``RestProblem``."""
+                     check: Check | None = None, rollback: bool = False) -> list[Result]:
+        """Execute ``statements`` as ``auth.role``; database errors become ``RestProblem``;
+        ``rollback`` ends the transaction with ROLLBACK instead of COMMIT."""
         try:
             for fresh in (False, True):
                 try:
                     async with self.pool.connection(fresh=fresh) as conn:
-                        if check is not None or read_only:
-                            return await _explicit(conn, auth, statements, check, read_only)
+                        if check is not None or read_only or rollback:
+                            return await _explicit(conn, auth, statements, check, read_only,
+                                                   rollback)
                         return await _pipelined(conn, auth, statements)
                 except SessionChanged:  # an earlier request changed that session: nothing ran
                     if fresh:
@@ -74,7 +78,7 @@ async def _pipelined(conn: RequestConnection, auth: Auth,
 
 
 async def _explicit(conn: RequestConnection, auth: Auth, statements: Sequence[Statement],
-                    check: Check | None, read_only: bool) -> list[Result]:
+                    check: Check | None, read_only: bool, rollback: bool = False) -> list[Result]:
     try:
         async with conn.pipeline():
             await conn.execute("BEGIN")
@@ -82,7 +86,9 @@ async def _explicit(conn: RequestConnection, auth: Auth, statements: Sequence[St
             cursors = [await conn.execute(st.query, st.params) for st in statements]
         results = [await _result(cur) for cur in cursors]
         problem = check(results) if check else None
-        await conn.execute("ROLLBACK" if problem else "COMMIT")
+        if rollback and not problem:
+            await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        await conn.execute("ROLLBACK" if problem or rollback else "COMMIT")
     finally:
         if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             await conn.execute("ROLLBACK")

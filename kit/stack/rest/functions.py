@@ -32,7 +32,7 @@ async def call_function(service: RestService, request: HttpRequest, name: str,
                           "call functions with POST, GET or HEAD")
     reading = method in ("GET", "HEAD")
     negotiated = nego.negotiate(request.headers.get("accept"))
-    prefs = nego.preferences(request.headers.getlist("prefer"))
+    prefs = nego.preferences(request.headers.getlist("prefer"), service.tx_end)
     schema = await service.cache.current()
     schema_name = nego.profile(request.headers.get("accept-profile" if reading else "content-profile"),
                                schema.exposed)
@@ -63,14 +63,17 @@ async def call_function(service: RestService, request: HttpRequest, name: str,
     statement = build.rpc_statement(function, None if single_json else arguments, body_json, query,
                                     count=prefs.count, strip_nulls=negotiated.strip_nulls)
     [result] = await service.connections.run_as(auth_of(request), [statement],
-                                                read_only=reading or not function.volatile)
+                                                read_only=reading or not function.volatile,
+                                                rollback=prefs.rollback)
     body, rows, total = result.rows[0]
     head = method == "HEAD"
+    applied = nego.applied_header({}, prefs.applied())
     if function.shape == "void":
-        return Response(None, 204)
+        return Response(None, 204, applied)
     if function.shape == "scalar" and not function.returns_set:
-        return Response(None if head else body, 200, media_type=JSON)
-    headers = {"Content-Range": nego.content_range(query.offset or 0, rows, total)}
+        return Response(None if head else body, 200, applied, media_type=JSON)
+    headers = nego.applied_header(
+        {"Content-Range": nego.content_range(query.offset or 0, rows, total)}, prefs.applied())
     if function.shape == "rows" and not function.returns_set and negotiated.kind == "json":
         body = body[1:-1] if rows == 1 else "null"
         return Response(None if head else body, 200, headers, media_type=JSON)

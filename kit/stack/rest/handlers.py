@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import os
 import time
 from dataclasses import replace
 from typing import Any
@@ -48,6 +49,7 @@ class RestService:
         self.cache = SchemaCache(ctx.db, ctx.schemas)
         self.connections = RestConnections(ctx.db.requests)
         self.reads = ReadCache()
+        self.tx_end = nego.TxEnd.parse(os.environ.get("KIT_DB_TX_END"))  # PostgREST's db-tx-end
 
     async def handle(self, request: HttpRequest, path: str) -> Response:
         """Answer one request; ``path`` is relative to /rest/v1 (``todos``, ``rpc/fn``, ``""``)."""
@@ -85,7 +87,7 @@ class RestService:
         reading = method in ("GET", "HEAD")
         schema = await self.cache.current()
         negotiated = nego.negotiate(request.headers.get("accept"), plan_enabled=schema.plan_enabled)
-        prefs = nego.preferences(request.headers.getlist("prefer"))
+        prefs = nego.preferences(request.headers.getlist("prefer"), self.tx_end)
         query = parsed_query(request.scope["query_string"])
         schema_name = nego.profile(request.headers.get("accept-profile" if reading else "content-profile"),
                                    schema.exposed)
@@ -142,14 +144,16 @@ class RestService:
         key = (schema.generation, schema.loaded_at, table.key, prefs.count, negotiated.strip_nulls)
         statement = self.reads.statement(key, query, lambda shape: build.read_statement(
             table, shape, resolved, count=prefs.count, strip_nulls=negotiated.strip_nulls))
-        [result] = await self.connections.run_as(auth_of(request), [statement])
+        [result] = await self.connections.run_as(auth_of(request), [statement],
+                                                 rollback=prefs.rollback)
         body, rows, total = result.rows[0]
         if prefs.count == "planned" or (prefs.count == "estimated"
                                         and total > build.ESTIMATED_EXACT_UP_TO):
             total = await self._planned_count(request, key, query, table, resolved)
         offset = query.offset or 0
         status = 206 if total is not None and rows < total and (rows or offset) else 200
-        headers = {"Content-Range": nego.content_range(offset, rows, total)}
+        headers = nego.applied_header({"Content-Range": nego.content_range(offset, rows, total)},
+                                      prefs.applied())
         return answer(body, rows, status, headers, negotiated, request.method == "HEAD")
 
     async def _planned_count(self, request: HttpRequest, key: tuple[Any, ...], query: Request,
@@ -185,7 +189,9 @@ class RestService:
                                             prefs.resolution != "ignore-duplicates")
                      for group_columns, group_rows in groups]
         return await self._write(request, table, query, resolved, negotiated, prefs, mutations,
-                                 status=201, default_return="minimal")
+                                 status=201, default_return="minimal",
+                                 applied=prefs.applied(mutation="insert", resolution_possible=bool(
+                                     query.on_conflict or table.primary_key)))
 
     async def _update(self, request: HttpRequest, table: Table, query: Request,
                       resolved: list[build.ResolvedEmbed], negotiated: nego.Negotiated,
@@ -199,7 +205,8 @@ class RestService:
         table = await self._check_columns(table, columns, started)
         mutations = [build.update_statement(table, json.dumps(payload), columns, query.where)] if columns else []
         return await self._write(request, table, query, resolved, negotiated, prefs, mutations,
-                                 status=200, default_return="minimal")
+                                 status=200, default_return="minimal",
+                                 applied=prefs.applied(mutation="update"))
 
     async def _delete(self, request: HttpRequest, table: Table, query: Request,
                       resolved: list[build.ResolvedEmbed], negotiated: nego.Negotiated,
@@ -207,12 +214,13 @@ class RestService:
         _no_paging(query, "DELETE")
         mutations = [build.delete_statement(table, query.where)]
         return await self._write(request, table, query, resolved, negotiated, prefs, mutations,
-                                 status=200, default_return="minimal")
+                                 status=200, default_return="minimal",
+                                 applied=prefs.applied(mutation="delete"))
 
     async def _write(self, request: HttpRequest, table: Table, query: Request,
                      resolved: list[build.ResolvedEmbed], negotiated: nego.Negotiated,
                      prefs: nego.Preferences, mutations: list[build.Statement], *, status: int,
-                     default_return: str) -> Response:
+                     default_return: str, applied: str) -> Response:
         returning = prefs.returning or default_return
         posting = request.method == "POST"
         if returning == "representation":
@@ -228,8 +236,8 @@ class RestService:
             def check(results: list[Result]) -> RestProblem | None:
                 changed = sum(r.rows[0][1] for r in results)
                 return None if changed == 1 else not_single_object(changed)
-        results = await self.connections.run_as(auth_of(request), statements,
-                                                check=check) if statements else []
+        results = await self.connections.run_as(auth_of(request), statements, check=check,
+                                                rollback=prefs.rollback) if statements else []
         if statements is mutations:
             changed = sum(max(r.rowcount, 0) for r in results)
             body = None
@@ -237,7 +245,7 @@ class RestService:
             changed = sum(r.rows[0][1] for r in results)
             body = _concat_arrays([r.rows[0][0] for r in results])
         total = str(changed) if prefs.count else "*"
-        headers = {"Content-Range": f"*/{total}"}  # PostgREST: contentRangeH 1 0 for writes
+        headers = nego.applied_header({"Content-Range": f"*/{total}"}, applied)  # contentRangeH 1 0
         if returning == "headers-only" and posting and body and body != "[]":
             headers["Location"] = _location(table, json.loads(body)[0])
         if returning != "representation":

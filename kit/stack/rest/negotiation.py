@@ -2,6 +2,15 @@
 
     negotiate("application/vnd.pgrst.object+json")  → Negotiated(kind="object", strip_nulls=False)
     preferences(["return=representation,count=exact"]) → Preferences(returning="representation", count="exact")
+    preferences(["tx=rollback"], TxEnd("commit", True)).transaction  → "rollback"
+
+``Prefer: tx=commit|rollback`` follows PostgREST (``ApiRequest/Preferences.hs``, ``MainTx.hs``):
+it is read only when ``db-tx-end`` allows an override (``commit-allow-override`` or
+``rollback-allow-override``), the first value given wins, and an applied one is echoed in
+``Preference-Applied``. Supabase (hosted and ``supabase start``) leaves ``db-tx-end`` at
+PostgREST's default ``commit``, so there the preference is ignored and nothing is echoed. The
+kit's stack defaults to ``commit-allow-override`` (``kit.diff`` rolls each mode's writes back
+with it); ``KIT_DB_TX_END=commit`` in the stack's environment gives Supabase's exact behaviour.
 """
 
 from __future__ import annotations
@@ -28,12 +37,52 @@ class Negotiated:
     plan: PlanRequest | None = None
 
 
+TX_END_SETTINGS = ("commit", "commit-allow-override", "rollback", "rollback-allow-override")
+KIT_TX_END = "commit-allow-override"
+
+
+@dataclass(frozen=True)
+class TxEnd:
+    """PostgREST's ``db-tx-end``: how a request's transaction ends by default, and whether
+    ``Prefer: tx=...`` may change it."""
+
+    default: str = "commit"  # "commit" | "rollback"
+    allow_override: bool = False
+
+    @classmethod
+    def parse(cls, setting: str | None) -> TxEnd:
+        """``TxEnd.parse("commit-allow-override")``; an unknown setting raises ValueError."""
+        value = (setting or KIT_TX_END).strip().lower()
+        if value not in TX_END_SETTINGS:
+            raise ValueError(f"db-tx-end {setting!r} is not one of {', '.join(TX_END_SETTINGS)}")
+        return cls(value.split("-", 1)[0], value.endswith("-allow-override"))
+
+
 @dataclass(frozen=True)
 class Preferences:
     returning: str | None = None  # "representation" | "minimal" | "headers-only"
     count: str | None = None  # "exact" | "planned" | "estimated"
     resolution: str | None = None  # "merge-duplicates" | "ignore-duplicates"
     missing_default: bool = False
+    missing: str | None = None  # "default" | "null", as given
+    transaction: str | None = None  # "commit" | "rollback": only when db-tx-end allows it
+    rollback: bool = False  # how this request's transaction ends
+
+    def applied(self, *, mutation: str | None = None, resolution_possible: bool = False) -> str:
+        """The ``Preference-Applied`` value, in PostgREST's order (Response.hs): resolution
+        (inserts with a key), missing (insert, update), return (mutations), count, tx."""
+        parts = []
+        if mutation == "insert" and resolution_possible and self.resolution:
+            parts.append(f"resolution={self.resolution}")
+        if mutation in ("insert", "update") and self.missing:
+            parts.append(f"missing={self.missing}")
+        if mutation and self.returning:
+            parts.append(f"return={self.returning}")
+        if self.count:
+            parts.append(f"count={self.count}")
+        if self.transaction:
+            parts.append(f"tx={self.transaction}")
+        return ", ".join(parts)
 
 
 def negotiate(accept: str | None, *, plan_enabled: bool = False) -> Negotiated:
@@ -53,21 +102,34 @@ def negotiate(accept: str | None, *, plan_enabled: bool = False) -> Negotiated:
                       None, "use application/json, application/vnd.pgrst.object+json or text/csv")
 
 
-def preferences(values: list[str]) -> Preferences:
-    """Parse every ``Prefer`` header; unknown preferences are ignored (lenient handling)."""
+_KNOWN = {"return": ("representation", "minimal", "headers-only"),
+          "count": ("exact", "planned", "estimated"),
+          "resolution": ("merge-duplicates", "ignore-duplicates"),
+          "missing": ("default", "null"), "tx": ("commit", "rollback")}
+
+
+def preferences(values: list[str], tx_end: TxEnd = TxEnd()) -> Preferences:
+    """Parse every ``Prefer`` header; unknown preferences are ignored (lenient handling) and
+    the first valid value of each preference wins, as in PostgREST."""
     found: dict[str, str] = {}
     for value in values:
         for item in value.split(","):
             key, _, setting = item.strip().partition("=")
-            found[key.strip().lower()] = setting.strip().lower()
-    returning = found.get("return")
+            key, setting = key.strip().lower(), setting.strip().lower()
+            if setting in _KNOWN.get(key, ()):
+                found.setdefault(key, setting)
+    transaction = found.get("tx") if tx_end.allow_override else None
     return Preferences(
-        returning=returning if returning in ("representation", "minimal", "headers-only") else None,
-        count=found["count"] if found.get("count") in ("exact", "planned", "estimated") else None,
-        resolution=found.get("resolution") if found.get("resolution") in (
-            "merge-duplicates", "ignore-duplicates") else None,
-        missing_default=found.get("missing") == "default",
+        returning=found.get("return"), count=found.get("count"),
+        resolution=found.get("resolution"), missing_default=found.get("missing") == "default",
+        missing=found.get("missing"), transaction=transaction,
+        rollback=(transaction or tx_end.default) == "rollback",
     )
+
+
+def applied_header(headers: dict[str, str], applied: str) -> dict[str, str]:
+    """``headers`` with ``Preference-Applied`` when a preference was applied."""
+    return {**headers, "Preference-Applied": applied} if applied else headers
 
 
 def byte_range(header: str | None) -> tuple[int, int | None] | None:
