@@ -1,0 +1,299 @@
+"""The pytest plugin, proven by running pytest in a subprocess on small example suites.
+
+One embedded stack serves every run here (``--kit-stack-dir``); the xdist test starts its
+own, to see the workers share it and the controller stop it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+import kit
+
+pytest_plugins = ("pytester",)
+REPO = Path(__file__).resolve().parents[1]
+
+INI = """
+[pytest]
+asyncio_mode = {mode}
+asyncio_default_fixture_loop_scope = function
+addopts = -p no:cacheprovider
+"""
+
+# An app of the same kind as seeds/002, named differently from examples/pytest.
+MEDIA = '''
+import asyncio
+
+from supabase import acreate_client
+
+
+class Covers:
+    def __init__(self, client, bucket="covers"):
+        self.client = client
+        self.bucket = bucket
+
+    async def fetch_cover(self, name):
+        return self.client.storage.from_(self.bucket).download(name)
+
+    async def fetch_cover_to_thread(self, name):
+        return await asyncio.to_thread(self.client.storage.from_(self.bucket).download, name)
+
+
+async def shelf_client(url, key):
+    return await acreate_client(url, key)   # the app builds its own client
+
+
+async def shelf_titles(client):
+    result = await client.table("shelf").select("title").execute()
+    return result.data
+'''
+
+SCHEMA = '''
+import psycopg
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schema(kit_stack):
+    with psycopg.connect(kit_stack.database_url, autocommit=True) as conn:
+        conn.execute("""
+            CREATE TABLE IF NOT EXISTS public.shelf (id int PRIMARY KEY, title text NOT NULL);
+            GRANT ALL ON public.shelf TO anon, authenticated, service_role;
+            TRUNCATE public.shelf;
+            INSERT INTO public.shelf VALUES (1, 'kept'), (2, 'changed in a test');
+            INSERT INTO storage.buckets (id, name) VALUES ('covers', 'covers')
+            ON CONFLICT (id) DO NOTHING;
+        """)
+'''
+
+TESTS = '''
+import time
+
+import pytest
+import pytest_asyncio
+
+from app.media import Covers, shelf_client, shelf_titles
+
+SLOW = {"match": {"service": "storage", "method": "GET"}, "effect": {"latency": 0.25}}
+EDGE = {"match": {"service": "rest", "table": "shelf"},
+        "effect": {"html_page": "cloudflare-522", "status": 200}}
+
+
+@pytest.fixture
+def cover(kit_clients):
+    kit_clients.sync.storage.from_("covers").upload("c.png", b"cover", {"upsert": "true"})
+    return "c.png"
+
+
+@pytest.mark.asyncio
+async def test_blocking_download(kit_clients, kit_faults, cover):
+    kit_faults.add(SLOW)
+    assert await Covers(kit_clients.sync).fetch_cover(cover) == b"cover"
+
+
+@pytest.mark.asyncio
+async def test_download_in_a_thread(kit_clients, kit_faults, cover):
+    kit_faults.add(SLOW)
+    assert await Covers(kit_clients.sync).fetch_cover_to_thread(cover) == b"cover"
+
+
+def test_deliberately_sync(kit_clients, kit_faults, cover):
+    kit_faults.add(SLOW)
+    time.sleep(0.2)
+    assert kit_clients.sync.storage.from_("covers").download(cover) == b"cover"
+
+
+@pytest_asyncio.fixture
+async def app_client(kit_target):
+    # built outside the test body: acreate_client, and the first .table() that builds the
+    # REST client, block the loop themselves (each loads the CA bundle)
+    client = await shelf_client(kit_target.url, kit_target.service_role_key)
+    client.postgrest
+    return client
+
+
+@pytest.mark.asyncio
+async def test_edge_page_from_a_fault(app_client, kit_faults):
+    kit_faults.add(EDGE)
+    assert await shelf_titles(app_client)
+
+
+@pytest.mark.anyio
+async def test_anyio_blocking(anyio_backend):
+    time.sleep(0.25)
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.mark.asyncio
+async def test_forgets_an_await(kit_clients):
+    kit_clients.async_.table("shelf").select("*").execute()
+'''
+
+ROLLBACK = '''
+import pytest
+from supabase import create_client
+
+
+def test_writes(kit_clients, kit_db, kit_target):
+    kit_clients.sync.table("shelf").insert({"id": 3, "title": "rest insert"}).execute()
+    kit_clients.sync.table("shelf").update({"title": "rest update"}).eq("id", 2).execute()
+    kit_clients.sync.table("shelf").delete().eq("id", 1).execute()
+    kit_db.execute("INSERT INTO shelf VALUES (4, 'kit_db insert')")
+    app = create_client(kit_target.url, kit_target.service_role_key)
+    app.table("shelf").insert({"id": 5, "title": "app client insert"}).execute()
+    assert len(kit_db.execute("SELECT * FROM shelf").fetchall()) == 4
+
+
+def test_rows_are_back(kit_db):
+    rows = kit_db.execute("SELECT id, title FROM shelf ORDER BY id").fetchall()
+    assert rows == [(1, "kept"), (2, "changed in a test")]
+'''
+
+
+def _line_of(source: str, text: str) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), 1) if text in line)
+
+
+@pytest.fixture(scope="module")
+def plugin_stack(tmp_path_factory: pytest.TempPathFactory):
+    """A stack for these runs only: the plugin installs its undo triggers in its database."""
+    folder = tmp_path_factory.mktemp("plugin-stack") / "stack"
+    kit.stack.start(folder)
+    yield folder
+    kit.stack.stop(folder)
+
+
+def _suite(pytester: pytest.Pytester, mode: str = "strict") -> None:
+    pytester.makeini(INI.format(mode=mode))
+    (pytester.path / "app").mkdir()
+    (pytester.path / "app" / "__init__.py").write_text("")
+    (pytester.path / "app" / "media.py").write_text(MEDIA)
+    pytester.makeconftest(SCHEMA)
+    pytester.makepyfile(test_media=TESTS, test_rollback=ROLLBACK)
+
+
+def test_stalls_capture_and_rollback_in_strict_mode(pytester: pytest.Pytester, plugin_stack: Path):
+    _suite(pytester)
+    result = pytester.runpytest_subprocess("--kit-stalls=100", "--kit-capture",
+                                           f"--kit-stack-dir={plugin_stack}", timeout=240)
+    out = result.stdout.str()
+    result.assert_outcomes(passed=5, failed=3)
+    # the sync download on the loop: its duration and the line chain, app line → SDK line
+    line = _line_of(MEDIA, "return self.client.storage.from_(self.bucket).download(name)")
+    failed = {m.group(1): m.group(2) for m in
+              re.finditer(r"_{3,} (test_\w+(?:\[\w+\])?) _{3,}\n(kit: [^\n]*)", out)}
+    assert set(failed) == {"test_blocking_download", "test_anyio_blocking",
+                           "test_edge_page_from_a_fault"}, out
+    assert re.fullmatch(rf"kit: the event loop stalled \d+ ms \(threshold 100 ms\) at "
+                        rf"app/media.py:{line} fetch_cover → storage3/_sync/file_api.py:\d+ "
+                        rf"download", failed["test_blocking_download"])
+    # anyio's plugin runs the same watch
+    assert re.fullmatch(r"kit: the event loop stalled \d+ ms \(threshold 100 ms\) at "
+                        r"test_media.py:\d+ test_anyio_blocking", failed["test_anyio_blocking"])
+    # the HTML 200 page from the fault, through a client the app built itself
+    site = _line_of(MEDIA, 'result = await client.table("shelf")')
+    assert failed["test_edge_page_from_a_fault"].startswith(
+        "kit: an HTML page arrived where JSON was expected (html_where_json_expected)")
+    assert f"at app/media.py:{site} shelf_titles" in out
+    assert "Fix:" in out and "Captured kit call" in out and "cloudflare" in out
+    assert "eyJ" not in out  # keys and tagged JWTs are masked
+    # the terminal summary
+    summary = out.split("kit: event loop and Supabase traffic", 1)[1]
+    assert f"app/media.py:{line} fetch_cover → storage3/_sync/file_api.py" in summary
+    assert "html_where_json_expected: GET /rest/v1/shelf?select=title → 200" in summary
+    assert re.search(r"1×\s+AsyncQueryRequestBuilder.execute\s+test_media.py::test_forgets_an_await",
+                     summary), summary
+    assert "3 failed by kit" in summary
+
+
+def test_warn_mode_reports_without_failing(pytester: pytest.Pytester, plugin_stack: Path):
+    _suite(pytester)
+    result = pytester.runpytest_subprocess("--kit-stalls-warn", f"--kit-stack-dir={plugin_stack}",
+                                           "test_media.py", "-k", "blocking", timeout=240)
+    result.assert_outcomes(passed=2)
+    summary = result.stdout.str().split("kit: event loop and Supabase traffic", 1)[1]
+    assert re.search(r"\d+ ms\s+1×\s+app/media.py:\d+ fetch_cover → storage3/_sync/file_api.py",
+                     summary)
+    assert "failed by kit" not in summary
+
+
+def test_inert_unless_asked_marks_ask_for_one_test_and_no_kit_turns_it_off(
+        pytester: pytest.Pytester):
+    pytester.makeini(INI.format(mode="auto"))
+    pytester.makepyfile(test_blocking="""
+        import time
+        import pytest
+
+        async def test_unmarked():
+            time.sleep(0.25)
+
+        @pytest.mark.kit_stalls(ms=100)
+        async def test_marked():
+            time.sleep(0.25)
+
+        @pytest.mark.kit_stalls(ms=100)
+        def test_marked_but_sync():
+            time.sleep(0.25)
+        """)
+    asked = pytester.runpytest_subprocess(timeout=120)
+    asked.assert_outcomes(passed=2, failed=1)
+    assert re.search(r"_ test_marked _+\nkit: the event loop stalled \d+ ms \(threshold 100 ms\) "
+                     r"at test_blocking.py:\d+ test_marked", asked.stdout.str())
+    pytester.makepyfile(test_blocking="""
+        import time
+
+        async def test_unmarked():
+            time.sleep(0.25)
+        """)
+    inert = pytester.runpytest_subprocess(timeout=120)
+    inert.assert_outcomes(passed=1)
+    assert "kit:" not in inert.stdout.str()  # no failure, section or summary of the kit
+    off = pytester.runpytest_subprocess("-p", "no:kit", "--kit-stalls=100", timeout=120)
+    assert "unrecognized arguments: --kit-stalls=100" in off.stderr.str()
+
+
+def test_xdist_workers_share_one_stack_that_the_run_stops(pytester: pytest.Pytester):
+    pytester.makeini(INI.format(mode="auto"))
+    seen = pytester.path / "seen"
+    pytester.makepyfile(test_shared=f"""
+        import os
+        import pytest
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_stack(kit_stack, worker_id, n):
+            with open({str(seen)!r}, "a") as out:
+                out.write(f"{{worker_id}} {{kit_stack.url}} {{os.getpid()}}\\n")
+        """)
+    result = pytester.runpytest_subprocess("-n", "2", timeout=240)
+    result.assert_outcomes(passed=6)
+    rows = [line.split() for line in seen.read_text().splitlines()]
+    assert {worker for worker, _, _ in rows} == {"gw0", "gw1"}
+    urls = {url for _, url, _ in rows}
+    assert len(urls) == 1
+    assert len({pid for _, _, pid in rows}) == 2
+    with pytest.raises(httpx.ConnectError):  # the controller stopped it after the run
+        httpx.get(f"{urls.pop()}/_kit/health", timeout=2.0)
+
+
+def test_examples_pytest_passes_with_the_plugin(pytester: pytest.Pytester, plugin_stack: Path):
+    """examples/pytest: the tiny app and its tests, as a user runs them (its own pyproject)."""
+    example = REPO / "examples" / "pytest"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                             f"--basetemp={pytester.path / 'basetemp'}",
+                             f"--kit-stack-dir={plugin_stack}"],
+                            cwd=example, capture_output=True, text=True, timeout=240)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert re.search(r"4 passed, 2 xfailed", out), out
+    assert "app/ads.py:22 download_blocking → storage3/_sync/file_api.py" in out
+    assert "html_where_json_expected" in out
