@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kit.clients import Clients
     from kit.faults.client import ActiveFaults, FaultsClient
     from kit.faults.rules import RulesLike
+    from kit.pytest.rollback import UndoLog
     from kit.targets import Target
 
 
@@ -59,18 +60,28 @@ def _kit_tag() -> str:
     return uuid.uuid4().hex
 
 
-@pytest.fixture
-def kit_target(request: pytest.FixtureRequest, _kit_run_target: Target, _kit_tag: str
-               ) -> Iterator[Target]:
-    """The target of this test; its REST writes are undone when the test ends."""
+@pytest.fixture(scope="session")
+def _kit_undo_log(_kit_run_target: Target) -> Iterator[UndoLog | None]:
     if not _kit_run_target.database_url:  # a remote project: no database access, no undo
+        yield None
+        return
+    from kit.pytest.rollback import UndoLog
+
+    undo_log = UndoLog(_kit_run_target.database_url)
+    yield undo_log
+    undo_log.close()
+
+
+@pytest.fixture
+def kit_target(request: pytest.FixtureRequest, _kit_run_target: Target,
+               _kit_undo_log: UndoLog | None, _kit_tag: str) -> Iterator[Target]:
+    """The target of this test; its REST writes are undone when the test ends."""
+    if _kit_undo_log is None:
         yield _kit_run_target
         return
-    from kit.pytest.rollback import rollback
     from kit.pytest.shared_stack import is_xdist_worker
 
-    with rollback(_kit_run_target.database_url, tag=_kit_tag,
-                  untagged=not is_xdist_worker(request.config)):
+    with _kit_undo_log.around_test(tag=_kit_tag, untagged=not is_xdist_worker(request.config)):
         yield _kit_run_target
 
 

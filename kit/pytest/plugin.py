@@ -18,6 +18,7 @@ from kit.pytest.findings import Findings
 from kit.pytest.fixtures import (
     _kit_run_target,
     _kit_tag,
+    _kit_undo_log,
     kit_clients,
     kit_db,
     kit_faults,
@@ -28,7 +29,7 @@ from kit.pytest.options import DEFAULT_STALL_MS, MARKERS, Asked, milliseconds
 from kit.pytest.summary import RunSummary
 
 # the fixtures are found by pytest as attributes of this module
-__all__ = ["_kit_run_target", "_kit_tag", "kit_clients", "kit_db", "kit_faults", "kit_stack",
+__all__ = ["_kit_run_target", "_kit_tag", "_kit_undo_log", "kit_clients", "kit_db", "kit_faults", "kit_stack",
            "kit_target"]
 
 _RUN = pytest.StashKey["KitRun"]()

@@ -1,8 +1,9 @@
 """Per-test isolation: each test's REST writes are undone after it (an undo log, replayed).
 
-    with rollback(target, tag="3f2a…", untagged=True) as undone:   # around one test
-        ...                                                         # REST writes, kit_db writes
-    undone.rows                                                     # rows put back afterwards
+    undo_log = UndoLog(database_url)                 # once per session: one connection
+    with undo_log.around_test(tag="3f2a…", untagged=True) as undone:
+        ...                                          # the test's REST and kit_db writes
+    undone.rows                                      # rows put back afterwards
 
 How: ``rollback.sql`` gives every table of the watched schemas (``public``) an AFTER ROW
 trigger that logs each insert, update and delete (the whole old and new row as jsonb) to
@@ -32,7 +33,7 @@ from importlib import resources
 from typing import Any
 
 WATCHED_SCHEMAS = ("public",)
-_INSTALL_LOCK = 7_171_717  # pg_advisory_xact_lock key: xdist workers install one at a time
+_INSTALL_LOCK = 7_171_717  # the advisory lock kit_pytest.begin takes too: one worker at a time
 
 
 @dataclass
@@ -40,34 +41,32 @@ class Undone:
     rows: int = 0
 
 
-def install(conn: Any, schemas: tuple[str, ...] = WATCHED_SCHEMAS) -> None:
-    """Create the undo log and its functions (idempotent), and watch ``schemas``."""
-    sql = resources.files("kit.pytest").joinpath("rollback.sql").read_text(encoding="utf-8")
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_INSTALL_LOCK,))
-        conn.execute(sql)
-        conn.execute("SELECT kit_pytest.watch(%s)", (list(schemas),))
+class UndoLog:
+    """The undo log of one database, on one connection kept for the session."""
 
+    def __init__(self, database_url: str, schemas: tuple[str, ...] = WATCHED_SCHEMAS) -> None:
+        import psycopg
 
-@contextlib.contextmanager
-def rollback(database_url: str, *, tag: str, untagged: bool,
-             schemas: tuple[str, ...] = WATCHED_SCHEMAS) -> Iterator[Undone]:
-    """Undo the writes tagged ``tag`` (and untagged ones, if ``untagged``) made in the block."""
-    import psycopg
-
-    undone = Undone()
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        installed = conn.execute("SELECT to_regclass('kit_pytest.undo') IS NOT NULL").fetchone()
+        self.schemas = list(schemas)
+        self.conn: Any = psycopg.connect(database_url, autocommit=True)
+        installed = self.conn.execute("SELECT to_regprocedure('kit_pytest.begin(text[],boolean)')"
+                                      " IS NOT NULL").fetchone()
         if not (installed and installed[0]):
-            install(conn, schemas)
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_INSTALL_LOCK,))
-            conn.execute("SELECT kit_pytest.watch(%s)", (list(schemas),))
-        if untagged:  # what was written before this test began is not this test's to undo
-            conn.execute("DELETE FROM kit_pytest.undo WHERE tag IS NULL")
+            sql = resources.files("kit.pytest").joinpath("rollback.sql").read_text(encoding="utf-8")
+            with self.conn.transaction():
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_INSTALL_LOCK,))
+                self.conn.execute(sql)
+
+    @contextlib.contextmanager
+    def around_test(self, *, tag: str, untagged: bool) -> Iterator[Undone]:
+        """Undo the writes tagged ``tag`` (and untagged ones, if ``untagged``) made in the block."""
+        undone = Undone()
+        self.conn.execute("SELECT kit_pytest.begin(%s, %s)", (self.schemas, untagged))
         try:
             yield undone
         finally:
-            with conn.transaction():
-                row = conn.execute("SELECT kit_pytest.undo(%s, %s)", (tag, untagged)).fetchone()
+            row = self.conn.execute("SELECT kit_pytest.undo(%s, %s)", (tag, untagged)).fetchone()
             undone.rows = int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self.conn.close()

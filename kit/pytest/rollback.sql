@@ -44,6 +44,21 @@ BEGIN
     RETURN n;
 END $$;
 
+-- Before a test: watch new tables (one worker at a time) and forget untagged entries if asked
+-- (what was written before this test began is not this test's to undo).
+CREATE OR REPLACE FUNCTION kit_pytest.begin(schemas text[], forget_untagged boolean)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7171717);
+    n := kit_pytest.watch(schemas);
+    IF forget_untagged THEN
+        DELETE FROM kit_pytest.undo WHERE tag IS NULL;
+    END IF;
+    RETURN n;
+END $$;
+
 -- Undo a test's writes, newest first; returns how many rows were put back.
 -- Writes are matched by the whole row (to_jsonb), so tables need no primary key.
 -- session_replication_role = replica: the undo fires no triggers and checks no foreign keys
