@@ -134,6 +134,12 @@ def anyio_backend():
     return "asyncio"
 
 
+def test_edge_502_raises(kit_clients, kit_faults):
+    kit_faults.add({"match": {"service": "rest", "table": "shelf"},
+                    "effect": {"html_page": "kong-502", "status": 502}})
+    kit_clients.sync.table("shelf").select("*").execute()
+
+
 @pytest.mark.asyncio
 async def test_forgets_an_await(kit_clients):
     kit_clients.async_.table("shelf").select("*").execute()
@@ -187,13 +193,18 @@ def test_stalls_capture_and_rollback_in_strict_mode(pytester: pytest.Pytester, p
     result = pytester.runpytest_subprocess("--kit-stalls=100", "--kit-capture",
                                            f"--kit-stack-dir={plugin_stack}", timeout=240)
     out = result.stdout.str()
-    result.assert_outcomes(passed=5, failed=3)
+    result.assert_outcomes(passed=5, failed=4)
     # the sync download on the loop: its duration and the line chain, app line → SDK line
     line = _line_of(MEDIA, "return self.client.storage.from_(self.bucket).download(name)")
     failed = {m.group(1): m.group(2) for m in
               re.finditer(r"_{3,} (test_\w+(?:\[\w+\])?) _{3,}\n(kit: [^\n]*)", out)}
     assert set(failed) == {"test_blocking_download", "test_anyio_blocking",
-                           "test_edge_page_from_a_fault"}, out
+                           "test_edge_page_from_a_fault"}, out  # failed by the kit
+    # a test that fails on its own (APIError from an edge page) gets the kit's section
+    own = out.split("_ test_edge_502_raises _", 1)[1].split("\n___", 1)[0]
+    assert "APIError" in own and "Captured kit call" in own
+    assert re.search(r"#\d+ GET /rest/v1/shelf\?select=\* → 502 text/html", own), own
+    assert "flags: fault_injected, html_error_page" in own and "Fix:" in own
     assert re.fullmatch(rf"kit: the event loop stalled \d+ ms \(threshold 100 ms\) at "
                         rf"app/media.py:{line} fetch_cover → storage3/_sync/file_api.py:\d+ "
                         rf"download", failed["test_blocking_download"])
@@ -244,9 +255,15 @@ def test_inert_unless_asked_marks_ask_for_one_test_and_no_kit_turns_it_off(
         @pytest.mark.kit_stalls(ms=100)
         def test_marked_but_sync():
             time.sleep(0.25)
+
+        @pytest.mark.kit_stalls(msec=5)
+        async def test_bad_mark():
+            pass
         """)
     asked = pytester.runpytest_subprocess(timeout=120)
-    asked.assert_outcomes(passed=2, failed=1)
+    asked.assert_outcomes(passed=2, failed=2)
+    assert "@pytest.mark.kit_stalls takes ms=, fail= and enabled= only (got ['msec'])" in \
+        asked.stdout.str()
     assert re.search(r"_ test_marked _+\nkit: the event loop stalled \d+ ms \(threshold 100 ms\) "
                      r"at test_blocking.py:\d+ test_marked", asked.stdout.str())
     pytester.makepyfile(test_blocking="""
@@ -260,6 +277,9 @@ def test_inert_unless_asked_marks_ask_for_one_test_and_no_kit_turns_it_off(
     assert "kit:" not in inert.stdout.str()  # no failure, section or summary of the kit
     off = pytester.runpytest_subprocess("-p", "no:kit", "--kit-stalls=100", timeout=120)
     assert "unrecognized arguments: --kit-stalls=100" in off.stderr.str()
+    ambiguous = pytester.runpytest_subprocess("--kit-stalls", "test_blocking.py", timeout=120)
+    assert "--kit-stalls takes a number of milliseconds, got 'test_blocking.py'; write " \
+           "--kit-stalls=100" in ambiguous.stderr.str()
 
 
 def test_xdist_workers_share_one_stack_that_the_run_stops(pytester: pytest.Pytester):
@@ -291,9 +311,56 @@ def test_examples_pytest_passes_with_the_plugin(pytester: pytest.Pytester, plugi
     result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                              f"--basetemp={pytester.path / 'basetemp'}",
                              f"--kit-stack-dir={plugin_stack}"],
-                            cwd=example, capture_output=True, text=True, timeout=240)
+                            cwd=example, capture_output=True, text=True, timeout=240, check=False)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert re.search(r"4 passed, 2 xfailed", out), out
     assert "app/ads.py:22 download_blocking → storage3/_sync/file_api.py" in out
     assert "html_where_json_expected" in out
+
+
+def test_summary_groups_stalls_by_line_and_names_the_tests():
+    from kit.pytest.summary import RunSummary
+
+    where = "app/x.py:3 fetch → storage3/_sync/file_api.py:498 download"
+    summary = RunSummary()
+    summary.add("t.py::a", {"watched": True, "stalls": [{"ms": 312.4, "at": where}],
+                            "other_stalls": 1, "exchanges": 2, "flagged": []}, failed_by_kit=True)
+    summary.add("t.py::b", {"watched": True, "stalls": [{"ms": 150.0, "at": where},
+                                                        {"ms": 120.0, "at": where}],
+                            "other_stalls": 0, "exchanges": None,
+                            "flagged": [{"flags": ["html_where_json_expected"],
+                                         "exchange": "GET /rest/v1/t → 200 text/html", "at": ""}]},
+                failed_by_kit=False)
+    summary.add("t.py::sync", {"watched": False, "stalls": [], "exchanges": 0, "flagged": []},
+                failed_by_kit=False)
+    summary.add_unawaited("t.py::c", "coroutine 'AsyncQueryRequestBuilder.execute' was never awaited")
+    summary.add_unawaited("", "some other warning")
+    assert summary.lines() == [
+        "2 async tests watched for stalls; 2 tests captured (2 Supabase exchanges); 1 failed by kit",
+        "stalls by line (longest, count, tests):",
+        f"      312 ms  3×  {where}",
+        "               t.py::a",
+        "               t.py::b (2×)",
+        "1 stalls outside user and SDK code (event loop machinery, GC or the machine); not failed on",
+        "HTML where JSON or bytes were expected:",
+        "  1×  html_where_json_expected: GET /rest/v1/t → 200 text/html",
+        "        t.py::b",
+        "coroutines never awaited:",
+        "  1×  AsyncQueryRequestBuilder.execute",
+        "        t.py::c",
+    ]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("tests/", "--kit-stalls takes a number of milliseconds, got 'tests/'"),
+    ("0", "--kit-stalls=0: the threshold must be > 0 ms"),
+    ("-5", "--kit-stalls=-5: the threshold must be > 0 ms"),
+])
+def test_bad_thresholds_name_the_value_and_the_fix(value: str, message: str):
+    import argparse
+
+    from kit.pytest.options import milliseconds
+
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(message)):
+        milliseconds(value)

@@ -48,7 +48,7 @@ def kit_stack(request: pytest.FixtureRequest,
 def _kit_run_target(request: pytest.FixtureRequest) -> Target:
     kind = request.config.getoption("kit_target", "embedded")
     if kind == "embedded":
-        return request.getfixturevalue("kit_stack")  # type: ignore[no-any-return]
+        return request.getfixturevalue("kit_stack")
     from kit.targets import target
 
     return target(kind)

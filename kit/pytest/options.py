@@ -12,11 +12,11 @@ from typing import Any
 
 DEFAULT_STALL_MS = 100.0
 MARKERS = (
-    "kit_stalls(ms=100, fail=True): run this async test under the kit's loop monitor; a stall "
-    "longer than ms in user or SDK code fails it (fail=False only reports; enabled=False opts out)",
-    "kit_capture(strict=True): record this test's Supabase traffic; show it when the test fails, "
-    "and fail it when an HTML page arrived where JSON or file bytes were expected (strict=False: "
-    "only show)",
+    ("kit_stalls(ms=100, fail=True): run this async test under the kit's loop monitor; a stall "
+     "longer than ms in user or SDK code fails it (fail=False only reports; enabled=False opts out)"),
+    ("kit_capture(strict=True): record this test's Supabase traffic; show it when the test fails, "
+     "and fail it when an HTML page arrived where JSON or file bytes were expected (strict=False: "
+     "only show)"),
 )
 
 

@@ -71,7 +71,7 @@ def _asked_for(item: pytest.Item) -> Asked:
         return run_asked
     try:
         return run_asked.with_marks(stalls, capture)
-    except Exception as exc:  # a bad mark argument: one line on this test
+    except ValueError as exc:  # a bad mark argument: one line on this test
         pytest.fail(str(exc), pytrace=False)
 
 

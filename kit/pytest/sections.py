@@ -46,8 +46,8 @@ def silent_html_failure(findings: Findings) -> str:
     flagged = findings.silent_html
     kinds = sorted({f for ex in flagged for f in findings.flags(ex) if f.startswith("html_where")})
     what = " and ".join(_EXPECTED[k] for k in kinds)
-    lines = [f"kit: an HTML page arrived where {what} expected ({', '.join(kinds)}); "
-             "the supabase client returned it as data, with no error"]
+    lines = [(f"kit: an HTML page arrived where {what} expected ({', '.join(kinds)}); "
+              "the supabase client returned it as data, with no error")]
     for ex in flagged[:5]:
         site = findings.capture.site_of(ex) if findings.capture is not None else None
         lines.append(f"  #{ex.seq} {ex.summary()}" + (f"\n      at {site.where}" if site else ""))

@@ -65,10 +65,10 @@ class RunSummary:
         if self.stalls:
             out.append("stalls by line (longest, count, tests):")
             for where, seen in sorted(self.stalls.items(), key=lambda kv: -max(kv[1])[0]):
-                tests = Counter(nodeid for _, nodeid in seen)
+                per_test = Counter(nodeid for _, nodeid in seen)
                 out.append(f"  {max(ms for ms, _ in seen):7.0f} ms  {len(seen)}×  {where}")
                 out += [f"               {nodeid}" + (f" ({n}×)" if n > 1 else "")
-                        for nodeid, n in sorted(tests.items())]
+                        for nodeid, n in sorted(per_test.items())]
         if self.unblamed_stalls:
             out.append(f"{self.unblamed_stalls} stalls outside user and SDK code (event loop "
                        "machinery, GC or the machine); not failed on")

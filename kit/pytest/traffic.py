@@ -62,7 +62,7 @@ class _Direct(httpx.BaseTransport):
         self.transport, self.send = transport, send
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self.send(self.transport, request)  # type: ignore[no-any-return]
+        return self.send(self.transport, request)
 
 
 class _AsyncDirect(httpx.AsyncBaseTransport):
@@ -70,7 +70,7 @@ class _AsyncDirect(httpx.AsyncBaseTransport):
         self.transport, self.send = transport, send
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.send(self.transport, request)  # type: ignore[no-any-return]
+        return await self.send(self.transport, request)
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from app.ads import BUCKET, AdCatalog, AdImages
 
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(64)
