@@ -51,6 +51,12 @@ def blames_code(stall: Stall) -> bool:
     """A stall the test can be failed for: the loop thread was in user code or in the SDK.
 
     Stalls seen only in the event loop's own machinery, pytest or the kit (a GC pause, the
-    machine descheduling the process while the loop waited) are reported, never failed on.
+    machine descheduling the process while the loop waited), and stalls inside the kit's
+    own test helpers called from a test (``kit_faults.add`` talks to the stack with a sync
+    request), are reported, never failed on.
     """
-    return stall.user_frame is not None or stall.sdk_frame is not None
+    if stall.user_frame is None:
+        return stall.sdk_frame is not None
+    stack = list(stall.stack)
+    below = stack[stack.index(stall.user_frame) + 1:] if stall.user_frame in stack else []
+    return not (below and below[0].kind == "kit")
