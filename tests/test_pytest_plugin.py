@@ -300,14 +300,28 @@ def test_inert_unless_asked_marks_ask_for_one_test_and_no_kit_turns_it_off(
 def test_xdist_workers_share_one_stack_that_the_run_stops(pytester: pytest.Pytester):
     pytester.makeini(INI.format(mode="auto"))
     seen = pytester.path / "seen"
+    pytester.makeconftest("""
+        import psycopg
+        import pytest
+
+        @pytest.fixture(scope="session", autouse=True)
+        def marks_table(kit_stack):
+            with psycopg.connect(kit_stack.database_url, autocommit=True) as conn:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(42)")
+                    conn.execute("CREATE TABLE IF NOT EXISTS public.marks (n int)")
+        """)
     pytester.makepyfile(test_shared=f"""
         import os
         import pytest
 
         @pytest.mark.parametrize("n", range(6))
-        def test_stack(kit_stack, worker_id, n):
+        def test_stack(kit_stack, kit_db, worker_id, n):
             with open({str(seen)!r}, "a") as out:
                 out.write(f"{{worker_id}} {{kit_stack.url}} {{os.getpid()}}\\n")
+            kit_db.execute("INSERT INTO marks VALUES (%s)", (n,))
+            # each test's row is undone after it: at most the other worker's test's row is here
+            assert kit_db.execute("SELECT count(*) FROM marks").fetchone()[0] <= 2
         """)
     result = pytester.runpytest_subprocess("-n", "2", timeout=240)
     result.assert_outcomes(passed=6)
