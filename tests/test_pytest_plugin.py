@@ -313,7 +313,11 @@ def test_xdist_workers_share_one_stack_that_the_run_stops(pytester: pytest.Pytes
         """)
     pytester.makepyfile(test_shared=f"""
         import os
+        import time
         import pytest
+
+        async def test_blocks():
+            time.sleep(0.25)
 
         @pytest.mark.parametrize("n", range(6))
         def test_stack(kit_stack, kit_db, worker_id, n):
@@ -323,8 +327,12 @@ def test_xdist_workers_share_one_stack_that_the_run_stops(pytester: pytest.Pytes
             # each test's row is undone after it: at most the other worker's test's row is here
             assert kit_db.execute("SELECT count(*) FROM marks").fetchone()[0] <= 2
         """)
-    result = pytester.runpytest_subprocess("-n", "2", timeout=240)
-    result.assert_outcomes(passed=6)
+    result = pytester.runpytest_subprocess("-n", "2", "--kit-stalls-warn", timeout=240)
+    result.assert_outcomes(passed=7)
+    # the workers' findings reach the controller's summary
+    summary = result.stdout.str().split("kit: event loop and Supabase traffic", 1)[1]
+    assert re.search(r"\d+ ms\s+1×\s+test_shared.py:\d+ test_blocks\s+test_shared.py::test_blocks",
+                     summary), summary
     rows = [line.split() for line in seen.read_text().splitlines()]
     assert {worker for worker, _, _ in rows} == {"gw0", "gw1"}
     urls = {url for _, url, _ in rows}

@@ -159,7 +159,10 @@ def _explained(findings: Findings, exc: BaseException | None) -> str:
         inputs += findings.silent_html
     if not inputs and findings.capture is None:
         return ""
-    explanation = explain(inputs, capture=findings.capture)
+    try:
+        explanation = explain(inputs, capture=findings.capture)
+    except Exception as exc:  # noqa: BLE001 - the test's own failure must never be masked
+        return f"(kit.explain could not explain this: {type(exc).__name__}: {exc})"
     return sections.explanation_paragraph(explanation) if explanation.recognised else ""
 
 
