@@ -6,9 +6,11 @@
 (a) --kit-stalls overhead: a generated suite of 200 async tests (pytest-asyncio, auto mode;
     each test awaits 50 times and sleeps 1 ms: small tests, where the monitor's fixed cost
     per test shows most) run with ``--kit-stalls`` and without, alternating, in fresh
-    pytest processes. Two ratios, medians over the rounds: the whole run's wall time, and
-    the summed test durations (setup + call + teardown, from junit XML) that exclude
-    pytest's start-up. Goal: <= 1.10.
+    pytest processes. Three ratios, medians over the rounds: the whole run's wall time; its
+    CPU time (user + system of the pytest process and its threads: the watchdog's cost,
+    and the figure least moved by other load on the machine); and the summed test
+    durations (setup + call + teardown, from junit XML) that exclude pytest's start-up.
+    Goal: <= 1.10.
 (b) rollback cost per test: one write (an insert through psycopg, tagged like kit_db's)
     inside ``UndoLog.around_test`` (begin + undo, on the session's connection) against
     the same write, untagged, without it, on the embedded stack; prints the added ms.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,17 +44,24 @@ async def test_small(n):
 INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
 
 
-def _run(folder: Path, args: list[str], tag: str) -> tuple[float, float]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(folder: Path, args: list[str], tag: str) -> tuple[float, float, float]:
     junit = folder / f"{tag}.xml"
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            f"--junitxml={junit}", *args], cwd=folder, capture_output=True,
                           text=True, check=False)
     wall = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     if done.returncode != 0:
         sys.exit(f"the generated suite failed ({' '.join(args) or 'no options'}):\n{done.stdout}")
     cases = ET.parse(junit).getroot().iter("testcase")
-    return wall, sum(float(case.get("time", 0)) for case in cases)
+    return wall, cpu, sum(float(case.get("time", 0)) for case in cases)
 
 
 def stalls_overhead(rounds: int) -> dict[str, float]:
@@ -60,13 +70,13 @@ def stalls_overhead(rounds: int) -> dict[str, float]:
         (folder / "pytest.ini").write_text(INI)
         (folder / "test_suite.py").write_text(SUITE.format(tests=TESTS))
         _run(folder, [], "warm")
-        walls, tests = [], []
+        ratios: list[tuple[float, ...]] = []
         for index in range(rounds):
             plain = _run(folder, [], f"plain{index}")
             watched = _run(folder, ["--kit-stalls"], f"watched{index}")
-            walls.append(watched[0] / plain[0])
-            tests.append(watched[1] / plain[1])
-    return {"wall_ratio": statistics.median(walls), "tests_ratio": statistics.median(tests)}
+            ratios.append(tuple(w / p for w, p in zip(watched, plain, strict=True)))
+    wall, cpu, tests = (statistics.median(column) for column in zip(*ratios, strict=True))
+    return {"wall_ratio": wall, "cpu_ratio": cpu, "tests_ratio": tests}
 
 
 def rollback_cost(trials: int) -> dict[str, float]:
@@ -114,6 +124,7 @@ def main() -> None:
     figures = stalls_overhead(args.rounds)
     print(f"(a) --kit-stalls on {TESTS} async tests, median of {args.rounds} alternating rounds:")
     print(f"    wall time ratio (watched / plain)        {figures['wall_ratio']:.3f}  (goal <= 1.10)")
+    print(f"    CPU time ratio (user + system)            {figures['cpu_ratio']:.3f}")
     print(f"    summed test durations ratio               {figures['tests_ratio']:.3f}")
     if not args.skip_rollback:
         cost = rollback_cost(50)

@@ -161,8 +161,8 @@ def _explained(findings: Findings, exc: BaseException | None) -> str:
         return ""
     try:
         explanation = explain(inputs, capture=findings.capture)
-    except Exception as exc:  # noqa: BLE001 - the test's own failure must never be masked
-        return f"(kit.explain could not explain this: {type(exc).__name__}: {exc})"
+    except Exception as broken:  # noqa: BLE001 - the test's own failure must never be masked
+        return f"(kit.explain could not explain this: {type(broken).__name__}: {broken})"
     return sections.explanation_paragraph(explanation) if explanation.recognised else ""
 
 
