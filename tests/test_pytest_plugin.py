@@ -421,3 +421,52 @@ def test_a_stall_is_blamed_on_user_or_sdk_code_not_on_the_kits_helpers_or_the_lo
     assert blames_code(stall(loop, sdk, user=None, sdk_frame=sdk))              # SDK callback on the loop
     assert not blames_code(stall(loop, test, helper, sdk, user=test, sdk_frame=sdk))  # kit_faults.add
     assert not blames_code(stall(loop, user=None, sdk_frame=None))              # the loop itself
+
+
+USER_SUITE = '''
+import psycopg
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def notes(kit_stack):
+    with psycopg.connect(kit_stack.database_url, autocommit=True) as conn:
+        conn.execute("""
+            CREATE TABLE IF NOT EXISTS public.notes (
+                id serial PRIMARY KEY, owner uuid NOT NULL DEFAULT auth.uid(), body text);
+            ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
+            DROP POLICY IF EXISTS own_notes ON public.notes;
+            CREATE POLICY own_notes ON public.notes TO authenticated
+                USING (owner = auth.uid()) WITH CHECK (owner = auth.uid());
+            GRANT ALL ON public.notes TO authenticated, service_role;
+            GRANT USAGE ON SEQUENCE public.notes_id_seq TO authenticated, service_role;
+        """)
+
+
+def test_user_writes_and_reads_only_their_notes(kit_user, kit_db):
+    kit_db.execute("INSERT INTO notes (owner, body) VALUES (gen_random_uuid(), 'someone else')")
+    kit_user.clients.sync.table("notes").insert({"body": "mine"}).execute()
+    rows = kit_user.clients.sync.table("notes").select("owner, body").execute().data
+    assert rows == [{"owner": kit_user.id, "body": "mine"}]
+    assert kit_user.email.startswith("kit-user-") and "password" not in repr(kit_user)
+
+
+async def test_async_client_acts_as_the_user_too(kit_user):
+    await kit_user.clients.async_.table("notes").insert({"body": "async"}).execute()
+    rows = (await kit_user.clients.async_.table("notes").select("body").execute()).data
+    assert rows == [{"body": "async"}]
+
+
+def test_users_and_their_rows_are_gone(kit_db):
+    assert kit_db.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+    assert kit_db.execute("SELECT count(*) FROM auth.users WHERE email LIKE 'kit-user-%'"
+                          ).fetchone()[0] == 0
+'''
+
+
+def test_kit_user_signs_in_through_auth_and_acts_under_rls(pytester: pytest.Pytester,
+                                                           plugin_stack: Path):
+    pytester.makeini(INI.format(mode="auto"))
+    pytester.makepyfile(test_users=USER_SUITE)
+    result = pytester.runpytest_subprocess(f"--kit-stack-dir={plugin_stack}", timeout=240)
+    result.assert_outcomes(passed=3)

@@ -12,11 +12,12 @@ fixtures and does nothing else until one of these is used:
     @pytest.mark.kit_capture        # likewise for the capture
 
 Fixtures: ``kit_stack`` (session; one embedded stack per run, shared by xdist workers),
-``kit_target``, ``kit_clients``, ``kit_faults``, ``kit_db``. Every test that uses
-``kit_target``, ``kit_clients``, ``kit_faults`` or ``kit_db`` has its REST writes undone
-afterwards (``kit.pytest.rollback``). ``-p no:kit`` switches the plugin off entirely.
+``kit_target``, ``kit_clients``, ``kit_faults``, ``kit_db``, ``kit_user`` (a user signed
+in through Auth). Every test that uses any of them but ``kit_stack`` has its REST writes
+undone afterwards (``kit.pytest.rollback``). ``-p no:kit`` switches the plugin off entirely.
 
 Modules: ``plugin`` (the hooks), ``options`` (what is asked, per test), ``stalls``
 (watching a test's loop), ``traffic`` (recording Supabase traffic), ``sections`` (failure
-texts), ``summary`` (the terminal summary), ``fixtures``, ``shared_stack``, ``rollback``.
+texts), ``summary`` (the terminal summary), ``fixtures``, ``shared_stack``, ``rollback``,
+``user``.
 """

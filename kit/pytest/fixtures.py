@@ -9,7 +9,8 @@
 workers (``kit.pytest.shared_stack``). ``kit_target`` is where the tests point (the stack,
 or ``--kit-target=local|remote``); every test that uses it, directly or through
 ``kit_clients``, ``kit_faults`` or ``kit_db``, has its REST writes undone afterwards
-(``kit.pytest.rollback``). Nothing heavy is imported until a fixture is used.
+(``kit.pytest.rollback``). ``kit_user`` signs a new user in through the target's Auth
+(``kit.pytest.user``). Nothing heavy is imported until a fixture is used.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from kit.faults.client import ActiveFaults, FaultsClient
     from kit.faults.rules import RulesLike
     from kit.pytest.rollback import UndoLog
+    from kit.pytest.user import SignedInUser
     from kit.targets import Target
 
 
@@ -150,6 +152,17 @@ def kit_faults(kit_target: Target) -> Iterator[TestFaults]:
     faults = TestFaults(FaultsClient(kit_target))
     yield faults
     faults.remove_all()
+
+
+@pytest.fixture
+def kit_user(kit_target: Target, kit_clients: Clients, _kit_tag: str) -> Iterator[SignedInUser]:
+    """A user created and signed in through the target's Auth for this test, deleted after
+    it; ``kit_user.clients`` (sync and async, recording) act as them, under RLS."""
+    from kit.pytest.user import delete_user, sign_in_new_user
+
+    user = sign_in_new_user(kit_target, kit_clients, _kit_tag)
+    yield user
+    delete_user(kit_clients, user)
 
 
 @pytest.fixture

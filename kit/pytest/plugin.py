@@ -24,13 +24,14 @@ from kit.pytest.fixtures import (
     kit_faults,
     kit_stack,
     kit_target,
+    kit_user,
 )
 from kit.pytest.options import DEFAULT_STALL_MS, MARKERS, Asked, milliseconds
 from kit.pytest.summary import RunSummary
 
 # the fixtures are found by pytest as attributes of this module
 __all__ = ["_kit_run_target", "_kit_tag", "_kit_undo_log", "kit_clients", "kit_db", "kit_faults", "kit_stack",
-           "kit_target"]
+           "kit_target", "kit_user"]
 
 _RUN = pytest.StashKey["KitRun"]()
 _FINDINGS = pytest.StashKey[Findings]()
