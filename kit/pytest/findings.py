@@ -56,12 +56,12 @@ class Findings:
     def to_dict(self) -> dict[str, Any]:
         """The digest the terminal summary reads (JSON-able; keys and JWTs masked)."""
         flagged = []
-        for ex in self.capture or ():
-            if set(self.flags(ex)) & set(SILENT_FLAGS):
-                site = self.capture.site_of(ex) if self.capture is not None else None
-                flagged.append({"flags": [f for f in self.flags(ex) if f in SILENT_FLAGS],
-                                "exchange": ex.summary(), "at": site.where if site else ""})
-        return {"watched": self.loop_report is not None, "threshold_ms": self.threshold_ms,
+        for ex in self.silent_html:
+            site = self.capture.site_of(ex) if self.capture is not None else None
+            flagged.append({"flags": [f for f in self.flags(ex) if f in SILENT_FLAGS],
+                            "exchange": ex.summary(), "at": site.where if site else ""})
+        return {"watched": self.loop_report is not None, "not_watched": self.not_watched,
+                "threshold_ms": self.threshold_ms,
                 "stalls": [{"ms": round(s.duration_ms, 1), "at": s.traced_to} for s in self.stalls],
                 "other_stalls": len(self.other_stalls),
                 "exchanges": len(self.capture) if self.capture is not None else None,

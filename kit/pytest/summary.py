@@ -22,6 +22,7 @@ _COROUTINE = re.compile(r"coroutine '([^']+)' was never awaited")
 @dataclass
 class RunSummary:
     watched: int = 0
+    not_watched: int = 0  # async tests on a loop the monitor cannot watch (trio)
     captured: int = 0
     exchanges: int = 0
     failed_by_kit: list[str] = field(default_factory=list)
@@ -32,6 +33,7 @@ class RunSummary:
 
     def add(self, nodeid: str, digest: dict[str, Any], *, failed_by_kit: bool) -> None:
         self.watched += bool(digest.get("watched"))
+        self.not_watched += bool(digest.get("not_watched"))
         if digest.get("exchanges") is not None:
             self.captured += 1
             self.exchanges += int(digest["exchanges"])
@@ -62,6 +64,8 @@ class RunSummary:
                   if self.captured else "",
                   f"{len(self.failed_by_kit)} failed by kit" if self.failed_by_kit else ""]
         out.append("; ".join(c for c in counts if c) or "nothing watched or captured")
+        if self.not_watched:
+            out.append(f"{self.not_watched} async tests not watched: not on an asyncio event loop")
         if self.stalls:
             out.append("stalls by line (longest, count, tests):")
             for where, seen in sorted(self.stalls.items(), key=lambda kv: -max(kv[1])[0]):
