@@ -81,7 +81,7 @@ import pytest_asyncio
 
 from app.media import Covers, shelf_client, shelf_titles
 
-SLOW = {"match": {"service": "storage", "method": "GET"}, "effect": {"latency": 0.25}}
+SLOW = {"match": {"service": "storage", "method": "GET"}, "effect": {"latency": 0.6}}
 EDGE = {"match": {"service": "rest", "table": "shelf"},
         "effect": {"html_page": "cloudflare-522", "status": 200}}
 
@@ -106,7 +106,7 @@ async def test_download_in_a_thread(kit_clients, kit_faults, cover):
 
 def test_deliberately_sync(kit_clients, kit_faults, cover):
     kit_faults.add(SLOW)
-    time.sleep(0.2)
+    time.sleep(0.6)
     assert kit_clients.sync.storage.from_("covers").download(cover) == b"cover"
 
 
@@ -127,7 +127,7 @@ async def test_edge_page_from_a_fault(app_client, kit_faults):
 
 @pytest.mark.anyio
 async def test_anyio_blocking(anyio_backend):
-    time.sleep(0.25)
+    time.sleep(0.6)
 
 
 @pytest.fixture
@@ -204,7 +204,7 @@ def _suite(pytester: pytest.Pytester, mode: str = "strict") -> None:
 
 def test_stalls_capture_and_rollback_in_strict_mode(pytester: pytest.Pytester, plugin_stack: Path):
     _suite(pytester)
-    result = pytester.runpytest_subprocess("--kit-stalls=100", "--kit-capture",
+    result = pytester.runpytest_subprocess("--kit-stalls=300", "--kit-capture",
                                            f"--kit-stack-dir={plugin_stack}", timeout=240)
     out = result.stdout.str()
     result.assert_outcomes(passed=5, failed=4)
@@ -220,11 +220,11 @@ def test_stalls_capture_and_rollback_in_strict_mode(pytester: pytest.Pytester, p
     assert "APIError" in own and "Captured kit call" in own
     assert re.search(r"#\d+ GET /rest/v1/shelf\?select=(\*|%2A) → 502 text/html", own), own
     assert "flags: fault_injected, html_error_page" in own and "Fix:" in own
-    assert re.fullmatch(rf"kit: the event loop stalled \d+ ms \(threshold 100 ms\) at "
+    assert re.fullmatch(rf"kit: the event loop stalled \d+ ms \(threshold 300 ms\) at "
                         rf"app/media.py:{line} fetch_cover → storage3/_sync/file_api.py:\d+ "
                         rf"download", failed["test_blocking_download"])
     # anyio's plugin runs the same watch
-    assert re.fullmatch(r"kit: the event loop stalled \d+ ms \(threshold 100 ms\) at "
+    assert re.fullmatch(r"kit: the event loop stalled \d+ ms \(threshold 300 ms\) at "
                         r"test_media.py:\d+ test_anyio_blocking", failed["test_anyio_blocking"])
     # the HTML 200 page from the fault, through a client the app built itself
     site = _line_of(MEDIA, 'result = await client.table("shelf")')
@@ -244,7 +244,8 @@ def test_stalls_capture_and_rollback_in_strict_mode(pytester: pytest.Pytester, p
 
 def test_warn_mode_reports_without_failing(pytester: pytest.Pytester, plugin_stack: Path):
     _suite(pytester)
-    result = pytester.runpytest_subprocess("--kit-stalls-warn", f"--kit-stack-dir={plugin_stack}",
+    result = pytester.runpytest_subprocess("--kit-stalls-warn", "--kit-stalls=300",
+                                           f"--kit-stack-dir={plugin_stack}",
                                            "test_media.py", "-k", "blocking", timeout=240)
     result.assert_outcomes(passed=2)
     summary = result.stdout.str().split("kit: event loop and Supabase traffic", 1)[1]
@@ -261,15 +262,15 @@ def test_inert_unless_asked_marks_ask_for_one_test_and_no_kit_turns_it_off(
         import pytest
 
         async def test_unmarked():
-            time.sleep(0.25)
+            time.sleep(0.6)
 
-        @pytest.mark.kit_stalls(ms=100)
+        @pytest.mark.kit_stalls(ms=300)
         async def test_marked():
-            time.sleep(0.25)
+            time.sleep(0.6)
 
-        @pytest.mark.kit_stalls(ms=100)
+        @pytest.mark.kit_stalls(ms=300)
         def test_marked_but_sync():
-            time.sleep(0.25)
+            time.sleep(0.6)
 
         @pytest.mark.kit_stalls(msec=5)
         async def test_bad_mark():
@@ -279,13 +280,13 @@ def test_inert_unless_asked_marks_ask_for_one_test_and_no_kit_turns_it_off(
     asked.assert_outcomes(passed=2, failed=2)
     assert "@pytest.mark.kit_stalls takes ms=, fail= and enabled= only (got ['msec'])" in \
         asked.stdout.str()
-    assert re.search(r"_ test_marked _+\nkit: the event loop stalled \d+ ms \(threshold 100 ms\) "
+    assert re.search(r"_ test_marked _+\nkit: the event loop stalled \d+ ms \(threshold 300 ms\) "
                      r"at test_blocking.py:\d+ test_marked", asked.stdout.str())
     pytester.makepyfile(test_blocking="""
         import time
 
         async def test_unmarked():
-            time.sleep(0.25)
+            time.sleep(0.6)
         """)
     inert = pytester.runpytest_subprocess(timeout=120)
     inert.assert_outcomes(passed=1)
@@ -317,7 +318,7 @@ def test_xdist_workers_share_one_stack_that_the_run_stops(pytester: pytest.Pytes
         import pytest
 
         async def test_blocks():
-            time.sleep(0.25)
+            time.sleep(0.6)
 
         @pytest.mark.parametrize("n", range(6))
         def test_stack(kit_stack, kit_db, worker_id, n):
@@ -327,7 +328,8 @@ def test_xdist_workers_share_one_stack_that_the_run_stops(pytester: pytest.Pytes
             # each test's row is undone after it: at most the other worker's test's row is here
             assert kit_db.execute("SELECT count(*) FROM marks").fetchone()[0] <= 2
         """)
-    result = pytester.runpytest_subprocess("-n", "2", "--kit-stalls-warn", timeout=240)
+    result = pytester.runpytest_subprocess("-n", "2", "--kit-stalls-warn", "--kit-stalls=300",
+                                           timeout=240)
     result.assert_outcomes(passed=7)
     # the workers' findings reach the controller's summary
     summary = result.stdout.str().split("kit: event loop and Supabase traffic", 1)[1]
@@ -347,7 +349,9 @@ def test_examples_pytest_passes_with_the_plugin(pytester: pytest.Pytester, plugi
     example = REPO / "examples" / "pytest"
     result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                              f"--basetemp={pytester.path / 'basetemp'}",
-                             f"--kit-stack-dir={plugin_stack}"],
+                             f"--kit-stack-dir={plugin_stack}",
+                             # the example's own 100 ms, raised: this machine may be loaded
+                             "--kit-stalls=250"],
                             cwd=example, capture_output=True, text=True, timeout=240, check=False)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr

@@ -6,7 +6,7 @@ import pytest
 from app.ads import BUCKET, AdCatalog, AdImages
 
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(64)
-SLOW_STORAGE = {"match": {"service": "storage", "method": "GET"}, "effect": {"latency": 0.3}}
+SLOW_STORAGE = {"match": {"service": "storage", "method": "GET"}, "effect": {"latency": 0.5}}
 EDGE_PAGE = {"match": {"service": "rest", "table": "ads"},
              "effect": {"html_page": "cloudflare-520", "status": 200}}
 
@@ -21,7 +21,7 @@ def image(kit_clients):
 
 @pytest.fixture
 def slow_storage(kit_faults):
-    kit_faults.add(SLOW_STORAGE)  # a slow network: 300 ms per download
+    kit_faults.add(SLOW_STORAGE)  # a slow network: 500 ms per download
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ async def test_download_runs_off_the_loop(kit_clients, slow_storage, image):
     assert await AdImages(kit_clients.sync).download(image) == IMAGE
 
 
-@pytest.mark.xfail(strict=True, reason="the kit fails it: a sync download blocks the loop 300 ms")
+@pytest.mark.xfail(strict=True, reason="the kit fails it: a sync download blocks the loop 500 ms")
 async def test_download_blocking_is_caught(kit_clients, slow_storage, image):
     assert await AdImages(kit_clients.sync).download_blocking(image) == IMAGE
 
