@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -67,16 +68,19 @@ class Clients:
 
 def clients(target: Target, *, capture: Capture | None = None, faults: Any = None,
             role: Role | None = None, timeout: float = DEFAULT_TIMEOUT,
-            retry: bool = True, policy: Any = None) -> Clients:
+            retry: bool = True, policy: Any = None,
+            headers: Mapping[str, str] | None = None) -> Clients:
     """Build the recording sync and async clients for ``target``.
 
     ``role`` picks the key (default: service_role when the target has it, else anon);
     ``faults`` is a rule set applied inside the transport (``kit.faults``);
     ``retry=False`` turns postgrest's GET retries (1+2+4 s on 503/520) off;
     ``capture=kit.Capture(spill_above=256_000)`` picks the body size (bytes) above which
-    recorded bodies go to the capture's temporary file instead of memory (default 1 MiB).
+    recorded bodies go to the capture's temporary file instead of memory (default 1 MiB);
     ``policy`` (a ``kit.diff.writes.WritePolicy``) sees every request before it is recorded and
-    sent: ``kit.diff`` rolls writes back, renames uploads and refuses writes with it.
+    sent: ``kit.diff`` rolls writes back, renames uploads and refuses writes with it;
+    ``headers`` are sent on every request of both clients (an ``Authorization`` here
+    replaces the key as the bearer token; the ``apikey`` header stays the key).
 
     >>> c = kit.clients(kit.target("embedded"), role="anon")     # doctest: +SKIP
     >>> c.sync.table("chats").select("*").execute().data         # doctest: +SKIP
@@ -102,12 +106,14 @@ def clients(target: Target, *, capture: Capture | None = None, faults: Any = Non
     sync_http = httpx.Client(transport=sync_transport, timeout=timeout, follow_redirects=True)
     async_http = httpx.AsyncClient(transport=async_transport, timeout=timeout,
                                    follow_redirects=True)
-    sync = Client(target.url, key, SyncClientOptions(httpx_client=sync_http,
-                                                     postgrest_client_retry=retry))
+    sync_options = SyncClientOptions(httpx_client=sync_http, postgrest_client_retry=retry)
+    async_options = AsyncClientOptions(httpx_client=async_http, postgrest_client_retry=retry)
+    for options in (sync_options, async_options):
+        options.headers.update(headers or {})
+    sync = Client(target.url, key, sync_options)
     # The AsyncClient constructor needs no event loop (acreate_client only adds a session
     # lookup, which has nothing to find for a fresh client).
-    async_ = AsyncClient(target.url, key, AsyncClientOptions(httpx_client=async_http,
-                                                             postgrest_client_retry=retry))
+    async_ = AsyncClient(target.url, key, async_options)
     return Clients(target=target, sync=sync, async_=async_, capture=capture,
                    role="service_role" if key == target.service_role_key else "anon")
 

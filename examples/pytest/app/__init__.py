@@ -1,0 +1,1 @@
+"""A tiny app on Supabase: ad images in Storage, ad titles in a table (see ../README.md)."""
