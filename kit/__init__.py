@@ -71,6 +71,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "MODES",
     "AwaitOnSyncResult",
     "Capture",
     "Clients",
@@ -84,7 +85,6 @@ __all__ = [
     "FaultsClient",
     "KitError",
     "LoopReport",
-    "MODES",
     "MigrationError",
     "ModeResult",
     "StackError",
@@ -158,7 +158,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from kit.diff import DiffReport, ModeResult, adiff, diff
     from kit.doctor import DoctorReport, doctor
     from kit.explain import Explanation, explain
-    from kit.faults import FaultRule, FaultRuleError, FaultSet, FaultsClient
+    from kit.faults import FaultRule, FaultRuleError, FaultsClient, FaultSet
     from kit.flags import flags_for
     from kit.loop import AwaitOnSyncResult, LoopReport, Stall, await_guard, watch_loop
     from kit.modes import MODES

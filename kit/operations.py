@@ -41,7 +41,7 @@ def operation(source: str, **values: Any) -> Callable[[Any], Any]:
         raise UsageError(f"the operation {source!r} uses {', '.join(sorted(unknown))}, which it is not given",
                          fix=f"pass them by name: kit.operation(..., {sorted(unknown)[0]}=...)")
     scope = {"__builtins__": builtins}
-    run: Callable[[Any], Any] = lambda c: eval(code, scope, {**values, "c": c})  # noqa: E731, S307
+    run: Callable[[Any], Any] = lambda c: eval(code, scope, {**values, "c": c})
     run.__doc__ = text
     return run
 
@@ -53,8 +53,8 @@ def method_call(spec: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | No
     The class is built with the sync ``Client`` unless its constructor asks for an
     ``AsyncClient`` (or ``client="async"``); sync methods run in a thread.
     """
-    from kit.scenarios.base import construct, load_implementation
     from kit.arena import call_off_loop
+    from kit.scenarios.base import construct, load_implementation
 
     path, _, method = spec.rpartition(".")
     if not path or ":" not in path or not method:

@@ -23,9 +23,8 @@ papermill's output notebook. Only the *names* of the variables are parameters.
 
 from __future__ import annotations
 
-import dataclasses
-
 import base64
+import dataclasses
 import json
 import os
 import re

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from kit.loop.evidence import StallSite
 from kit.loop.frames import SDK_PACKAGES, FrameInfo, classify
 from kit.loop.guard import (
     AwaitGuard,
@@ -16,7 +17,6 @@ from kit.loop.guard import (
     disable_await_guard,
     enable_await_guard,
 )
-from kit.loop.evidence import StallSite
 from kit.loop.monitor import LoopMonitor, LoopReport, SchedulingDelay, Stall
 from kit.loop.watch import LoopWatch, watch_loop
 

@@ -66,11 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kit report: {flag} must be positive, got {value:g}", file=sys.stderr)
             return EXIT_USAGE
     try:
+        from kit.report.parameters import parse_assignments
         from kit.report.profiles import load_profile
         from kit.report.progress import make_progress
         from kit.report.run import run_report
-
-        from kit.report.parameters import parse_assignments
 
         profile = load_profile(args.profile)
         parameters = parse_assignments(args.parameter)

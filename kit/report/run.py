@@ -84,7 +84,8 @@ def kernel_environment(profile: Profile, *, base_env: dict[str, str] | None = No
         return KernelEnvironment(env, key_envs, [s for s in secrets if s],
                                  {"kind": "embedded", "url": target.url,
                                   "stack_dir": str(target.stack_dir)})
-    from kit.targets import check_target, target as read_target
+    from kit.targets import check_target
+    from kit.targets import target as read_target
 
     found = read_target(profile.target, url_env=profile.url_env, key_env=profile.key_env,  # type: ignore[arg-type]
                         anon_key_env=profile.anon_key_env, db_url_env=profile.db_url_env,

@@ -243,7 +243,7 @@ async def _intruder_reads(scenario: Any, admin: Any, chat_id: str, password: str
         email = f"kit-e2e-intruder-{uuid.uuid4().hex[:8]}@example.com"
         made = admin.create_user({"email": email, "password": password, "email_confirm": True})
         created.append(made.user.id)
-        intruder.auth.sign_in_with_password({"email": email, "password": password})
+        intruder.auth.sign_in_with_password({"email": email, "password": password})  # type: ignore[arg-type]
         memory = intruder.table(scenario.names.table("chat_metadata"))
         return list(memory.select("*").eq("chat_id", chat_id).execute().data)
 

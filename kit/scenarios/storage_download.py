@@ -15,12 +15,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from kit.arena import call_off_loop
 from kit.checks import Check, Checks
 from kit.scenarios import ad_creation_service as ads
 from kit.scenarios.base import Scenario, asset_bytes, construct, label_of
 from kit.scenarios.fault_profiles import fault_rules, with_latency
 from kit.scenarios.interface import Interface, Method
-from kit.arena import call_off_loop
 
 FIXED = ("to_thread", "async_client", "sync")
 IMAGE_NAME = "kit_reference_ad.webp"

@@ -16,9 +16,9 @@ from typing import Any
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kit.stack.roles import Auth, auth_from_claims
 from kit.stack.errors_format import gateway_error, postgrest_error, storage_error
 from kit.stack.keys import JwtRejected, Keys
+from kit.stack.roles import Auth, auth_from_claims
 
 # Storage routes a browser opens without an apikey (public objects, signed URLs).
 _KEYLESS_STORAGE = ("/storage/v1/object/public/", "/storage/v1/render/image/public/",

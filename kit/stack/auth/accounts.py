@@ -86,7 +86,7 @@ async def signup(request: Request) -> Response:
         return await _signup_anonymously(request, params)
     if auth.settings.disable_signup:
         raise AuthProblem(422, "signup_disabled", "Signups not allowed for this instance")
-    password = params.get("password") if isinstance(params.get("password"), str) else ""
+    password: str = params["password"] if isinstance(params.get("password"), str) else ""
     if not password:
         raise validation("Signup requires a valid password")
     check_strength(password, auth.settings.minimum_password_length)
@@ -146,7 +146,7 @@ async def token(request: Request) -> Response:
     if grant != "password":
         raise AuthProblem(400, "invalid_credentials", "unsupported_grant_type")
     email, phone = text(params, "email"), text(params, "phone")
-    password = params.get("password") if isinstance(params.get("password"), str) else ""
+    password: str = params["password"] if isinstance(params.get("password"), str) else ""
     if email and phone:
         raise validation("Only an email address or phone number should be provided on login.")
     if phone:

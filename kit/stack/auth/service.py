@@ -17,6 +17,7 @@ from kit.stack.auth import store
 from kit.stack.auth.mailer import TOKEN_COLUMNS, Outbox, check_frequency, new_otp, token_hash
 from kit.stack.auth.problems import bad_json
 from kit.stack.auth.settings import AuthSettings
+from kit.stack.auth.store import Conn, Row
 from kit.stack.auth.tokens import issuer
 from kit.stack.keys import Keys
 from kit.stack.request_input import BadInput, parse_json, text_problem
@@ -31,9 +32,9 @@ class AuthService:
     store: store.AuthStore
     outbox: Outbox
 
-    async def send_mail(self, conn: store.Conn, user: store.Row, kind: str, request: Request, *,
+    async def send_mail(self, conn: Conn, user: Row, kind: str, request: Request, *,
                         redirect_to: str | None = None, to: str | None = None,
-                        pkce: bool = False) -> store.Row:
+                        pkce: bool = False) -> Row:
         """Store a new one-time token of ``kind`` on the user and mail its code and link
         (a PKCE flow's token is stored and linked as ``pkce_<hash>``)."""
         token_column, sent_column = TOKEN_COLUMNS[kind]
@@ -56,7 +57,7 @@ class AuthService:
 
 
 def service_of(request: Request) -> AuthService:
-    return request.app.state.auth  # type: ignore[no-any-return]
+    return request.app.state.auth
 
 
 async def read_params(request: Request) -> dict[str, Any]:

@@ -66,7 +66,8 @@ class AuthStore:
             yield conn
 
 
-async def fetch_one(conn: Conn, query: str | sql.Composed, params: tuple[Any, ...] = ()) -> Row | None:
+async def fetch_one(conn: Conn, query: str | sql.Composed,
+                    params: tuple[Any, ...] | dict[str, Any] = ()) -> Row | None:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         return await cur.fetchone()

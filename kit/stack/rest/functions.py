@@ -61,7 +61,7 @@ async def call_function(service: RestService, request: HttpRequest, name: str,
     _check_shape(function, query)
     single_json = len(function.arguments) == 1 and not function.arguments[0][0]
     statement = build.rpc_statement(function, None if single_json else arguments, body_json, query,
-                                    count=prefs.count, strip_nulls=negotiated.strip_nulls)
+                                    count=bool(prefs.count), strip_nulls=negotiated.strip_nulls)
     [result] = await service.connections.run_as(auth_of(request), [statement],
                                                 read_only=reading or not function.volatile,
                                                 rollback=prefs.rollback)

@@ -47,6 +47,7 @@ class RestService:
     def __init__(self, ctx: StackContext) -> None:
         self.ctx = ctx
         self.cache = SchemaCache(ctx.db, ctx.schemas)
+        assert ctx.db.requests is not None, "the database is bootstrapped before routes are built"
         self.connections = RestConnections(ctx.db.requests)
         self.reads = ReadCache()
         self.tx_end = nego.TxEnd.parse(os.environ.get("KIT_DB_TX_END"))  # PostgREST's db-tx-end

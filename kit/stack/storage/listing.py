@@ -68,7 +68,8 @@ def page(rows: list[Row], limit: int, prefix: str, delimited: bool, column: str,
     """The answer for ``rows`` fetched with ``limit + 1`` (the extra row means ``hasNext``)."""
     shown = rows[:limit]
     levels = len(prefix.split("/"))
-    folders, objects = [], []
+    folders: list[dict[str, Any]] = []
+    objects: list[dict[str, Any]] = []
     for row in shown:
         entry = dict(row)
         if delimited:
@@ -79,7 +80,7 @@ def page(rows: list[Row], limit: int, prefix: str, delimited: bool, column: str,
         last = shown[-1]
         value = last.get(column) if column != "name" else None
         answer["nextCursor"] = encode_cursor(last["name"], order, column if column != "name" else "",
-                                             iso(value) if isinstance(value, datetime) else "")
+                                             (iso(value) or "") if isinstance(value, datetime) else "")
         answer["nextCursorKey"] = last["name"]
     return answer
 

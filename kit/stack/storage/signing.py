@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kit.stack.apikey import auth_of
-from kit.stack.roles import Auth
 from kit.stack.keys import Keys
+from kit.stack.roles import Auth
 from kit.stack.storage import catalog, delivery, names, problems
 from kit.stack.storage.objects import store_upload
 from kit.stack.storage.wire import (
