@@ -25,6 +25,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -96,7 +97,7 @@ class Cluster:
         running on this directory (left by a killed stack) is reused when it answers."""
         settings = self._settings()
         if self.running_pid() is not None:
-            if settings and (Path(settings["socket_dir"]) / SOCKET_NAME).exists():
+            if settings and _accepts(Path(settings["socket_dir"]) / SOCKET_NAME):
                 return self.url(settings)
             self.stop()
         if not (self.pgdata / "PG_VERSION").exists():
@@ -189,7 +190,8 @@ class Cluster:
                                        f"{_last_line(self.log_path)}",
                                        fix=f"read {self.log_path}; `python -m kit stack reset` if "
                                            "the data directory is damaged")
-            if _ready(self.pgdata) and (Path(socket_dir) / SOCKET_NAME).exists():
+            # the pid too: a server killed by kill -9 leaves its "ready" postmaster.pid and socket
+            if _ready(self.pgdata, proc.pid) and (Path(socket_dir) / SOCKET_NAME).exists():
                 return
             time.sleep(0.05)
         raise StackStartFailed(f"PostgreSQL did not become ready within {timeout:.0f} s",
@@ -275,12 +277,24 @@ def _private(folder: Path) -> bool:
     return folder.name.startswith("kit-pg-") and (st.st_mode & 0o077) == 0
 
 
-def _ready(pgdata: Path) -> bool:
+def _ready(pgdata: Path, pid: int) -> bool:
+    """``postmaster.pid`` says the server ``pid`` accepts connections (line 1: pid, 8: status)."""
     try:
         lines = (pgdata / "postmaster.pid").read_text().splitlines()
     except (FileNotFoundError, PermissionError):
         return False
-    return len(lines) >= 8 and lines[7].strip() == "ready"
+    return len(lines) >= 8 and lines[0].strip() == str(pid) and lines[7].strip() == "ready"
+
+
+def _accepts(path: Path) -> bool:
+    """A server listens on the Unix socket ``path`` (a socket file alone may be a dead one's)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(2.0)
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
 
 
 def pid_alive(pid: int) -> bool:
