@@ -1,4 +1,4 @@
-"""``kit report``: run the scenario notebooks and write a regression report.
+"""kit report: run the scenario notebooks and write a regression report.
 
     python -m kit report                                  # diagnostics/embedded.yaml
     python -m kit report --profile remote --only 01_storage_download --jobs 1

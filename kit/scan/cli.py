@@ -1,4 +1,4 @@
-"""``kit scan PATH...``: find sync/async misuse of supabase-py in .py files and notebooks.
+"""kit scan PATH...: find sync/async misuse of supabase-py in .py files and notebooks.
 
     kit scan app/ notebooks/ --format sarif > scan.sarif
     kit scan app/ --select KIT101,KIT102 --ignore KIT104
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     from kit.scan.formats import FORMATS
 
     parser = argparse.ArgumentParser(
-        prog="kit scan", description=__doc__.split("\n\n")[0].strip("`: "),
+        prog="kit scan", description=__doc__.split("\n\n")[0].strip(),
         epilog="exit codes: 0 clean, 1 findings, 2 bad arguments or a file that could not be "
                "parsed (even with findings)")
     parser.add_argument("paths", nargs="+", metavar="PATH", help=".py / .ipynb files or directories")

@@ -1,0 +1,90 @@
+"""What a person sees in a terminal: plain help, quiet pipes, `kit stack` alone, make lab as root,
+no checkpoint folders or outputs in git."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kit.cli import STACK_ACTIONS, main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _kit_into_closed_pipe(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m kit ARGS`` with stdout a pipe nobody reads (its read end closed first),
+    as ``| head`` is once head has exited: every write fails with EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "kit", *args], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO, timeout=120)
+    finally:
+        os.close(write_end)
+
+
+def test_scan_into_a_closed_pipe_ends_quietly():
+    done = _kit_into_closed_pipe("scan", "tests/scan_corpus")
+    assert done.stderr == "" and done.returncode == 141
+
+
+def test_stack_status_into_a_closed_pipe_ends_quietly(stack, stack_dir: Path):
+    done = _kit_into_closed_pipe("stack", "status", "--data-dir", str(stack_dir))
+    assert done.stderr == "" and done.returncode == 141
+
+
+def test_stack_without_an_action_lists_every_action(capsys: pytest.CaptureFixture[str]):
+    assert main(["stack"]) == 3
+    out = capsys.readouterr().out
+    listed = [line.split()[2] for line in out.splitlines() if line.startswith("  kit stack ")]
+    assert listed == list(STACK_ACTIONS) == ["up", "down", "status", "logs", "reset", "migrate"]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["stack", "--help"], ["scan", "--help"], ["report", "--help"]])
+def test_every_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str]):
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: kit")
+    assert "`" not in out and "**" not in out, out
+
+
+def test_stack_help_names_each_action_with_what_it_does(capsys: pytest.CaptureFixture[str]):
+    main(["stack", "--help"])
+    out = capsys.readouterr().out
+    for name, text in STACK_ACTIONS.items():
+        assert f"  {name:<8} {text}" in out
+
+
+def test_make_lab_allows_root_only_when_root():
+    done = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True, check=True)
+    lab = [line for line in done.stdout.splitlines() if "jupyter lab" in line]
+    assert len(lab) == 1 and lab[0].endswith("notebooks/")
+    assert ("--allow-root" in lab[0]) == (os.getuid() == 0)
+
+
+def _tracked(*patterns: str) -> list[str]:
+    done = subprocess.run(["git", "ls-files", "--", *patterns], cwd=REPO, capture_output=True,
+                          text=True, check=True)
+    return done.stdout.split()
+
+
+def test_no_checkpoint_folder_is_tracked_and_new_ones_are_ignored():
+    assert [p for p in _tracked() if ".ipynb_checkpoints" in p.split("/")] == []
+    ignored = subprocess.run(["git", "check-ignore", "-q", "notebooks/.ipynb_checkpoints/x-checkpoint.ipynb"],
+                             cwd=REPO)
+    assert ignored.returncode == 0
+
+
+def test_no_tracked_notebook_anywhere_has_outputs():
+    notebooks = _tracked("*.ipynb")
+    assert notebooks, "git ls-files found no notebook"
+    for path in notebooks:
+        cells = json.loads((REPO / path).read_text())["cells"]
+        dirty = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
+                 and (c.get("outputs") or c.get("execution_count") is not None)]
+        assert dirty == [], f"{path}: code cells {dirty} have outputs; clear them before committing"
