@@ -88,3 +88,30 @@ def test_no_tracked_notebook_anywhere_has_outputs():
         dirty = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
                  and (c.get("outputs") or c.get("execution_count") is not None)]
         assert dirty == [], f"{path}: code cells {dirty} have outputs; clear them before committing"
+
+
+def test_print_checks_gives_every_check_on_its_own_line():
+    from kit.checks import Check, Checks
+
+    checks = Checks([Check("to_thread equals baseline", True),
+                     Check("blocking stalls the loop", False, "loop frozen up to 3 ms")])
+    assert str(checks) == ("<Checks 2 checks, 1 failed>\n"
+                           "  PASS  to_thread equals baseline\n"
+                           "  FAIL  blocking stalls the loop — loop frozen up to 3 ms")
+
+
+def test_print_stalls_gives_each_stall_with_its_line_of_code(tmp_path: Path):
+    from kit.loop.frames import FrameInfo
+    from kit.loop.monitor import Stall
+    from kit.loop.watch import Stalls
+
+    app = tmp_path / "app.py"
+    app.write_text("def handler():\n    client.storage.from_('b').download(path)\n")
+    user = FrameInfo(str(app), 2, "handler", "user")
+    sdk = FrameInfo("/x/site-packages/storage3/_sync/file_api.py", 141, "download", "sdk")
+    stalls = Stalls([Stall(1.0, 1.212, (user, sdk), user, sdk, 4), Stall(2.0, 2.03, (), None, None, 0)])
+    assert stalls[0].traced_to.endswith("app.py:2 handler → storage3/_sync/file_api.py:141 download")
+    assert str(stalls) == (f"stall 212 ms at {stalls[0].traced_to}\n"
+                           "    client.storage.from_('b').download(path)\n"
+                           f"stall 30 ms at {stalls[1].traced_to}")
+    assert str(Stalls()) == "no stalls" and Stalls([1]) == [1]
