@@ -95,6 +95,11 @@ def test_report_views(select_report: kit.DiffReport, stack: Target) -> None:
     matplotlib.use("Agg")
     figure = r.plot()
     assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == list(reversed(kit.MODES))
+    title = figure.axes[0].get_title(loc="left")
+    assert title.startswith("How each of 6 modes used the event loop: ") and title.endswith(" ms).")
+    figure.canvas.draw()
+    legend, plot_area = figure.legends[0].get_window_extent(), figure.axes[0].get_window_extent()
+    assert not legend.overlaps(plot_area) and legend.y1 <= plot_area.y0  # below, never on the data
 
 
 def download_blocking_line() -> int:
