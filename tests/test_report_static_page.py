@@ -45,3 +45,17 @@ def test_widget_views_give_way_to_their_static_copy_when_no_state_was_saved():
     page = notebook_html(nb)
     assert "<b>last panel result</b>" in page and "open the notebook in JupyterLab" in page
 
+
+
+def test_code_panels_keep_their_indentation_through_nbconvert():
+    from kit.scenarios.source import SourceDiff, keep_spaces
+
+    assert keep_spaces("    <b>if</b> x:") == "&nbsp;&nbsp;&nbsp;&nbsp;<b>if</b> x:"
+    assert keep_spaces("    bucket <i>=</i> 1") == "    bucket <i>=</i> 1"  # spaces beside text survive
+    before = "def f(x):\n    if x:\n        return 1\n    return 2\n"
+    after = "def f(x):\n    if not x:\n        raise ValueError(x)\n    return 2\n"
+    data = SourceDiff(before, after)._repr_mimebundle_()
+    nb = new_notebook(cells=[new_code_cell("diff", outputs=[new_output("display_data", data=data)])])
+    page = notebook_html(nb)
+    for keyword, depth in (("raise", 8), ("return", 8), ("return", 4), ("if", 4)):
+        assert f"\xa0" * depth + f'<span style="color: #007020; font-weight: bold">{keyword}</span>' in page
