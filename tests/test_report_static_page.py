@@ -22,6 +22,8 @@ def test_the_first_error_page_and_every_details_around_it_open_the_others_stay_c
     assert open_first_error_page("<details open><summary>s</summary>" + PAGE) == \
         "<details open><summary>s</summary>" + PAGE
     assert open_first_error_page("<p>no page</p>") == "<p>no page</p>"
+    nbconvert_quotes = '<details><summary>s</summary><div class="kit-page">520</div></details>'
+    assert open_first_error_page(nbconvert_quotes).startswith("<details open><summary>")
 
 
 def _panel_notebook(metadata: dict | None = None) -> nbformat.NotebookNode:

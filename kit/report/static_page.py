@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-PAGE_MARK = "<div class='kit-page'>"
+PAGE_MARK = re.compile(r"""<div class=["']kit-page["']>""")  # nbconvert rewrites ' as "
 OFFLINE_NOTE = "(an interactive widget: open the notebook in JupyterLab to use it)"
 _DETAILS = re.compile(r"<details\b[^>]*>|</details\s*>", re.IGNORECASE)
 
@@ -43,9 +43,10 @@ def without_offline_widgets(nb: Any) -> Any:
 def open_first_error_page(page: str) -> str:
     """``page`` with the ``<details>`` elements around its first ``kit-page`` opened (the
     same text when there is none, or it is not inside any)."""
-    at = page.find(PAGE_MARK)
-    if at < 0:
+    found = PAGE_MARK.search(page)
+    if found is None:
         return page
+    at = found.start()
     enclosing: list[re.Match[str]] = []
     for tag in _DETAILS.finditer(page, 0, at):
         if tag.group(0).startswith("</"):
