@@ -115,3 +115,43 @@ def test_print_stalls_gives_each_stall_with_its_line_of_code(tmp_path: Path):
                            "    client.storage.from_('b').download(path)\n"
                            f"stall 30 ms at {stalls[1].traced_to}")
     assert str(Stalls()) == "no stalls" and Stalls([1]) == [1]
+
+
+def test_scan_shows_progress_on_a_terminal_and_erases_it_but_not_in_a_pipe():
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "kit", "scan", "tests/scan_corpus"], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=slave, text=True, timeout=120)
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal's other side is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 1 and "findings" in done.stdout
+    text = shown.decode()
+    assert text.startswith("\r\x1b[Kscanning: ") and " parsed of 76 files" in text
+    assert text.endswith("\r\x1b[K")  # the status line is erased before the findings are read
+    piped = subprocess.run([sys.executable, "-m", "kit", "scan", "tests/scan_corpus"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120)
+    assert piped.stderr == "" and piped.stdout == done.stdout
+
+
+def test_scan_reports_progress_once_per_parsed_file(tmp_path: Path):
+    import kit
+
+    for i in range(5):
+        (tmp_path / f"m{i}.py").write_text("from supabase import create_client\n"
+                                           "async def f(c):\n    return c.table('t').select('*').execute()\n")
+    (tmp_path / "plain.py").write_text("x = 1\n")  # cannot hold a finding: never parsed
+    seen: list[tuple[int, int]] = []
+    kit.scan(str(tmp_path), progress=lambda parsed, files: seen.append((parsed, files)))
+    assert seen == [(n, 6) for n in range(1, 6)]
