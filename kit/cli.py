@@ -54,6 +54,21 @@ def stack_actions_text() -> str:
                       "actions:", *lines])
 
 
+def starting_note(data_dir: str | None) -> str:
+    """What ``kit stack up`` says before it waits: the first start initialises PostgreSQL
+    (the slow part), a later one only starts it; ``""`` when a stack is already running."""
+    from kit.stack.process import running_state
+    from kit.stack.state import resolve_data_dir
+
+    folder = resolve_data_dir(data_dir)
+    if running_state(folder) is not None:
+        return ""
+    if not (folder / "keys.json").exists():
+        return (f"starting the embedded stack for the first time: creating its keys and a "
+                f"PostgreSQL cluster in {folder} (the slow part; later starts reuse them)...")
+    return f"starting the embedded stack from {folder}..."
+
+
 def _stack_rows(t: Target) -> list[tuple[str, str, str | None]]:
     """(label, JSON key, value) for ``kit stack status``, in ``supabase status``'s order."""
     return [("API URL", "API_URL", t.url), ("REST URL", "REST_URL", f"{t.url}/rest/v1"),
@@ -79,6 +94,9 @@ def stack_command(args: argparse.Namespace) -> int:
         print(stack_actions_text())
         return EXIT_USAGE
     if args.action == "up":
+        note = starting_note(args.data_dir)
+        if note:
+            print(note, file=sys.stderr, flush=True)
         target = stack.start(args.data_dir, port=args.port, schemas=args.schemas,
                              auth=_auth_options(args.auth))
         print(_status_json(target) if args.json else _stack_status_text(target))

@@ -155,3 +155,15 @@ def test_scan_reports_progress_once_per_parsed_file(tmp_path: Path):
     seen: list[tuple[int, int]] = []
     kit.scan(str(tmp_path), progress=lambda parsed, files: seen.append((parsed, files)))
     assert seen == [(n, 6) for n in range(1, 6)]
+
+
+def test_stack_up_says_what_the_first_start_does_before_waiting(tmp_path: Path, stack, stack_dir: Path):
+    from kit.cli import starting_note
+
+    fresh = tmp_path / "new-stack"
+    assert starting_note(str(fresh)).startswith("starting the embedded stack for the first time: ")
+    assert str(fresh) in starting_note(str(fresh))
+    (fresh).mkdir()
+    (fresh / "keys.json").write_text("{}")
+    assert starting_note(str(fresh)) == f"starting the embedded stack from {fresh}..."
+    assert starting_note(str(stack_dir)) == ""  # running: reused at once, nothing to wait for
