@@ -45,7 +45,8 @@ def test_stack_without_an_action_lists_every_action(capsys: pytest.CaptureFixtur
     assert listed == list(STACK_ACTIONS) == ["up", "down", "status", "logs", "reset", "migrate"]
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["stack", "--help"], ["scan", "--help"], ["report", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["stack", "--help"], ["scan", "--help"], ["report", "--help"],
+                                  ["doctor", "--help"]])
 def test_every_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str]):
     assert main(argv) == 0
     out = capsys.readouterr().out
