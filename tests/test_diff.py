@@ -95,6 +95,8 @@ def test_report_views(select_report: kit.DiffReport, stack: Target) -> None:
     matplotlib.use("Agg")
     figure = r.plot()
     assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == list(reversed(kit.MODES))
+    figures = r.checks["to_thread keeps sync SDK calls off the loop"].figures
+    assert figures["threshold_ms"] == 20.0 and figures["max_gap_ms"] == round(r["to_thread"].loop.max_gap_ms, 1)
     title = figure.axes[0].get_title(loc="left")
     assert title.startswith("How each of 6 modes used the event loop: ") and title.endswith(" ms).")
     figure.canvas.draw()

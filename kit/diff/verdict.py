@@ -147,8 +147,17 @@ def report_checks(report: DiffReport) -> Checks:
             checks.add(Check(f"{name} keeps sync SDK calls off the loop", not stalls,
                              f"{len(stalls)} stalls inside a sync SDK call"
                              + (f", worst at {stalls[0].traced_to}" if stalls else ""),
-                             figures={"max_stall_ms": round(row.max_stall_ms, 1)}))
+                             figures=_loop_figures(row)))
     return checks
+
+
+def _loop_figures(row: ModeResult) -> dict[str, float]:
+    """A stall of 0 ms says only "nothing crossed the threshold": the longest gap between
+    heartbeats and the threshold go beside it, so a report never shows the loop as idle."""
+    figures = {"max_stall_ms": round(row.max_stall_ms, 1)}
+    if row.loop is not None:
+        figures |= {"max_gap_ms": round(row.loop.max_gap_ms, 1), "threshold_ms": row.loop.threshold_ms}
+    return figures
 
 
 def _equality_detail(row: ModeResult) -> str:
