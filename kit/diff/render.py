@@ -11,10 +11,11 @@ if TYPE_CHECKING:
 _OK, _BAD = "#1a7f37", "#cf222e"
 # Fits 1280 px: cells wrap (long SDK paths and fingerprints included) and read left to right
 # (JupyterLab's own CSS right-aligns table cells); flags and explanation go under the row.
-TABLE_STYLE = ("<style>.kit-diff{table-layout:auto;max-width:100%;border-collapse:collapse}"
-               ".kit-diff td,.kit-diff th{text-align:left;vertical-align:top;padding:2px 6px;"
-               "overflow-wrap:anywhere}.kit-diff code{white-space:normal;overflow-wrap:anywhere}"
-               ".kit-diff tr.kit-diff-more td{border-top:none;padding-bottom:6px;font-size:90%}</style>")
+TABLE_STYLE = ("<style>table.kit-diff{table-layout:auto;max-width:100%;border-collapse:collapse}"
+               "table.kit-diff td,table.kit-diff th{text-align:left!important;vertical-align:top;"
+               "padding:2px 6px;overflow-wrap:break-word}"
+               "table.kit-diff code{white-space:normal;overflow-wrap:anywhere}"
+               "table.kit-diff tr.kit-diff-more td{border-top:none;padding-bottom:6px;font-size:90%}</style>")
 
 
 def _outcome_text(row: ModeResult) -> str:
