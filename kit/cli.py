@@ -94,11 +94,16 @@ def stack_command(args: argparse.Namespace) -> int:
         print(stack_actions_text())
         return EXIT_USAGE
     if args.action == "up":
+        from kit.stack.auth.settings import AuthSettings
+        from kit.stack.state import resolve_schemas
+
+        auth = _auth_options(args.auth)
+        resolve_schemas(args.schemas)  # bad input: its one line, before anything is said or started
+        AuthSettings.from_options(auth)
         note = starting_note(args.data_dir)
         if note:
             print(note, file=sys.stderr, flush=True)
-        target = stack.start(args.data_dir, port=args.port, schemas=args.schemas,
-                             auth=_auth_options(args.auth))
+        target = stack.start(args.data_dir, port=args.port, schemas=args.schemas, auth=auth)
         print(_status_json(target) if args.json else _stack_status_text(target))
     elif args.action == "down":
         print("stack stopped" if stack.stop(args.data_dir) else "no stack was running")
