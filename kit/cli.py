@@ -100,7 +100,7 @@ def stack_command(args: argparse.Namespace) -> int:
         auth = _auth_options(args.auth)
         resolve_schemas(args.schemas)  # bad input: its one line, before anything is said or started
         AuthSettings.from_options(auth)
-        note = starting_note(args.data_dir)
+        note = starting_note(args.data_dir) if sys.stderr.isatty() else ""  # for a person waiting
         if note:
             print(note, file=sys.stderr, flush=True)
         target = stack.start(args.data_dir, port=args.port, schemas=args.schemas, auth=auth)
