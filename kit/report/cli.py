@@ -24,7 +24,7 @@ EPILOG = """exit codes:
 Profiles live in diagnostics/*.yaml: target (embedded|local|remote), url_env, key_env,
 anon_key_env, db_url_env (names of environment variables; keys are never parameters; unset
 ones take the kind's names: local API_URL, SERVICE_ROLE_KEY, ANON_KEY, DB_URL as
-`supabase status -o env` prints them, remote SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY,
+supabase status -o env prints them, remote SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY,
 SUPABASE_ANON_KEY, SUPABASE_DB_URL), notebook_dir, notebooks (with per-notebook
 parameters), timeout, jobs. The target is checked once before any notebook starts.
 """
