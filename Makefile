@@ -5,6 +5,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.kit-installed
 
+# JupyterLab refuses to start as root unless told; containers and CI machines often run as root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 .PHONY: report test lab stack-up stack-down clean-venv browser
 
 $(PY):
@@ -23,7 +26,7 @@ test: $(STAMP) browser
 
 lab: $(STAMP)
 	$(PY) -m kit stack up
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 stack-up: $(STAMP)
 	$(PY) -m kit stack up

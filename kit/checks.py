@@ -85,6 +85,10 @@ class Checks:
     def __repr__(self) -> str:
         return f"<Checks {len(self)} checks, {len(self.failed)} failed>"
 
+    def __str__(self) -> str:
+        """Every check on its own line (``print(report.checks)``), as the notebook shows them."""
+        return render_checks_text(self)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return {"text/plain": render_checks_text(self), "text/html": render_checks_html(self)}
 

@@ -1,4 +1,4 @@
-"""``kit`` / ``python -m kit``: thin commands over the kit's functions.
+"""kit (or python -m kit): thin commands over the kit's functions.
 
     kit stack up [--port N] [--data-dir DIR] [--schemas public,api] [--auth NAME=VALUE ...]
                                                   start (or reuse) the embedded stack
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -32,6 +33,40 @@ EXTERNAL_COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("kit.report.cli", "run the scenario notebooks and write a regression report"),
     "doctor": ("kit.doctor.cli", "check interpreters, packages, Python version, configuration, reachability"),
 }
+
+
+# `kit stack ACTION`: each action and the line `kit stack` (no action) prints for it.
+STACK_ACTIONS: dict[str, str] = {
+    "up": "start the embedded stack, or reuse the running one; prints URL and keys",
+    "down": "stop it (data is kept under the data directory)",
+    "status": "URL and keys of the running stack (--json for scripts)",
+    "logs": "the last lines of its log (-n N)",
+    "reset": "stop it and delete its data directory (asks first; --yes to skip)",
+    "migrate": "apply .sql files, each once (kit stack migrate FILE.sql ...)",
+}
+
+
+def stack_actions_text() -> str:
+    """The plain-text list ``kit stack`` prints when no action is given."""
+    width = max(map(len, STACK_ACTIONS))
+    lines = [f"  kit stack {name:<{width}}  {text}" for name, text in STACK_ACTIONS.items()]
+    return "\n".join(["usage: kit stack ACTION [options]   (kit stack --help for options)", "",
+                      "actions:", *lines])
+
+
+def starting_note(data_dir: str | None) -> str:
+    """What ``kit stack up`` says before it waits: the first start initialises PostgreSQL
+    (the slow part), a later one only starts it; ``""`` when a stack is already running."""
+    from kit.stack.process import running_state
+    from kit.stack.state import resolve_data_dir
+
+    folder = resolve_data_dir(data_dir)
+    if running_state(folder) is not None:
+        return ""
+    if not (folder / "keys.json").exists():
+        return (f"starting the embedded stack for the first time: creating its keys and a "
+                f"PostgreSQL cluster in {folder} (the slow part; later starts reuse them)...")
+    return f"starting the embedded stack from {folder}..."
 
 
 def _stack_rows(t: Target) -> list[tuple[str, str, str | None]]:
@@ -55,9 +90,20 @@ def _status_json(target: Target) -> str:
 def stack_command(args: argparse.Namespace) -> int:
     from kit import stack
 
+    if args.action is None:
+        print(stack_actions_text())
+        return EXIT_USAGE
     if args.action == "up":
-        target = stack.start(args.data_dir, port=args.port, schemas=args.schemas,
-                             auth=_auth_options(args.auth))
+        from kit.stack.auth.settings import AuthSettings
+        from kit.stack.state import resolve_schemas
+
+        auth = _auth_options(args.auth)
+        resolve_schemas(args.schemas)  # bad input: its one line, before anything is said or started
+        AuthSettings.from_options(auth)
+        note = starting_note(args.data_dir) if sys.stderr.isatty() else ""  # for a person waiting
+        if note:
+            print(note, file=sys.stderr, flush=True)
+        target = stack.start(args.data_dir, port=args.port, schemas=args.schemas, auth=auth)
         print(_status_json(target) if args.json else _stack_status_text(target))
     elif args.action == "down":
         print("stack stopped" if stack.stop(args.data_dir) else "no stack was running")
@@ -110,19 +156,23 @@ def build_parser() -> argparse.ArgumentParser:
                                             "2 failed to run, 3 bad arguments",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    st = sub.add_parser("stack", help="the embedded Supabase-compatible stack")
-    st.add_argument("action", choices=["up", "down", "status", "logs", "reset", "migrate"])
+    st = sub.add_parser("stack", help="the embedded Supabase-compatible stack",
+                        description="the embedded Supabase-compatible stack\n\nactions:\n"
+                        + "\n".join(f"  {n:<8} {t}" for n, t in STACK_ACTIONS.items()),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    st.add_argument("action", nargs="?", choices=list(STACK_ACTIONS), metavar="ACTION",
+                    help="one of: " + ", ".join(STACK_ACTIONS))
     st.add_argument("files", nargs="*", help="migration files (for migrate)")
     st.add_argument("--data-dir", default=None, help="stack data directory (default .kit/stack)")
-    st.add_argument("--port", type=int, default=0, help="port for `up` (default: a free one)")
+    st.add_argument("--port", type=int, default=0, help="port for up (default: a free one)")
     st.add_argument("--schemas", default=None,
-                    help="for `up`: schemas /rest/v1 exposes, comma-separated (default "
+                    help="for up: schemas /rest/v1 exposes, comma-separated (default "
                          "KIT_STACK_SCHEMAS, else public,graphql_public)")
     st.add_argument("--json", action="store_true", help="machine-readable status")
     st.add_argument("-n", "--lines", type=int, default=50, help="log lines to show")
     st.add_argument("--yes", action="store_true", help="reset without asking")
     st.add_argument("--auth", action="append", default=[], metavar="NAME=VALUE",
-                    help="an Auth setting for `up` (kept in <data dir>/auth.json): disable_signup, "
+                    help="an Auth setting for up (kept in <data dir>/auth.json): disable_signup, "
                          "mailer_autoconfirm, anonymous_users, jwt_expiry, minimum_password_length, "
                          "password_hash_cost, refresh_token_reuse_interval, email_max_frequency, ...")
     st.set_defaults(run=stack_command)
@@ -138,8 +188,30 @@ def _external(name: str) -> Callable[[Sequence[str]], int]:
     return module.main
 
 
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``kit scan . | head``): send what is left to /dev/null, so the
+    interpreter's final flush raises nothing, and exit as a pipe-killed tool would (141)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture)
+        pass
+    finally:
+        os.close(devnull)
+    return 128 + 13
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one ``kit`` command; returns its exit code (see the module docstring)."""
+    try:
+        code = _run(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _run(argv: list[str]) -> int:
     try:
         if argv and argv[0] in EXTERNAL_COMMANDS:
             return _external(argv[0])(argv[1:])

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 import kit
+from kit.diff.render import render_report_text
 from kit.targets import Target
 
 BUCKET = f"diff-{uuid.uuid4().hex[:8]}"
@@ -74,7 +75,10 @@ def test_table_select_in_every_mode(select_report: kit.DiffReport) -> None:
 
 def test_report_views(select_report: kit.DiffReport, stack: Target) -> None:
     r = select_report
-    assert repr(r).startswith("<DiffReport 6 modes, 2 failed, max stall ")
+    passed = len(r.checks) - len(r.checks.failed)
+    how = "broke as expected" if r.checks.passed else "broke"
+    assert repr(r).startswith(f"<DiffReport 6 modes, 2 bug modes {how}, checks {passed}/{len(r.checks)} passed, ")
+    assert str(r) == render_report_text(r) and str(r).count("\n") > len(r.rows)
     frame = r.to_frame()
     assert list(frame.index) == list(kit.MODES)
     assert frame.loc["await_sync", "exception_type"] == "TypeError"
@@ -91,6 +95,13 @@ def test_report_views(select_report: kit.DiffReport, stack: Target) -> None:
     matplotlib.use("Agg")
     figure = r.plot()
     assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == list(reversed(kit.MODES))
+    figures = r.checks["to_thread keeps sync SDK calls off the loop"].figures
+    assert figures["threshold_ms"] == 20.0 and figures["max_gap_ms"] == round(r["to_thread"].loop.max_gap_ms, 1)
+    title = figure.axes[0].get_title(loc="left")
+    assert title.startswith("How each of 6 modes used the event loop: ") and title.endswith(" ms).")
+    figure.canvas.draw()
+    legend, plot_area = figure.legends[0].get_window_extent(), figure.axes[0].get_window_extent()
+    assert not legend.overlaps(plot_area) and legend.y1 <= plot_area.y0  # below, never on the data
 
 
 def download_blocking_line() -> int:
@@ -186,6 +197,20 @@ def test_an_html_page_instead_of_the_file_is_flagged_and_explained(stack: Target
     assert [ex.status for ex in row.exchanges] == [200] and row.exchanges[0].fault_rule
     html = r._repr_mimebundle_()["text/html"]
     assert "html_where_bytes_expected" in html
+    assert r.verdict == ("every mode got an HTML page with status 200 where bytes was expected "
+                         "(2 of 2 exchanges), so no data was compared.")
+
+
+def test_the_silent_case_every_mode_got_an_html_200_page_where_json_was_expected(
+        stack: Target, chats: str) -> None:
+    rule = {"match": {"service": "rest"}, "effect": {"html_page": "nginx-502", "status": 200}}
+    r = kit.diff(lambda c: c.table(chats).select("*").execute(), target=stack,
+                 modes="sync,async,unawaited", faults=[rule])
+    assert all(ex.status == 200 for ex in r.capture)
+    assert r.verdict.startswith("every mode that sent a request (sync and async) got an HTML page "
+                                "with status 200 where JSON was expected (2 of 2 exchanges), so no "
+                                "data was compared")
+    assert "return the same data" not in r.verdict
 
 
 def test_existing_clients_lend_their_target_and_capture(stack: Target, chats: str) -> None:

@@ -91,7 +91,8 @@ def full_report(stack: Target, stack_dir: Path,
     entries: list[object] = [{"notebook": "gen_checks.ipynb",
                               "parameters": {"api_token": NOT_A_JWT, "stall_ms": 10.0}}]
     entries += [str(path) for path in scenario_notebooks()]
-    code, directory = run_cli(write_profile(folder, entries), folder / "reports", stack_dir)
+    code, directory = run_cli(write_profile(folder, entries), folder / "reports", stack_dir,
+                              "--screenshots")
     names = ["gen_checks", *(path.stem for path in scenario_notebooks())]
     return code, directory, names
 
@@ -162,16 +163,12 @@ def test_index_html_lists_scenarios_checks_and_versions(
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
-    browser = shutil.which("chromium")
-    if browser is None:
+    from kit.report.browser import chromium
+
+    if shutil.which("chromium") is None:
         pytest.fail("chromium is not installed: run `make browser` (the project's setup step: "
                     "apt-get install -y chromium)")
-    with tempfile.TemporaryDirectory(prefix="kit-chromium-") as profile:
-        return subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120, check=True)
+    return chromium(*args)
 
 
 def _non_blank(png: Path) -> int:
@@ -198,6 +195,22 @@ def test_browser_shows_summary_table_and_sandboxed_error_page(
         _chromium(f"--screenshot={png}", f"--window-size={size}", (directory / page).as_uri())
         assert _non_blank(png) > 16  # many distinct grey levels: text was drawn
         shutil.copy(png, Path(tempfile.gettempdir()) / f"kit-report-{name}.png")  # for a human look
+
+
+def test_every_page_fits_1280_px_opens_its_first_error_page_and_has_a_screenshot(
+        full_report: tuple[int, Path, list[str]]) -> None:
+    from kit.report.browser import measure_page
+
+    _, directory, names = full_report
+    for name in ["index", *names]:
+        facts = measure_page(directory / f"{name}.html", width=1280)
+        assert facts.fits, f"{name}.html at 1280 px: {facts}"
+        if facts.pages_shown:  # the first rendered error page open, every other one collapsed
+            assert facts.pages_shown[0] and not any(facts.pages_shown[1:]), name
+        png = directory / "screenshots" / f"{name}.png"
+        assert _non_blank(png) > 16, png  # kept in the report: many grey levels, text was drawn
+    for name in {"00_start_here", "01_storage_download"} & set(names):  # they show edge pages
+        assert measure_page(directory / f"{name}.html").pages_shown[0], name
 
 
 def test_forced_failing_check_exits_1_and_baseline_shows_it(

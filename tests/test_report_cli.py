@@ -121,7 +121,7 @@ def test_parameter_assignments_are_read_as_yaml_and_keys_are_refused() -> None:
 
 def test_declared_parameters_come_from_the_parameters_cell() -> None:
     assert declared_parameters(REPO / "notebooks" / "04_diff_your_own_call.ipynb")[:7] == [
-        "target", "url_env", "key_env", "anon_key_env", "db_url_env", "stack_dir", "interactive"]
+        "target", "url_env", "key_env", "anon_key_env", "db_url_env", "stack_dir", "operation"]
 
 
 def test_user_code_paths_are_the_folder_and_its_project_root(tmp_path: Path) -> None:

@@ -67,8 +67,24 @@ def plot_timeline(report: DiffReport) -> Figure:
                                  label=label("stall"))
     axes.set_yticks(range(len(rows)), [r.mode for r in reversed(rows)])
     axes.set_xlabel("ms since the mode's calls began")
-    axes.set_title(f"{report!r}", fontsize=9)
+    axes.set_title(timeline_title(report), fontsize=10, loc="left")
     handles, labels = axes.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    axes.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8)
+    # below the plot, outside the axes: a legend inside would hide the first requests
+    figure.legend(unique.values(), unique.keys(), loc="outside lower center", ncols=len(unique),
+                  fontsize=8, frameon=False)
     return figure
+
+
+def timeline_title(report: DiffReport) -> str:
+    """``"How each of 6 modes used the event loop: blocking stalled it up to 271 ms (threshold
+    20 ms)."`` or ``"… no mode stalled it (threshold 20 ms)."``: a sentence, not a repr."""
+    stalled = [r for r in report.rows if r.stalls]
+    head = f"How each of {len(report.rows)} modes used the event loop: "
+    if not stalled:
+        return head + f"no mode stalled it (threshold {report.threshold_ms:g} ms)."
+    worst = max(stalled, key=lambda r: r.max_stall_ms)
+    others = len(stalled) - 1
+    more = f" ({others} other mode{'s' * (others != 1)} stalled too)" if others else ""
+    return (head + f"{worst.mode} stalled it up to {worst.max_stall_ms:.0f} ms{more} "
+            f"(threshold {report.threshold_ms:g} ms).")

@@ -9,6 +9,13 @@ if TYPE_CHECKING:
     from kit.diff.report import DiffReport, ModeResult
 
 _OK, _BAD = "#1a7f37", "#cf222e"
+# Fits 1280 px: cells wrap (long SDK paths and fingerprints included) and read left to right
+# (JupyterLab's own CSS right-aligns table cells); flags and explanation go under the row.
+TABLE_STYLE = ("<style>table.kit-diff{table-layout:auto;max-width:100%;border-collapse:collapse}"
+               "table.kit-diff td,table.kit-diff th{text-align:left!important;vertical-align:top;"
+               "padding:2px 6px;overflow-wrap:break-word}"
+               "table.kit-diff code{white-space:normal;overflow-wrap:anywhere}"
+               "table.kit-diff tr.kit-diff-more td{border-top:none;padding-bottom:6px;font-size:90%}</style>")
 
 
 def _outcome_text(row: ModeResult) -> str:
@@ -78,18 +85,23 @@ def _row_html(row: ModeResult) -> str:
          + (f"<br><small>{html.escape(row.copies)}</small>" if len(row.run.outcomes) > 1 else "")),
         f"<code>{html.escape(str(row.fingerprint))}</code>" if row.fingerprint else "",
         html.escape(_equal_text(row)), error, f"{row.wall_ms:.1f}", html.escape(row.loop_text),
-        traced, html.escape(_exchanges_text(row)), html.escape(_writes_text(row)), flags,
-        html.escape(_explanation_text(row.explanation)),
+        traced, html.escape(_exchanges_text(row)), html.escape(_writes_text(row)),
     ]
-    return "<tr>" + "".join(f"<td style='vertical-align:top'>{c}</td>" for c in cells) + "</tr>"
+    main = "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+    # flags and the explanation are long: a row of their own under the mode's row, full width
+    explanation = html.escape(_explanation_text(row.explanation))
+    more = " ".join(part for part in (flags, explanation and f"<i>{explanation}</i>") if part)
+    if not more:
+        return main
+    return main + f"<tr class='kit-diff-more'><td></td><td colspan='{len(cells) - 1}'>{more}</td></tr>"
 
 
 def render_report_html(report: DiffReport) -> str:
     from kit.diff.integration import explanation_html, render_exchange_html
 
     heads = ["mode", "outcome", "result fingerprint", "= baseline", "exception", "wall ms",
-             "longest loop gap", "stalls traced to", "exchanges", "writes", "flags", "explanation"]
-    table = ("<table class='kit-diff'><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
+             "longest loop gap", "stalls traced to", "exchanges", "writes"]
+    table = (TABLE_STYLE + "<table class='kit-diff'><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
              + "</tr></thead><tbody>" + "".join(_row_html(r) for r in report.rows)
              + "</tbody></table>")
     head = (f"<div class='kit-diff-report'><p><code>{html.escape(repr(report))}</code> "

@@ -4,6 +4,7 @@
     report                       # table, verdict, explanations, exchanges (in a notebook)
     report["blocking"].max_stall_ms, report["blocking"].stalls[0].traced_to
     report.to_frame(); report.summary(); report.checks; report.plot()
+    print(report); print(report.checks)   # the full plain text (a terminal or a script)
 """
 
 from __future__ import annotations
@@ -324,7 +325,13 @@ class DiffReport:
         return report_explain_inputs(self)
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-able summary for reports: verdict, rows, checks, versions."""
+        """A JSON-able dict for reports and scripts (``json.dumps(report.summary())``).
+
+        Keys: ``baseline`` (mode name), ``concurrency`` (calls per mode), ``threshold_ms`` (stall
+        threshold), ``verdict`` (the one sentence), ``max_stall_ms`` (longest stall, 0.0 if none),
+        ``modes`` (one ``ModeResult.to_dict()`` per row, in order), ``checks``
+        (``Checks.to_dict()``) and ``versions`` (supabase-py package versions). For the text a
+        person reads use ``print(report)``; ``repr(report)`` is the one-line summary."""
         from kit.diff.integration import sdk_versions
         return {"baseline": self.baseline, "concurrency": self.concurrency,
                 "threshold_ms": self.threshold_ms, "verdict": self.verdict,
@@ -353,12 +360,44 @@ class DiffReport:
         return plot_timeline(self)
 
     def __repr__(self) -> str:
-        return (f"<DiffReport {len(self.rows)} modes, {len(self.failed)} failed, "
-                f"max stall {self.max_stall_ms:.0f} ms>")
+        """``<DiffReport 6 modes, 2 bug modes broke as expected, checks 9/9 passed, longest
+        stall 25 ms>``: the counts come from ``checks`` and the rows' verdicts, so they agree."""
+        return f"<DiffReport {summary_line(self)}>"
+
+    def __str__(self) -> str:
+        """The full plain-text rendering (``print(report)``): verdict, table, stall lines."""
+        from kit.diff.render import render_report_text
+        return render_report_text(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from kit.diff.render import render_report_html, render_report_text
         return {"text/plain": render_report_text(self), "text/html": render_report_html(self)}
+
+
+def summary_line(report: DiffReport) -> str:
+    """``"6 modes, 2 bug modes broke as expected, checks 9/9 passed, longest stall 25 ms"``.
+
+    A mode whose documented verdict is ``bug`` (await_sync, unawaited, ...) and that went wrong
+    did what the checks expect, so it is not counted as a failure; any other wrong row is named.
+    With no stall, the longest gap between heartbeats is given with the threshold beside it."""
+    wrong = report.failed
+    expected = [r for r in wrong if r.run.verdict == "bug"]
+    unexpected = [r for r in wrong if r.run.verdict != "bug"]
+    parts = [f"{len(report.rows)} modes"]
+    checks = report.checks
+    if expected:
+        how = "broke as expected" if checks.passed else "broke"
+        parts.append(f"{len(expected)} bug mode{'s' * (len(expected) != 1)} {how}")
+    if unexpected:
+        parts.append(f"{len(unexpected)} failed ({', '.join(r.mode for r in unexpected)})")
+    parts.append(f"checks {len(checks) - len(checks.failed)}/{len(checks)} passed")
+    if any(r.stalls for r in report.rows):
+        parts.append(f"longest stall {report.max_stall_ms:.0f} ms")
+    else:
+        gap = max((r.run.loop.max_gap_ms for r in report.rows if r.run.loop), default=None)
+        if gap is not None:
+            parts.append(f"no stall: longest loop gap {gap:.1f} ms, under {report.threshold_ms:g} ms")
+    return ", ".join(parts)
 
 
 def _explanation_text(explanation: Any) -> str:

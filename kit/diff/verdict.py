@@ -29,7 +29,10 @@ def verdict_sentence(report: DiffReport) -> str:
     if base.builder:
         return (f"the operation returns a {base.builder}, not a response: it never calls "
                 ".execute(), so no request was sent; end the operation with .execute().")
-    if base.outcome != "value":
+    silent = silent_html_clause(report)
+    if silent:
+        parts = [silent]
+    elif base.outcome != "value":
         parts = [f"the baseline {base.mode} {_what(base)}, so no data is compared"]
     else:
         same = [r for r in report.rows if r.outcome == "value" and r.equal_to_baseline is not False]
@@ -38,7 +41,7 @@ def verdict_sentence(report: DiffReport) -> str:
         if differ:
             parts.append(f"{_names(differ)} return{'s' if len(differ) == 1 else ''} different data")
     for row in report.rows:
-        if row is not base and row.outcome != "value":
+        if (row is not base or silent) and row.outcome != "value":
             parts.append(f"{row.mode} {_what(row)}")
     for row in report.rows:
         stalls = sdk_stalls(row)
@@ -69,6 +72,33 @@ def writes_sentence(report: DiffReport) -> str:
     if report.masks.fields:
         parts.append(f"generated fields masked: {', '.join(report.masks.fields)}")
     return ", ".join(parts)
+
+
+def silent_html_clause(report: DiffReport) -> str:
+    """``"every mode got an HTML page with status 200 where JSON was expected (12 of 12
+    exchanges), so no data was compared"`` when that is so, else ``""``.
+
+    The silent case: a proxy, a login wall or the wrong URL answers every request with a
+    2xx page; the SDK hands the page over as data, so every mode "returns the same data".
+    Rows that sent no request (a coroutine never awaited) do not break the "every"."""
+    from kit.flags import HTML_WHERE_BYTES_EXPECTED, HTML_WHERE_JSON_EXPECTED, flags_for
+
+    exchanges = [ex for row in report.rows for ex in row.exchanges]
+    if not exchanges:
+        return ""
+    kinds: set[str] = set()
+    for ex in exchanges:
+        found = set(flags_for(ex)) & {HTML_WHERE_JSON_EXPECTED, HTML_WHERE_BYTES_EXPECTED}
+        if not found:
+            return ""
+        kinds |= found
+    expected = " or ".join(sorted("JSON" if k == HTML_WHERE_JSON_EXPECTED else "bytes" for k in kinds))
+    statuses = sorted({ex.status for ex in exchanges if ex.status is not None})
+    status = "status " + "/".join(map(str, statuses))
+    sent = [r for r in report.rows if len(r.exchanges)]
+    who = "every mode" if len(sent) == len(report.rows) else f"every mode that sent a request ({_names(sent)})"
+    return (f"{who} got an HTML page with {status} where {expected} was expected "
+            f"({len(exchanges)} of {len(exchanges)} exchanges), so no data was compared")
 
 
 def _what(row: ModeResult) -> str:
@@ -117,8 +147,17 @@ def report_checks(report: DiffReport) -> Checks:
             checks.add(Check(f"{name} keeps sync SDK calls off the loop", not stalls,
                              f"{len(stalls)} stalls inside a sync SDK call"
                              + (f", worst at {stalls[0].traced_to}" if stalls else ""),
-                             figures={"max_stall_ms": round(row.max_stall_ms, 1)}))
+                             figures=_loop_figures(row)))
     return checks
+
+
+def _loop_figures(row: ModeResult) -> dict[str, float]:
+    """A stall of 0 ms says only "nothing crossed the threshold": the longest gap between
+    heartbeats and the threshold go beside it, so a report never shows the loop as idle."""
+    figures = {"max_stall_ms": round(row.max_stall_ms, 1)}
+    if row.loop is not None:
+        figures |= {"max_gap_ms": round(row.loop.max_gap_ms, 1), "threshold_ms": row.loop.threshold_ms}
+    return figures
 
 
 def _equality_detail(row: ModeResult) -> str:

@@ -1,4 +1,4 @@
-"""``kit doctor [PATH]``: the environment checks to run before debugging async code.
+"""kit doctor [PATH]: the environment checks to run before debugging async code.
 
     kit doctor                                   # the app in the current folder
     kit doctor myapp --python 3.9 --health http://127.0.0.1:8000/health
@@ -41,7 +41,7 @@ def progress_printer(mode: str, stream: IO[str]) -> Callable[[str], None] | None
 def build_parser() -> argparse.ArgumentParser:
     from kit.doctor.render import FORMATS
 
-    parser = argparse.ArgumentParser(prog="kit doctor", description=__doc__.split("\n\n")[0].strip("`: "),
+    parser = argparse.ArgumentParser(prog="kit doctor", description=__doc__.split("\n\n")[0].strip(),
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", nargs="?", default=".", help="the app's folder (default: .)")
     parser.add_argument("--python", metavar="VERSION",

@@ -3,6 +3,7 @@
     async with kit.watch_loop() as w:          # watches the running loop
         await service.download_image(path)
     w.stalls                                   # [<Stall 212 ms at app.py:42 download_image → …>]
+    print(w.stalls)                            # each stall in full, with its line of code
 
     with kit.watch_loop() as w:                # sync code ON a running loop (a Jupyter cell)
         ...
@@ -27,6 +28,17 @@ from kit.errors import UsageError
 from kit.loop.monitor import LoopMonitor, LoopReport, Stall
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Stalls(list):  # list[Stall]
+    """A plain list of :class:`Stall` whose ``str`` is the full text, not a row of reprs."""
+
+    def __str__(self) -> str:
+        from kit.loop.render import render_stall_text
+
+        if not self:
+            return "no stalls"
+        return "\n".join(render_stall_text(s) for s in self)
 
 
 class LoopWatch:
@@ -98,11 +110,12 @@ class LoopWatch:
         return wrapper  # type: ignore[return-value]
 
     @property
-    def stalls(self) -> list[Stall]:
-        """Stalls of the last run (or so far, while active)."""
+    def stalls(self) -> Stalls:
+        """Stalls of the last run (or so far, while active); ``print(w.stalls)`` lists each one
+        with its line of code, one stall per paragraph."""
         if self._monitor is not None:
-            return self._monitor.report().stalls
-        return self.report.stalls if self.report else []
+            return Stalls(self._monitor.report().stalls)
+        return Stalls(self.report.stalls if self.report else [])
 
     @property
     def max_stall_ms(self) -> float:

@@ -1,4 +1,4 @@
-"""``kit report``: run the scenario notebooks and write a regression report.
+"""kit report: run the scenario notebooks and write a regression report.
 
     python -m kit report                                  # diagnostics/embedded.yaml
     python -m kit report --profile remote --only 01_storage_download --jobs 1
@@ -24,7 +24,7 @@ EPILOG = """exit codes:
 Profiles live in diagnostics/*.yaml: target (embedded|local|remote), url_env, key_env,
 anon_key_env, db_url_env (names of environment variables; keys are never parameters; unset
 ones take the kind's names: local API_URL, SERVICE_ROLE_KEY, ANON_KEY, DB_URL as
-`supabase status -o env` prints them, remote SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY,
+supabase status -o env prints them, remote SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY,
 SUPABASE_ANON_KEY, SUPABASE_DB_URL), notebook_dir, notebooks (with per-notebook
 parameters), timeout, jobs. The target is checked once before any notebook starts.
 """
@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where reports go: DIR/<timestamp>/ and DIR/latest (default: reports)")
     parser.add_argument("--stack-dir", metavar="DIR",
                         help="embedded stack data directory (default: .kit/stack or KIT_STACK_DIR)")
+    parser.add_argument("--screenshots", action="store_true",
+                        help="also write screenshots/<page>.png of every page at 1280 px "
+                             "(headless Chromium; make browser installs it)")
     parser.add_argument("--progress", choices=["auto", "bars", "lines", "quiet"], default="auto",
                         help="progress display (default: bars on a terminal, lines otherwise)")
     return parser
@@ -92,6 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render_summary_text(outcome.summary))
     if outcome.comparison is not None:
         print(f"compared with {args.baseline}: {outcome.comparison!r}")
+    if args.screenshots:
+        from kit.report.browser import write_screenshots
+
+        try:
+            shots = write_screenshots(outcome.index.parent)
+            print(f"screenshots: {len(shots)} pages in {outcome.index.parent / 'screenshots'}")
+        except KitError as exc:  # the report stands; only the pictures are missing
+            print(f"kit report: no screenshots: {exc}", file=sys.stderr)
     print(f"report: {outcome.index}")
     return outcome.summary.exit_code
 

@@ -33,9 +33,12 @@ def html_exporter(warm: bool = False) -> Any:
 
 
 def notebook_html(nb: Any, exporter: Any = None) -> str:
-    """The notebook as a standalone HTML page: ``notebook_html(nbformat.read(path, 4))``."""
-    body, _ = (exporter or html_exporter()).from_notebook_node(nb)
-    return str(body)
+    """The notebook as a standalone HTML page: ``notebook_html(nbformat.read(path, 4))``;
+    widgets shown from their static copy, the first HTML error page open (kit.report.static_page)."""
+    from kit.report.static_page import open_first_error_page, without_offline_widgets
+
+    body, _ = (exporter or html_exporter()).from_notebook_node(without_offline_widgets(nb))
+    return open_first_error_page(str(body))
 
 
 def write_notebook_files(raw: Path, ipynb: Path, html_page: Path,

@@ -13,9 +13,10 @@ file: the same findings (tests check it), slower (about 20x on pandas).
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -135,10 +136,11 @@ def _read(paths: list[Path], problems: list[ParseProblem],
 
 
 def _walk_relevant(sources: list[_Source], problems: list[ParseProblem], notices: list[Notice],
-                   prefilter: bool) -> list[_Source]:
+                   prefilter: bool, tick: Callable[[], None] = lambda: None) -> list[_Source]:
     if not prefilter:
         for source in sources:
             _walk(source, problems, notices)
+            tick()
         return sources
     walked: list[_Source] = []
     rest: list[_Source] = []
@@ -148,6 +150,7 @@ def _walk_relevant(sources: list[_Source], problems: list[ParseProblem], notices
     while new:
         for source in new:
             _walk(source, problems, notices)
+            tick()
         if not rest:
             break
         names = _exported_names(Resolver([s.facts for s in walked if s.facts is not None]),
@@ -228,7 +231,8 @@ def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
 
 def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
          ignore: Iterable[str] | None = None, prefilter: bool = True,
-         include_vendored: bool = False, overrides: dict[Path, bytes] | None = None) -> ScanResult:
+         include_vendored: bool = False, overrides: dict[Path, bytes] | None = None,
+         progress: Callable[[int, int], None] | None = None) -> ScanResult:
     """Scan .py files and notebooks for sync/async misuse of supabase-py.
 
         kit.scan("app/")                       # a table of findings in a notebook
@@ -236,7 +240,9 @@ def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
         kit.scan(".", include_vendored=True)   # .venv, site-packages, build... too
 
     ``overrides`` maps resolved paths to the bytes to scan instead of the file's (used by
-    ``--diff`` to scan fixes before writing them). Raises UsageError (NoSuchPath, UnknownRule).
+    ``--diff`` to scan fixes before writing them). ``progress(parsed, files)`` is called after
+    each file parsed (files that cannot hold a finding are skipped, so ``parsed`` may stay below
+    ``files``). Raises UsageError (NoSuchPath, UnknownRule).
     """
     if not paths:
         raise UsageError("nothing to scan", fix="pass one or more files or directories")
@@ -244,7 +250,9 @@ def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
     files, notices = collect_files(paths, include_vendored=include_vendored)
     problems: list[ParseProblem] = []
     sources = _read(files, problems, overrides)
-    walked = [s for s in _walk_relevant(sources, problems, notices, prefilter)
+    parsed = itertools.count(1)
+    tick = (lambda: progress(next(parsed), len(sources))) if progress else (lambda: None)
+    walked = [s for s in _walk_relevant(sources, problems, notices, prefilter, tick)
               if s.facts is not None]
     resolver = Resolver([s.facts for s in walked])  # type: ignore[misc]
     reach = Reach(resolver)

@@ -12,7 +12,7 @@ from typing import Any
 
 from kit.errors import UsageError
 from kit.scenarios.base import Names, Scenario, load_implementation
-from kit.scenarios.fault_profiles import FAULT_PROFILES, fault_rules
+from kit.scenarios.fault_profiles import FAULT_PROFILES, fault_rules, with_latency
 from kit.scenarios.interface import Interface, InterfaceError
 from kit.scenarios.llm_logging import LlmLoggingScenario
 from kit.scenarios.memory_queue import MemoryQueueScenario
@@ -28,7 +28,8 @@ SCENARIOS: dict[str, type[Scenario]] = {
 __all__ = ["FAULT_PROFILES", "SCENARIOS", "Interface", "InterfaceError", "LlmLoggingScenario",
            "MemoryQueueScenario", "Names",
            "Scenario", "SourceDiff", "StorageDownloadScenario", "fault_rules", "get",
-           "llm_logging", "load_implementation", "memory_queue", "source_diff", "storage_download"]
+           "llm_logging", "load_implementation", "memory_queue", "source_diff", "storage_download",
+           "with_latency"]
 
 
 def get(name: str, target: Any) -> Scenario:

@@ -269,11 +269,20 @@ class Scenario:
     def panel_run(self, implementation: str, concurrency: int, fault_profile: str) -> Any:
         raise NotImplementedError
 
-    def panel(self, enabled: bool = True) -> Any:
-        """Widgets to re-run this scenario in place (inert under papermill)."""
+    def panel(self, enabled: bool = True, **start: Any) -> Any:
+        """Widgets to re-run this scenario in place (inert under papermill), starting from
+        ``start``: the notebook's own parameters, e.g. ``scenario.panel(enabled=interactive,
+        implementation="broken", concurrency=concurrency, fault_profile=fault_profile)``.
+        Raises UsageError for a name the panel has no control for."""
         from kit.ui import panel
 
-        return panel(self.panel_run, enabled=enabled, **self.panel_choices())
+        choices = self.panel_choices()
+        unknown = sorted(set(start) - set(choices))
+        if unknown:
+            from kit.errors import UsageError
+            raise UsageError(f"the panel has no control {', '.join(unknown)}",
+                             fix=f"start it from {', '.join(choices)}")
+        return panel(self.panel_run, enabled=enabled, start=start, **choices)
 
     def require_setup(self) -> None:
         if not self._setup_done:

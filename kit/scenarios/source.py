@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import html
 import inspect
+import re
 import textwrap
 from dataclasses import dataclass
 from typing import Any
@@ -43,9 +44,25 @@ def _highlight(code: str) -> list[str]:
     return highlight(code, PythonLexer(), formatter).rstrip("\n").split("\n")
 
 
+_TAG = re.compile(r"(<[^>]+>)")
+
+
+def keep_spaces(fragment: str) -> str:
+    """``fragment`` with every whitespace-only text node between tags as ``&nbsp;``.
+
+    nbconvert's HTML export collapses such a node to one space, ``white-space:pre`` or not, so
+    the indentation before a highlighted keyword (``    <span>raise</span>``) was lost in the
+    report; a text node with other characters keeps its spaces and is left as it is."""
+    parts = _TAG.split(fragment)
+    return "".join(part.replace(" ", "&nbsp;") if not part.startswith("<") and part.strip(" ") == ""
+                   else part for part in parts)
+
+
 def render_code_column(title: str, code: str, marked: set[int], colour: str) -> str:
+    """One side of a before/after panel: numbered lines, ``marked`` ones on ``colour``; long
+    lines scroll inside the panel (``overflow-x:auto``), indentation survives nbconvert."""
     rows = []
-    for number, line in enumerate(_highlight(code), start=1):
+    for number, line in enumerate(map(keep_spaces, _highlight(code)), start=1):
         background = f"background:{colour};" if number in marked else ""
         sign = "▌" if number in marked else "&nbsp;"
         rows.append(f"<div style='{background}white-space:pre;font-family:monospace;font-size:12px'>"
