@@ -214,7 +214,7 @@ def test_test_files_are_left_out_and_factories_need_no_arguments(tmp_path: Path)
 
     app = app_with(tmp_path, {
         "tests/test_api.py": "import os\nimport pytest_mock\nTOKEN = os.environ['TEST_ONLY_TOKEN']\n",
-        "conftest.py": "import hypothesis\n",
+        "conftest.py": "import hypothesis\nfrom fastapi import FastAPI\napp = FastAPI()  # a test app\n",
         "server.py": ("import httpx\nfrom fastapi import FastAPI\n\ndef build(settings):\n"
                       "    return FastAPI()\n\ndef create_app(debug=False):\n    return FastAPI()\n")})
     project = AppProject.load(app, env={})

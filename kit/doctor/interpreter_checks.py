@@ -59,7 +59,7 @@ def app_entry_point(ex: Examination) -> tuple[str, str] | None:
     """``("main:app", "uvicorn main:app")`` for the first module-level ``app = FastAPI()``
     (shallowest file first), else ``uvicorn --factory main:create_app`` for a function that
     builds and returns one."""
-    for path, tree in sorted(ex.app.trees.items(), key=lambda kv: (len(kv[0].parts), kv[0])):
+    for path, tree in sorted(ex.app.runtime_trees().items(), key=lambda kv: (len(kv[0].parts), kv[0])):
         for name, factory, is_function in _app_objects(tree):
             rel = Path(ex.app.rel(path)).with_suffix("")
             parts = rel.parts[1:] if rel.parts[0] == "src" else rel.parts
