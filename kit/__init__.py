@@ -71,7 +71,6 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "MODES",
     "AwaitOnSyncResult",
     "Capture",
     "Clients",
@@ -85,6 +84,7 @@ __all__ = [
     "FaultsClient",
     "KitError",
     "LoopReport",
+    "MODES",
     "MigrationError",
     "ModeResult",
     "StackError",
