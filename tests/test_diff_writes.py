@@ -46,6 +46,18 @@ def test_insert_at_concurrency_4_leaves_no_row_and_modes_agree(stack: Target, sq
     assert summary["modes"][0]["writes"][0].endswith("rolled back")
 
 
+@pytest.mark.parametrize("case", ["missing table", "not null violated"])
+def test_a_refused_write_is_said_to_have_written_nothing(stack: Target, sql: Any, notes: str,
+                                                         case: str) -> None:
+    table, row = (f"{notes}_absent", {"body": "x"}) if case == "missing table" else (notes, {"body": None})
+    report = kit.diff(lambda c: c.table(table).insert(row).execute(), target=stack, concurrency=2)
+    assert _count(sql, notes) == 3
+    writes = [w for m in CORRECT for w in report[m].writes]
+    assert writes and all(str(w).endswith("failed (nothing written)") for w in writes), writes
+    assert "committed" not in report.verdict, report.verdict
+    assert f"{len(writes) + 2} of {len(writes) + 2} database writes failed" in report.verdict
+
+
 def test_delete_and_update_see_the_same_starting_state(stack: Target, sql: Any, notes: str) -> None:
     deleted = kit.diff(lambda c: c.table(notes).delete().like("body", "keep-%").execute(),
                        target=stack, modes="sync,async,to_thread")

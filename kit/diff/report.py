@@ -54,8 +54,15 @@ class Write:
     rolled_back: bool
     renamed: bool = False  # an upload the kit sent under its own kit_ name
 
+    @property
+    def failed(self) -> bool:
+        """The server refused it (no answer, or 4xx/5xx): one request is one transaction, so
+        nothing was written."""
+        return self.status is None or self.status >= 400
+
     def __str__(self) -> str:
-        ending = (", rolled back" if self.rolled_back else
+        ending = (", failed (nothing written)" if self.failed else
+                  ", rolled back" if self.rolled_back else
                   ", committed" if self.action in ("insert", "upsert", "update", "delete", "rpc") else
                   ", under a kit_ name" if self.renamed else "")
         return f"{self.action} {self.subject} HTTP {self.status}{ending}"

@@ -59,9 +59,13 @@ def writes_sentence(report: DiffReport) -> str:
     if not writes:
         return ""
     kinds = sorted({f"{w.action} {w.subject}" for w in writes})
-    database = [w for w in writes if w.action in ("insert", "upsert", "update", "delete", "rpc")]
+    tried = [w for w in writes if w.action in ("insert", "upsert", "update", "delete", "rpc")]
+    database = [w for w in tried if not w.failed]
     back = sum(w.rolled_back for w in database)
     parts = [f"the operation writes ({', '.join(kinds[:3])}{', ...' if len(kinds) > 3 else ''})"]
+    if len(tried) > len(database):
+        parts.append(f"{len(tried) - len(database)} of {len(tried)} database writes failed "
+                     "(nothing written)")
     if database:
         parts.append(f"{back} of {len(database)} database writes rolled back"
                      + ("" if back == len(database) else
