@@ -37,7 +37,9 @@ def test_a_missing_table_is_the_answer_not_the_unawaited_demonstration(stack: Ta
     assert why.explainer == "postgrest:PGRST205" and why.confidence == 0.95
     assert orders in why.title and typo in why.title
     assert why.evidence.exchanges and all(ex.status == 404 for ex in why.evidence.exchanges)
-    assert "coroutine_never_awaited" not in [a.explainer for a in why.ranked]
+    ranked = [a.explainer for a in why.ranked]
+    assert "coroutine_never_awaited" not in ranked
+    assert "event_loop_blocked" not in ranked  # the blocking mode ran, but nothing stalled
     assert f'client.table("{orders}")' in (why.fix.after if why.fix else "")
 
 

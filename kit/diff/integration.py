@@ -43,9 +43,11 @@ def row_explain_inputs(row: ModeResult) -> list[Any]:
         inputs.append(row.error)
     if row.outcome == "coroutine":
         inputs += row.warnings or [f"coroutine {row.value.qualname} (never awaited)"]
-    # an injected latency alone (flag fault_injected on an otherwise fine exchange) is not a failure
-    inputs += [ex for ex in row.exchanges
-               if not ex.ok or set(flags_for(ex)) - {"fault_injected"}]
+    # an injected latency alone (flag fault_injected on an otherwise fine exchange) is not a failure;
+    # the blocking mode's exchanges say "sync call on the loop" by design: evidence only if it stalled
+    demonstrated_on_loop = row.mode == "blocking" and not row.stalls
+    inputs += [ex for ex in row.exchanges if not demonstrated_on_loop
+               and (not ex.ok or set(flags_for(ex)) - {"fault_injected"})]
     if row.outcome == "value" and (flags_for(row.value) or returned_a_builder(row)):
         inputs.append(row.value)
     sdk_stalls = [s for s in row.stalls if s.sync_sdk_call]
