@@ -69,6 +69,16 @@ def starting_note(data_dir: str | None) -> str:
     return f"starting the embedded stack from {folder}..."
 
 
+def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None, *,
+                    bad_arguments: int = EXIT_USAGE) -> argparse.Namespace | int:
+    """``parser.parse_args(argv)``, or the exit code when argparse would exit: ``bad_arguments``
+    after its one-line error, 0 after ``--help``. Shared by every ``kit`` sub-command's CLI."""
+    try:
+        return parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:
+        return bad_arguments if exc.code else EXIT_OK
+
+
 def _stack_rows(t: Target) -> list[tuple[str, str, str | None]]:
     """(label, JSON key, value) for ``kit stack status``, in ``supabase status``'s order."""
     return [("API URL", "API_URL", t.url), ("REST URL", "REST_URL", f"{t.url}/rest/v1"),

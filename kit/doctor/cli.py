@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO
 
+from kit.cli import EXIT_ERROR, EXIT_USAGE, parse_arguments
 from kit.errors import KitError, UsageError
 
-EXIT_ERROR, EXIT_USAGE = 2, 3
 EPILOG = """exit codes:
   0  nothing failed (warnings allowed)
   1  a check failed
@@ -60,10 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kit doctor``; returns the exit code. ``main(["myapp", "--format", "json"])``."""
     parser = build_parser()
-    try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:
-        return EXIT_USAGE if exc.code else 0
+    args = parse_arguments(parser, argv)
+    if isinstance(args, int):
+        return args
     from kit.doctor.render import FORMATS
     from kit.doctor.run import doctor
 

@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from kit.cli import parse_arguments
 from kit.errors import KitError, TargetError, UsageError
 from kit.report.results import EXIT_NOT_EXECUTED, EXIT_USAGE
 
@@ -60,10 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the report, print the summary; return the exit code."""
     parser = build_parser()
-    try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:
-        return EXIT_USAGE if exc.code else 0
+    args = parse_arguments(parser, argv)
+    if isinstance(args, int):
+        return args
     for flag, value in (("--jobs", args.jobs), ("--timeout", args.timeout)):
         if value is not None and value <= 0:
             print(f"kit report: {flag} must be positive, got {value:g}", file=sys.stderr)

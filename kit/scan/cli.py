@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from kit.cli import parse_arguments
 from kit.errors import UsageError
 from kit.scan.result import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 
@@ -84,10 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kit.scan.engine import scan
 
     parser = build_parser()
-    try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:
-        return EXIT_ERROR if exc.code else 0
+    args = parse_arguments(parser, argv, bad_arguments=EXIT_ERROR)
+    if isinstance(args, int):
+        return args
     options = {"select": _codes(args.select) or None, "ignore": _codes(args.ignore),
                    "prefilter": not args.no_prefilter, "include_vendored": args.include_vendored}
     try:
