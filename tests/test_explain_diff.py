@@ -39,8 +39,20 @@ def test_a_missing_table_is_the_answer_not_the_unawaited_demonstration(stack: Ta
     assert why.evidence.exchanges and all(ex.status == 404 for ex in why.evidence.exchanges)
     ranked = [a.explainer for a in why.ranked]
     assert "coroutine_never_awaited" not in ranked
-    assert "event_loop_blocked" not in ranked  # the blocking mode ran, but nothing stalled
+    assert "event_loop_blocked" not in ranked  # the blocking mode's own stall is not the answer
     assert f'client.table("{orders}")' in (why.fix.after if why.fix else "")
+
+
+def test_a_missing_table_stays_the_answer_when_the_blocking_mode_really_stalls(
+        stack: Target, orders: str) -> None:
+    typo = orders.replace("orders_", "ordrs_")
+    slow = kit.scenarios.with_latency(None, 80, service="rest")  # the blocking mode crosses 20 ms
+    report = kit.diff(lambda c: c.table(typo).update({"n": 1}).eq("id", 1).execute(),
+                      target=stack, faults=slow)
+    assert report["blocking"].max_stall_ms >= report.threshold_ms
+    why = kit.explain(report)
+    assert why.explainer == "postgrest:PGRST205"
+    assert "event_loop_blocked" not in [a.explainer for a in why.ranked]
 
 
 def test_a_report_where_only_the_demonstrations_misbehave(stack: Target, orders: str) -> None:

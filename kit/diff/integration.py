@@ -44,9 +44,9 @@ def row_explain_inputs(row: ModeResult) -> list[Any]:
     if row.outcome == "coroutine":
         inputs += row.warnings or [f"coroutine {row.value.qualname} (never awaited)"]
     # an injected latency alone (flag fault_injected on an otherwise fine exchange) is not a failure;
-    # the blocking mode's exchanges say "sync call on the loop" by design: evidence only if it stalled
-    demonstrated_on_loop = row.mode == "blocking" and not row.stalls
-    inputs += [ex for ex in row.exchanges if not demonstrated_on_loop
+    # the blocking mode's exchanges say "sync call on the loop" (and it stalls) by design: they
+    # are the kit's demonstration, never evidence of the user's failure; its error still counts
+    inputs += [ex for ex in row.exchanges if row.mode != "blocking"
                and (not ex.ok or set(flags_for(ex)) - {"fault_injected"})]
     if row.outcome == "value" and (flags_for(row.value) or returned_a_builder(row)):
         inputs.append(row.value)
