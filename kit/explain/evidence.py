@@ -24,7 +24,8 @@ from kit.explain.case import Case
 if TYPE_CHECKING:
     from kit.capture import Exchange
 
-__all__ = ["ServiceAnswer", "exchange_line", "fact_lines", "role_of", "service_answers"]
+__all__ = ["ServiceAnswer", "exchange_line", "fact_lines", "failing_exchange", "role_of",
+           "service_answers"]
 
 _SQLSTATE = re.compile(r"^[0-9A-Z]{5}$")
 _PGRST = re.compile(r"^PGRST[0-9X]\d\d$")
@@ -192,3 +193,13 @@ def role_of(ex: Exchange) -> str | None:
     except ValueError:
         return None
     return str(claims.get("role")) if isinstance(claims, dict) else None
+
+
+def failing_exchange(answer: ServiceAnswer, case: Case, service: str,
+                     statuses: tuple[int, ...] = ()) -> Exchange | None:
+    """The exchange that carried ``answer``; else the case's first ``service`` exchange
+    ("rest", "storage") answered with one of ``statuses`` (any 4xx/5xx when empty)."""
+    if answer.exchange is not None:
+        return answer.exchange
+    return next((ex for ex in case.exchanges if ex.service == service and ex.status is not None
+                 and (ex.status in statuses if statuses else ex.status >= 400)), None)

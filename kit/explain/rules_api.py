@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 
 from kit.capture import Exchange
+from kit.explain.calls import call_of
 from kit.explain.case import Case
 from kit.explain.evidence import role_of
 from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
@@ -26,6 +27,7 @@ def postgrest_retries(case: Case) -> Explanation | None:
     statuses = ", ".join(str(e.status) if e.status is not None else "network error"
                          for e in attempts)
     slept = sum(min(2 ** i, 30) for i in range(max(e.retry_attempt for e in attempts)))
+    call = call_of(attempts[0], table="chats")
     return Explanation(
         "postgrest_retries", f"postgrest retried the request {len(attempts) - 1} time(s)",
         "postgrest-py retries GET and HEAD on 503, 520 and network errors: up to 3 retries, "
@@ -34,8 +36,8 @@ def postgrest_retries(case: Case) -> Explanation | None:
         "event loop sleeps too.",
         Evidence((f"{attempts[0].method} {attempts[0].path}: attempts answered {statuses}",),
                  tuple(attempts[:6])),
-        Fix('res = client.table("chats").select("*").execute()',
-            'res = client.table("chats").select("*").retry(False).execute()\n'
+        Fix(f"res = {call.code()}",
+            f"res = {call.with_modifier('.retry(False)').code()}\n"
             '# or for every call: ClientOptions(postgrest_client_retry=False) / '
             'kit.clients(target, retry=False)',
             "Turn the built-in retries off where you retry yourself (with your own budget) or "
@@ -112,11 +114,11 @@ def rls_empty_for_anon(case: Case) -> Explanation | None:
            "are no matching rows (query the table with the service_role key to tell)."),
         Evidence(tuple(lines), tuple([*empty[:2], *seen[:1]])),
         Fix('client = create_client(url, anon_key)\n'
-            'rows = client.table("chat_context_queue").select("*").execute().data   # []',
+            f'rows = {call_of(ex).code()}.data   # []',
             '# server-side worker: use the service_role key (it bypasses RLS), from the env\n'
             'client = create_client(os.environ["SUPABASE_URL"], os.environ["SUPABASE_KEY"])\n'
             '# or add a policy:\n'
-            '# create policy "read own" on chat_context_queue for select to authenticated\n'
+            f'# create policy "read own" on {table} for select to authenticated\n'
             '#   using (user_id = auth.uid());',
             "Never ship the service_role key to a browser; for user-facing reads add a policy."),
         CONFIDENCE["signature"] if seen else CONFIDENCE["context"], NOTEBOOKS["memory"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 
+from kit.explain.calls import Call, call_of
 from kit.explain.case import Case
 from kit.explain.model import NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
@@ -54,6 +55,9 @@ def await_on_sync_result(case: Case) -> Explanation | None:
                 "AsyncClientOptions(httpx_client=httpx.AsyncClient())",
                 "An AsyncClient needs an httpx.AsyncClient; a sync Client needs an httpx.Client."),
             0.95, NOTEBOOKS["start"])
+    call = call_of(sent[0]) if sent else Call()
+    if not call.known:
+        call = Call.example("chats", '.eq("id", chat_id)', ".single()")
     what = ("maybe_single() on a sync Client found no row and returned None"
             if kind == "NoneType" else f"call (execute(), storage...) returned a {kind}")
     return Explanation(
@@ -62,11 +66,9 @@ def await_on_sync_result(case: Case) -> Explanation | None:
         f"HTTP request already ran; `await` on that value raises TypeError.{ran} {_NOT_A_COROUTINE_MYTH}",
         Evidence((line,), tuple(sent[:5])),
         Fix('supabase = create_client(url, key)        # sync, named async_supabase\n'
-            'res = await supabase.table("chats").select("user_id").eq("id", chat_id)'
-            '.single().execute()',
+            f'res = await {call.code(client="supabase")}',
             'supabase = await acreate_client(url, key)  # AsyncClient: execute() is a coroutine\n'
-            'res = await supabase.table("chats").select("user_id").eq("id", chat_id)'
-            '.single().execute()',
+            f'res = await {call.code(client="supabase")}',
             "Either keep the await and build the client with acreate_client (right for async "
             "code), or drop the await on the sync client; that works but blocks the event loop "
             "for the whole request (see event_loop_blocked)."),

@@ -14,9 +14,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kit.capture import Exchange
+from kit.explain.calls import Call, call_of
 from kit.explain.case import Case
 from kit.explain.catalogue import DOCS, SERVICE_NAMES, find_entry
-from kit.explain.evidence import ServiceAnswer, role_of, service_answers
+from kit.explain.evidence import ServiceAnswer, failing_exchange, role_of, service_answers
 from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
 from kit.registry import Registry
@@ -101,13 +103,13 @@ def _missing_table(answer: ServiceAnswer, case: Case) -> Specific:
     near = _quoted(answer.hint, "Perhaps you meant the table") or _quoted(
         answer.details, "Perhaps you meant the table")
     short, near_short = table.split(".")[-1], (near or "").split(".")[-1]
+    call = call_of(failing_exchange(answer, case, "rest"), table=short)
     if near:
         return Specific(
             f"The table {table!r} does not exist; the closest is {near!r} (PGRST205)",
             f"No table {table!r} is exposed; PostgREST's closest match is {near!r}.",
             (f"closest existing table: {near} (from PostgREST's hint)",),
-            Fix(f'client.table("{short}").select("*").execute()',
-                f'client.table("{near_short}").select("*").execute()',
+            Fix(call.code(), call.code(table=near_short),
                 f"Use the real table name {near_short!r}, or create {short!r} (apply the "
                 "migration) and reload the schema cache: NOTIFY pgrst, 'reload schema'."))
     seen = sorted({ex.path.split("/")[3] for ex in case.exchanges if ex.service == "rest"
@@ -120,14 +122,13 @@ def _missing_table(answer: ServiceAnswer, case: Case) -> Specific:
             f"No table {table!r} is exposed. PostgREST suggested nothing, but the captured "
             f"requests reached {close[0]!r}.",
             (f"closest table seen in the capture: {close[0]} (of {', '.join(seen[:8])})",),
-            Fix(f'client.table("{short}").select("*").execute()',
-                f'client.table("{close[0]}").select("*").execute()',
+            Fix(call.code(), call.code(table=close[0]),
                 f"Use the real table name {close[0]!r}, or create {short!r}."))
     return Specific(
         f"The table {table!r} does not exist (PGRST205)",
         f"No table {table!r} is exposed, and PostgREST knows no table with a close name.",
         ("closest existing table: none suggested by PostgREST",),
-        Fix(f'client.table("{short}").select("*").execute()',
+        Fix(call.code(),
             "-- apply the migration that creates it, then:\nNOTIFY pgrst, 'reload schema';",
             "Create the table on this project (or point the client at the project that has it)."))
 
@@ -145,7 +146,7 @@ def _missing_column(answer: ServiceAnswer, case: Case) -> Specific:
 
 
 def _command(answer: ServiceAnswer, case: Case) -> tuple[str, str | None]:
-    ex = answer.exchange or next((e for e in case.exchanges if e.status in (401, 403)), None)
+    ex = _refused(answer, case)
     if ex is None:
         role = "anon" if answer.status == 401 else None
         return "the command", role
@@ -156,6 +157,10 @@ def _command(answer: ServiceAnswer, case: Case) -> tuple[str, str | None]:
     if ex.request_header("x-upsert") == "true":
         command = "INSERT or UPDATE (upsert)"
     return command, role_of(ex)
+
+
+def _refused(answer: ServiceAnswer, case: Case) -> Exchange | None:
+    return answer.exchange or next((e for e in case.exchanges if e.status in (401, 403)), None)
 
 
 _SET_ROLE = re.compile(r'permission denied to set role "?([^"]+)"?|role "?([^"]+)"? does not exist')
@@ -197,13 +202,14 @@ def _rls_refusal(answer: ServiceAnswer, case: Case) -> Specific:
             if rls else f"{who} may not run {command} on {table or 'this object'} (no GRANT)")
     policy_cmd = command.split()[0].lower() if command.split()[0] in _COMMANDS.values() else "insert"
     short = (table or "t").split(".")[-1]
+    call = call_of(_refused(answer, case), table=short)
+    refused = call.code() if call.known else f'client.table("{short}").{_CALLS[policy_cmd]}.execute()'
     return Specific(
         f"Row-level security: {who} may not {command} on {table or 'this table'}" if rls else None,
         f"Here {what}.",
         (f"request role: {role or 'unknown (no exchange captured)'}; command: {command}; "
          f"table: {table or 'unknown'}",),
-        Fix(f'client = create_client(url, anon_key)\nclient.table("{short}").{_CALLS[policy_cmd]}'
-            '.execute()',
+        Fix(f"client = create_client(url, anon_key)\n{refused}",
             f'create policy "{role or "authenticated"} can {policy_cmd}" on {table or "public.t"}\n'
             f'  for {policy_cmd} to {role or "authenticated"}\n'
             f'  {"using" if policy_cmd in ("select", "delete") else "with check"} (true);   '
@@ -216,22 +222,25 @@ def _rls_refusal(answer: ServiceAnswer, case: Case) -> Specific:
 def _not_single(answer: ServiceAnswer, case: Case) -> Specific:
     rows = re.search(r"contains (\d+) rows", answer.details or "")
     count = int(rows.group(1)) if rows else None
+    call = call_of(failing_exchange(answer, case, "rest", (406,)))
+    if not call.known or ".single()" not in call.chain:  # no request captured: an example
+        call = Call.example("t", '.eq("id", x)', ".single()")
     if count == 0 or count is None:
         return Specific(".single() found no row (PGRST116, HTTP 406)",
                         "The filters matched no row visible to this role (none exists, or "
                         "row-level security hides it).",
                         (f"rows found: {count if count is not None else 'not stated'}",),
-                        Fix('row = client.table("t").select("*").eq("id", x).single().execute()',
-                            'res = client.table("t").select("*").eq("id", x).maybe_single().execute()\n'
-                            'row = res.data if res is not None else None',
+                        Fix(f"row = {call.code()}",
+                            f"res = {call.with_modifier('.maybe_single()', replacing='.single()').code()}"
+                            "\nrow = res.data if res is not None else None",
                             "maybe_single() returns None when there is no row (check it before "
                             ".data); make sure the role can see the row."))
     return Specific(f".single() found {count} rows (PGRST116, HTTP 406)",
                     f"The filters matched {count} rows where exactly one was asked for.",
                     (f"rows found: {count}",),
-                    Fix('client.table("t").select("*").eq("user_id", u).single().execute()',
-                        'client.table("t").select("*").eq("id", row_id).single().execute()  '
-                        '# a unique key\n# or .limit(1).execute() when any one row will do',
+                    Fix(call.code(),
+                        f"{call.with_modifier('.limit(1)', replacing='.single()').code()}"
+                        "   # when any one row will do\n# or keep .single() and filter on a unique key",
                         "Filter on a unique key, or drop .single() and handle a list."))
 
 

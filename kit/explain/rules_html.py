@@ -7,6 +7,7 @@ import re
 
 from kit.bodies import STORAGE_UNPARSED, HiddenBody
 from kit.capture import Exchange
+from kit.explain.calls import Call, call_of
 from kit.explain.case import Case
 from kit.explain.model import NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
@@ -183,6 +184,9 @@ def truncated_body(case: Case) -> Explanation | None:
     if match is None:
         return None
     broken = tuple(ex for ex in case.exchanges if ex.error and _TRUNCATED.search(ex.error))
+    call = call_of(broken[0] if broken else None)
+    if call.operation != "select":  # paging is for reads: a stock read shows it
+        call = Call.example("big")
     return Explanation(
         "truncated_body", "The connection closed in the middle of the response body",
         "The server (or a proxy or edge in front of it) sent the headers and part of the body, "
@@ -190,8 +194,8 @@ def truncated_body(case: Case) -> Explanation | None:
         "load balancer dropping long responses. httpx raises RemoteProtocolError; postgrest "
         "retries GET/HEAD on it (1+2+4 s), so the same failure may appear several times.",
         Evidence((case.line_of(match),), broken[:5]),
-        Fix("rows = client.table(\"big\").select(\"*\").execute().data",
-            "rows = client.table(\"big\").select(\"*\").range(0, 999).execute().data  # page it",
+        Fix(f"rows = {call.code()}.data",
+            f"rows = {call.with_modifier('.range(0, 999)').code()}.data  # page it",
             "Smaller responses and pagination make drops rarer; check the proxy's timeouts."),
         0.92, NOTEBOOKS["start"])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from kit.explain.calls import Call, call_of, call_of_builder
 from kit.explain.case import Case
 from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
@@ -69,14 +70,16 @@ def execute_forgotten(case: Case) -> Explanation | None:
         return None
     name = match.group(1) if match else type(builders[0]).__name__
     lines = [case.line_of(match)] if match else [f"the result is a {name}, not an APIResponse"]
+    call = call_of_builder(builders[0]) if builders else Call()
+    call = call if call.known else Call.example("chats")
     return Explanation(
         "execute_forgotten", ".execute() was never called",
         f"The query was built but never run: the value is a {name}, which has no .data. "
         "No request was sent.",
         Evidence((*lines, f"{len(case.exchanges)} exchange(s) captured")),
-        Fix('rows = supabase.table("chats").select("*").data',
-            'rows = supabase.table("chats").select("*").execute().data\n'
-            '# AsyncClient: (await supabase.table("chats").select("*").execute()).data',
+        Fix(f'rows = {call.code(client="supabase", ending="")}.data',
+            f'rows = {call.code(client="supabase")}.data\n'
+            f'# AsyncClient: (await {call.code(client="supabase")}).data',
             "A query runs only when .execute() is called (and awaited on an AsyncClient)."),
         CONFIDENCE["signature"], NOTEBOOKS["start"])
 
@@ -112,6 +115,9 @@ def maybe_single_none(case: Case) -> Explanation | None:
         return None
     singular = [ex for ex in case.exchanges if "vnd.pgrst.object" in (ex.request_header("accept")
                                                                          or "")]
+    call = call_of(singular[0]) if singular else Call()
+    call = (call if call.known else Call.example("chats", '.eq("id", chat_id)')).with_modifier(
+        ".maybe_single()", replacing=".single()")
     lines = [case.line_of(match)]
     lines += [f"exchange #{ex.seq}: {ex.method} {ex.path} asked for one object → {ex.status}"
               for ex in singular[:2]]
@@ -121,10 +127,9 @@ def maybe_single_none(case: Case) -> Explanation | None:
         "matches, so `.data` on its result fails. The row does not exist, or row-level security "
         "hides it from the role used.",
         Evidence(tuple(lines), tuple(singular[:2])),
-        Fix('user_id = supabase.table("chats").select("user_id").eq("id", chat_id)'
-            '.maybe_single().execute().data["user_id"]',
-            'res = supabase.table("chats").select("user_id").eq("id", chat_id).maybe_single().execute()\n'
-            'user_id = res.data["user_id"] if res is not None else None',
+        Fix(f'row = {call.code(client="supabase")}.data',
+            f'res = {call.code(client="supabase")}\n'
+            'row = res.data if res is not None else None',
             "Check the result for None before reading .data."),
         # the one-object request in the capture proves it; the message alone is only likely
         CONFIDENCE["signature"] if singular else CONFIDENCE["circumstance"], NOTEBOOKS["llm"])
