@@ -203,6 +203,8 @@ class ModeResult:
             return "-"
         if self.stalls:
             return f"{self.max_stall_ms:.1f} ms stall (threshold {self.threshold_ms:g})"
+        if self.max_gap_ms >= self.threshold_ms:  # a scheduling delay: the machine, not the code
+            return f"{self.max_gap_ms:.1f} ms, machine delay (threshold {self.threshold_ms:g})"
         return f"{self.max_gap_ms:.1f} ms (under {self.threshold_ms:g})"
 
     @property
@@ -384,26 +386,52 @@ class DiffReport:
 def summary_line(report: DiffReport) -> str:
     """``"6 modes, 2 bug modes broke as expected, checks 9/9 passed, longest stall 25 ms"``.
 
-    A mode whose documented verdict is ``bug`` (await_sync, unawaited, ...) and that went wrong
-    did what the checks expect, so it is not counted as a failure; any other wrong row is named.
-    With no stall, the longest gap between heartbeats is given with the threshold beside it."""
+    A bug mode (await_sync, unawaited, ...) that went wrong the way it demonstrates is not a
+    failure; every other wrong row is grouped by how it went wrong (``failure_signature``), so
+    modes that all failed alike read ``"the other 5 failed the same way: APIError 404
+    PGRST205"``, never as a difference between sync and async; otherwise ``"2 failed: async with
+    TypeError; to_thread with different data"``. With no stall, the longest gap
+    between heartbeats is given with the threshold beside it."""
+    from kit.diff.integration import as_demonstrated
+    from kit.diff.verdict import failure_signature, silent_html_clause
+
     wrong = report.failed
-    expected = [r for r in wrong if r.run.verdict == "bug"]
-    unexpected = [r for r in wrong if r.run.verdict != "bug"]
+    expected = [r for r in wrong if r.run.verdict == "bug" and as_demonstrated(r)]
+    unexpected = [r for r in wrong if r not in expected]
     parts = [f"{len(report.rows)} modes"]
     checks = report.checks
     if expected:
         how = "broke as expected" if checks.passed else "broke"
         parts.append(f"{len(expected)} bug mode{'s' * (len(expected) != 1)} {how}")
-    if unexpected:
-        parts.append(f"{len(unexpected)} failed ({', '.join(r.mode for r in unexpected)})")
+    base = report[report.baseline]
+    if base.builder:
+        parts.append("no request sent (.execute() is never called)")
+    elif silent_html_clause(report):
+        parts.append("no data compared (HTML pages where data was expected)")
+    groups: dict[str, list[ModeResult]] = {}
+    for row in unexpected:
+        groups.setdefault(failure_signature(row) or "failed", []).append(row)
+    differ = groups.pop("different data", [])
+    failing = [r for rows in groups.values() for r in rows]
+    if len(groups) == 1 and len(failing) > 1 and len(failing) + len(expected) == len(report.rows):
+        (how_failed,) = groups
+        who = "the other" if expected else "all"
+        parts.append(f"{who} {len(failing)} failed the same way: {how_failed}")
+    elif groups:
+        parts.append(f"{len(failing)} failed: " + "; ".join(
+            f"{', '.join(r.mode for r in rows)} with {how_failed}" for how_failed, rows in groups.items()))
+    if differ:
+        parts.append(f"{len(differ)} return{'s' * (len(differ) == 1)} different data "
+                     f"({', '.join(r.mode for r in differ)})")
     parts.append(f"checks {len(checks) - len(checks.failed)}/{len(checks)} passed")
     if any(r.stalls for r in report.rows):
         parts.append(f"longest stall {report.max_stall_ms:.0f} ms")
     else:
         gap = max((r.run.loop.max_gap_ms for r in report.rows if r.run.loop), default=None)
         if gap is not None:
-            parts.append(f"no stall: longest loop gap {gap:.1f} ms, under {report.threshold_ms:g} ms")
+            parts.append(f"no stall: longest loop gap {gap:.1f} ms, "
+                         + (f"under {report.threshold_ms:g} ms" if gap < report.threshold_ms else
+                            f"over {report.threshold_ms:g} ms while the machine ran something else"))
     return ", ".join(parts)
 
 

@@ -33,15 +33,20 @@ def verdict_sentence(report: DiffReport) -> str:
     if silent:
         parts = [silent]
     elif base.outcome != "value":
-        parts = [f"the baseline {base.mode} {_what(base)}, so no data is compared"]
+        alike = [r for r in report.rows if failure_signature(r) == failure_signature(base)]
+        alike_said = (f"{_names(alike)} all {_what(base, plural=True)} (the same failure in every one)"
+                if len(alike) > 1 else f"the baseline {base.mode} {_what(base)}")
+        parts = [f"{alike_said}, so no data is compared"]
     else:
         same = [r for r in report.rows if r.outcome == "value" and r.equal_to_baseline is not False]
         differ = [r for r in report.rows if r.outcome == "value" and r.equal_to_baseline is False]
         parts = [f"{_names(same)} return{'s' if len(same) == 1 else ''} the same data"]
         if differ:
             parts.append(f"{_names(differ)} return{'s' if len(differ) == 1 else ''} different data")
+    said = {r.mode for r in report.rows if not silent and base.outcome != "value"
+            and failure_signature(r) == failure_signature(base)}
     for row in report.rows:
-        if (row is not base or silent) and row.outcome != "value":
+        if (row is not base or silent) and row.outcome != "value" and row.mode not in said:
             parts.append(f"{row.mode} {_what(row)}")
     for row in report.rows:
         stalls = sdk_stalls(row)
@@ -105,9 +110,26 @@ def silent_html_clause(report: DiffReport) -> str:
             f"({len(exchanges)} of {len(exchanges)} exchanges), so no data was compared")
 
 
-def _what(row: ModeResult) -> str:
+def failure_signature(row: ModeResult) -> str | None:
+    """How a row went wrong, comparable across rows: ``"APIError 404 PGRST205"``, ``"TypeError"``,
+    ``"different data"``, ``"a coroutine never awaited"``, ``"a SyncFilterRequestBuilder (no
+    .execute())"``; None for a row that went right. The status is the row's last 4xx/5xx
+    answer; the code is the exception's ``code`` (the service's own code)."""
     if row.outcome == "raised":
-        return f"raises {row.exception_type}"
+        refused = [ex.status for ex in row.exchanges if (ex.status or 0) >= 400]
+        status = str(refused[-1]) if refused else ""
+        code = str(getattr(row.error, "code", "") or "")
+        return " ".join(x for x in (row.exception_type, status, code if code != status else "") if x)
+    if row.outcome == "coroutine":
+        return "a coroutine never awaited"
+    if row.builder:
+        return f"a {row.builder} (no .execute())"
+    return "different data" if row.equal_to_baseline is False else None
+
+
+def _what(row: ModeResult, *, plural: bool = False) -> str:
+    if row.outcome == "raised":
+        return f"raise{'' if plural else 's'} {failure_signature(row)}"
     if row.outcome == "coroutine":
         sent = "no request" if not len(row.exchanges) else f"{len(row.exchanges)} requests"
         return f"returns a coroutine that was never awaited and sent {sent}"
