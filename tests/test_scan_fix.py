@@ -44,8 +44,9 @@ async def handler(x):
 '''
 
 FIXED = '''"""doc"""
-from supabase import acreate_client, create_client
 import asyncio
+
+from supabase import acreate_client, create_client
 
 client = create_client("u", "k")
 
@@ -73,6 +74,63 @@ def test_fix_rewrites_every_kind_and_keeps_comments(tmp_path: Path) -> None:
     assert path.read_text() == FIXED
     assert len(report.result) == 0 and report.fixed == 7  # two rounds: KIT101 drop, then wrap
     assert repr(report) == "<FixReport 7 fixed in 1 files, 0 remaining>"
+
+
+CALL = '''
+client = create_client("u", "k")
+
+
+async def handler():
+    return client.table("t").select("*").execute()
+'''
+# (imports before the fix, imports after it): isort's place (ruff I001 passes on each result)
+LAYOUTS = {
+    "stdlib block, future and docstring kept first": (
+        '"""Doc."""\n\nfrom __future__ import annotations\n\nimport json\nimport os\n'
+        "from typing import Any\n\nfrom supabase import create_client\n",
+        '"""Doc."""\n\nfrom __future__ import annotations\n\nimport asyncio\nimport json\n'
+        "import os\nfrom typing import Any\n\nfrom supabase import create_client\n"),
+    "after a stdlib name that sorts first": (
+        "import abc\n\nfrom supabase import create_client\n",
+        "import abc\nimport asyncio\n\nfrom supabase import create_client\n"),
+    "a stdlib section of its own, before third party": (
+        '"""Doc."""\nfrom __future__ import annotations\n\nfrom supabase import create_client\n',
+        '"""Doc."""\nfrom __future__ import annotations\n\nimport asyncio\n\n'
+        "from supabase import create_client\n"),
+    "plain imports before from-imports, local last": (
+        "from os import path\n\nimport supabase\nfrom supabase import create_client\n\n"
+        "from . import local\n",
+        "import asyncio\nfrom os import path\n\nimport supabase\nfrom supabase import create_client"
+        "\n\nfrom . import local\n"),
+    "an alias is reused": (
+        "import asyncio as aio\n\nfrom supabase import create_client\n",
+        "import asyncio as aio\n\nfrom supabase import create_client\n"),
+    "a from-import is reused": (
+        "from asyncio import to_thread as off_loop\n\nfrom supabase import create_client\n",
+        "from asyncio import to_thread as off_loop\n\nfrom supabase import create_client\n"),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_asyncio_is_imported_where_isort_puts_it(tmp_path: Path, layout: str) -> None:
+    before, after = LAYOUTS[layout]
+    path = tmp_path / "app.py"
+    path.write_text(before + CALL)
+    assert fix_paths([path]).fixed == 1
+    text = path.read_text()
+    assert text.startswith(after + "\n") and text.count("import asyncio") <= 1
+    call = "aio.to_thread" if " as aio" in before else "off_loop" if "off_loop" in before else \
+        "asyncio.to_thread"
+    assert f"return await {call}(client.table" in text
+    assert len(scan(path)) == 0  # the name it reused is understood as off the loop
+
+
+def test_a_module_without_imports_gets_its_block_and_spacing() -> None:
+    text = '"""Doc."""\n\n\nasync def handler(fetch):\n    return fetch()\n'
+    wrap = Finding("x.py", 5, 12, "KIT102", "m", "f", edit="to_thread", end_line=5, end_col=19)
+    assert fix_source(text, [wrap]) == (
+        '"""Doc."""\n\nimport asyncio\n\n\nasync def handler(fetch):\n'
+        "    return await asyncio.to_thread(fetch)\n", 1)
 
 
 def test_diff_writes_nothing_and_exits_like_ruff(tmp_path: Path,

@@ -7,7 +7,7 @@ formatting survive.
 
 Edits, by the finding's ``edit``:
     drop_await   KIT101  ``await client.table(...).execute()`` → the call (its KIT102 fix follows)
-    to_thread    KIT102  ``f(a, k=b)`` → ``await asyncio.to_thread(f, a, k=b)`` (adds the import)
+    to_thread    KIT102  ``f(a, k=b)`` → ``await asyncio.to_thread(f, a, k=b)`` (kit.scan.imports)
     add_await    KIT103  ``coro(...)`` → ``await coro(...)`` inside an ``async def``
     execute      KIT109  ``await builder`` → ``await builder.execute()`` on an AsyncClient
 A rewritten file that does not compile is never written. Fixes run in rounds (a KIT101 fix
@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from kit.scan.engine import scan
+from kit.scan.imports import to_thread_name, with_asyncio_import
 from kit.scan.model import Finding
 from kit.scan.result import ScanResult
 
@@ -39,9 +38,10 @@ Span = tuple[int, int, int, int]  # 1-based start line, col, end line, col (end 
 class _Fixer(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, edits: dict[Span, str]) -> None:
+    def __init__(self, edits: dict[Span, str], to_thread: str) -> None:
         super().__init__()
         self.edits = edits
+        self.to_thread = to_thread  # "asyncio.to_thread", or the module's own name for it
         self.applied = 0
         self.needs_asyncio = False
         self.made: set[int] = set()  # ids of the awaits this fixer built (parenthesised)
@@ -66,8 +66,7 @@ class _Fixer(cst.CSTTransformer):
             self.needs_asyncio = True
             first = cst.Arg(updated.func, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
                             if updated.args else cst.MaybeSentinel.DEFAULT)
-            call = cst.Call(cst.Attribute(cst.Name("asyncio"), cst.Name("to_thread")),
-                            args=[first, *updated.args])
+            call = cst.Call(cst.parse_expression(self.to_thread), args=[first, *updated.args])
             return self._await(call)
         return updated
 
@@ -123,15 +122,13 @@ def fix_source(text: str, findings: Iterable[Finding], path: str = "<fix>") -> t
     if not edits or not _compiles(text, path):
         return text, 0
     try:
-        wrapper = MetadataWrapper(cst.parse_module(text))
+        parsed = cst.parse_module(text)
     except cst.ParserSyntaxError:
         return text, 0
-    fixer = _Fixer(edits)
-    module = wrapper.visit(fixer)
+    fixer = _Fixer(edits, to_thread_name(parsed) or "asyncio.to_thread")
+    module = MetadataWrapper(parsed).visit(fixer)
     if fixer.needs_asyncio:
-        context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, "asyncio")
-        module = AddImportsVisitor(context).transform_module(module)
+        module = with_asyncio_import(module)
     code = module.code
     if not fixer.applied or not _compiles(code, path):
         return text, 0
