@@ -223,3 +223,33 @@ def test_test_files_are_left_out_and_factories_need_no_arguments(tmp_path: Path)
     assert "TEST_ONLY_TOKEN" not in str(report)
     assert app_entry_point(Examination(project, Discovery(), {})) == (
         "server:create_app", "uvicorn --factory server:create_app")
+
+
+KEYS_APP = {"db.py": ("import os\nfrom supabase import create_client\n\n"
+                      "client = create_client(os.environ['SUPABASE_URL'], "
+                      "os.environ['SUPABASE_SERVICE_ROLE_KEY'])\n")}
+
+
+def test_missing_key_fix_names_the_targets_own_source(tmp_path: Path, stack, stack_dir: Path):
+    def fix_for(app: Path, env: dict[str, str]) -> str:
+        checks = {c.name: c for c in run(app, env).section("configuration")}
+        assert checks["SUPABASE_SERVICE_ROLE_KEY"].status == FAIL
+        return checks["SUPABASE_SERVICE_ROLE_KEY"].fix
+
+    plain = app_with(tmp_path / "plain", KEYS_APP)
+    # the kit's embedded stack (its folder named by KIT_STACK_DIR, its URL the app's)
+    embedded = fix_for(plain, {"SUPABASE_URL": stack.url, "KIT_STACK_DIR": str(stack_dir)})
+    assert "`kit stack status` prints the service_role key" in embedded and stack.url in embedded
+    assert "supabase status" not in embedded
+    # no URL set yet: the embedded stack the folder uses still tells
+    assert "`kit stack status`" in fix_for(plain, {"KIT_STACK_DIR": str(stack_dir)})
+    # a Supabase CLI project (supabase init made supabase/config.toml), or the CLI's API port
+    cli_app = app_with(tmp_path / "cli", {**KEYS_APP, "supabase/config.toml": "project_id = 'x'\n"})
+    cli = fix_for(cli_app, {"KIT_STACK_DIR": str(tmp_path / "no-stack")})
+    assert "`supabase status -o env` prints it as SERVICE_ROLE_KEY" in cli and "kit stack" not in cli
+    assert "supabase status -o env" in fix_for(
+        plain, {"SUPABASE_URL": "http://127.0.0.1:54321", "KIT_STACK_DIR": str(tmp_path / "no-stack")})
+    # hosted: the dashboard page of that project
+    hosted = fix_for(plain, {"SUPABASE_URL": f"https://{REF}.supabase.co"})
+    assert f"https://supabase.com/dashboard/project/{REF}/settings/api" in hosted
+    assert "supabase status" not in hosted and "kit stack" not in hosted

@@ -115,7 +115,7 @@ def test_project_url_on_the_wrong_port_or_an_html_site(pages: str, tmp_path: Pat
     assert rest.status == FAIL and "connection refused" in rest.evidence and "supabase start" in rest.fix
     site = doctor(app, env={"PATH": "", "SUPABASE_URL": f"{pages}/html", "SUPABASE_KEY": key}, timeout=2)
     [rest] = site.find("reachability", "REST")
-    assert rest.status == FAIL and "HTML page" in rest.evidence and "project API URL" in rest.fix
+    assert rest.status == FAIL and "HTML page" in rest.evidence and "project's API URL" in rest.fix
     assert refused.exit_code == 1
 
 

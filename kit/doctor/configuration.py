@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kit.doctor.examination import Examination
+from kit.doctor.key_source import supabase_target
 from kit.doctor.model import FAIL, INFO, OK, DoctorCheck
 from kit.doctor.project import AppProject, all_nodes
 from kit.doctor.supabase_keys import expected_role, key_facts, mismatch
@@ -156,10 +157,12 @@ def _describe(name: str, value: str) -> str:
     return facts.describe() if facts.kind != "unknown" or "KEY" in name else f"set ({len(value)} characters)"
 
 
-def _pair_check(url_var: str, key_var: str, where: str, values: dict[str, str]) -> list[DoctorCheck]:
+def _pair_check(url_var: str, key_var: str, where: str, values: dict[str, str],
+                app: AppProject) -> list[DoctorCheck]:
     url, key = values.get(url_var), values.get(key_var)
     if not url or not key:
         return []
+    source = supabase_target(app, url)
     from kit.errors import TargetError
     from kit.targets import _valid_url
 
@@ -172,7 +175,8 @@ def _pair_check(url_var: str, key_var: str, where: str, values: dict[str, str]) 
     if facts.kind == "unknown":
         return [DoctorCheck(SECTION, name, FAIL, f"{key_var} is not a Supabase key ({len(key)} "
                             "characters, neither a JWT nor an sb_ key)",
-                            f"copy the anon or service_role key (Settings → API) into {key_var}", where)]
+                            f"copy the anon or service_role key into {key_var}: "
+                            f"{source.source_of(key_var)}", where)]
     checks = []
     if facts.expired:
         checks.append(DoctorCheck(SECTION, f"{key_var} expiry", FAIL, facts.describe(),
@@ -181,8 +185,8 @@ def _pair_check(url_var: str, key_var: str, where: str, values: dict[str, str]) 
     if wrong:
         checks.append(DoctorCheck(SECTION, name, FAIL, f"{wrong} ({key_var}: {facts.describe()}; "
                                   f"{url_var}: {mask_url(url)})",
-                                  "take both from the same project (`supabase status -o env` locally, "
-                                  "Settings → API when hosted)", where))
+                                  f"take both from the same project: {source.source_of(key_var)}",
+                                  where))
     expected = expected_role(key_var)
     if expected == "anon" and facts.role == "service_role":
         checks.append(DoctorCheck(SECTION, f"{key_var} role", FAIL, f"{key_var} holds a service_role key "
@@ -206,6 +210,14 @@ def _pair_check(url_var: str, key_var: str, where: str, values: dict[str, str]) 
     return checks
 
 
+def _url_beside(variable: str, app: AppProject, values: dict[str, str]) -> str | None:
+    """The Supabase URL the app uses with ``variable`` (its pair's URL, else any it reads)."""
+    names = {r.name for r in env_reads(app)}
+    paired = [u for u, k, _ in supabase_pairs(app, names) if variable in (u, k) and values.get(u)]
+    urls = paired or sorted(n for n in names if n.endswith("URL") and "SUPABASE" in n and values.get(n))
+    return values[urls[0]] if urls and urls[0] != variable else None
+
+
 def configuration_checks(ex: Examination, env: dict[str, str] | None = None) -> list[DoctorCheck]:
     app = ex.app
     values = configured_values(app)
@@ -223,15 +235,16 @@ def configuration_checks(ex: Examination, env: dict[str, str] | None = None) -> 
         elif value is None or not value.strip():
             checks.append(DoctorCheck(SECTION, read.name, FAIL, f"read at {read.where} without a default "
                                       "but not set (neither in the environment nor in .env)",
-                                      f"export {read.name}=... (local: `supabase status -o env`; "
-                                      "hosted: Settings → API)", read.where))
+                                      f"export {read.name}=... ("
+                                      f"{supabase_target(app, _url_beside(read.name, app, values)).source_of(read.name)})",
+                                      read.where))
         else:
             checks.append(DoctorCheck(SECTION, read.name, OK, f"set{source}: {_describe(read.name, value)}",
                                       "", read.where))
     if others:
         checks.append(DoctorCheck(SECTION, "other variables read", INFO, ", ".join(others)))
     for url_var, key_var, where in supabase_pairs(app, {r.name for r in reads}):
-        checks += _pair_check(url_var, key_var, where, values)
+        checks += _pair_check(url_var, key_var, where, values, app)
     if not reads:
         checks.append(DoctorCheck(SECTION, "environment variables", INFO,
                                   "the app's code reads no environment variable the doctor can see"))

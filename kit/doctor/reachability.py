@@ -24,6 +24,7 @@ import httpx
 from kit.doctor.configuration import configured_values, env_reads, supabase_pairs
 from kit.doctor.examination import Examination
 from kit.doctor.interpreter_checks import run_command
+from kit.doctor.key_source import KeySource, supabase_target
 from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck, DoctorOptions
 from kit.render.pages import is_html, summarize_page
 
@@ -187,22 +188,22 @@ def health_check(url: str, *, timeout: float = 5.0, run_command: str = "",
     return DoctorCheck(SECTION, name, OK, f"HTTP {probe.status} ({probe.content_type or 'no type'}): {body!r}")
 
 
-def _service_check(label: str, probe: HttpProbe) -> DoctorCheck:
+def _service_check(label: str, probe: HttpProbe, source: KeySource) -> DoctorCheck:
     name = f"{label} {probe.url}"
     if probe.outcome != "answered":
-        evidence, fix = _no_answer(probe, f"the Supabase {label} service",
-                                   "start the stack (`supabase start` locally) or fix the URL variable")
+        evidence, fix = _no_answer(probe, f"the Supabase {label} service", source.start_fix())
         return DoctorCheck(SECTION, name, FAIL, evidence, fix)
     if is_html(probe.body):
         return DoctorCheck(SECTION, name, FAIL, f"{_html_evidence(probe)} where the {label} API answers "
                            "JSON. Likely: the URL is a website or dashboard, or an edge error page "
                            "(paused project, rate limit, origin down)",
-                           "set the URL variable to the project API URL (https://<ref>.supabase.co, "
-                           "local http://127.0.0.1:54321), no path")
+                           "set the URL variable to the project's API URL, no path: "
+                           f"{source.source_of('URL')}")
     if probe.status in (401, 403):
         return DoctorCheck(SECTION, name, FAIL, f"HTTP {probe.status}: the key was rejected "
                            f"({probe.body[:120].decode('utf-8', 'replace')!r})",
-                           "the key belongs to another project or expired: copy it again")
+                           "the key belongs to another project or expired: copy it again from "
+                           f"{source.source_of('KEY')}")
     if probe.status and probe.status >= 400:
         return DoctorCheck(SECTION, name, FAIL, f"HTTP {probe.status}: "
                            f"{probe.body[:160].decode('utf-8', 'replace')!r}",
@@ -210,14 +211,16 @@ def _service_check(label: str, probe: HttpProbe) -> DoctorCheck:
     return DoctorCheck(SECTION, name, OK, f"HTTP {probe.status} ({probe.content_type})")
 
 
-def service_checks(url: str, key: str, *, timeout: float = 5.0) -> list[DoctorCheck]:
-    """REST, Storage and Auth health of the project at ``url`` (``key`` sent, never shown).
+def service_checks(url: str, key: str, *, timeout: float = 5.0,
+                   source: KeySource | None = None) -> list[DoctorCheck]:
+    """REST, Storage and Auth health of the project at ``url`` (``key`` sent, never shown);
+    ``source`` (the kind of target) makes the fixes name its own commands.
     When the first gets no HTTP answer at all, the others would only repeat it: not probed."""
     base, headers = url.rstrip("/"), {"apikey": key, "Authorization": f"Bearer {key}"}
     checks = []
     for label, path in SERVICES:
         probe = probe_http(f"{base}{path}", headers=headers, timeout=timeout)
-        checks.append(_service_check(label, probe))
+        checks.append(_service_check(label, probe, source or KeySource("unknown")))
         if probe.outcome != "answered":
             break
     return checks
@@ -258,7 +261,8 @@ def reachability_checks(ex: Examination, options: DoctorOptions) -> list[DoctorC
              if values.get(u) and values.get(k)]
     if pairs:
         url_var, key_var = pairs[0]
-        checks += service_checks(values[url_var], values[key_var], timeout=options.timeout)
+        checks += service_checks(values[url_var], values[key_var], timeout=options.timeout,
+                                 source=supabase_target(ex.app, values[url_var]))
     else:
         checks.append(DoctorCheck(SECTION, "Supabase project", INFO,
                                   "no Supabase URL and key variables the app reads are both set: "
