@@ -52,6 +52,11 @@ def _status_env(target: Target) -> str:
 
 def test_whole_report_with_the_local_profile_against_a_users_local_supabase(
         users_local_supabase: Target, tmp_path: Path) -> None:
+    with psycopg.connect(users_local_supabase.database_url, autocommit=True) as conn:
+        # the user's own tables, one named like a checkpoint table: never touched by the kit
+        conn.execute("create table public.chats (id text primary key, user_id text)")
+        conn.execute("insert into public.chats values ('mine', 'me')")
+        conn.execute("create table public.orders (id int primary key)")
     (tmp_path / "status.env").write_text(_status_env(users_local_supabase))
     out = tmp_path / "reports"
     script = (f'set -a; eval "$(cat status.env)"; set +a; exec "{sys.executable}" -m kit report '
@@ -72,7 +77,14 @@ def test_whole_report_with_the_local_profile_against_a_users_local_supabase(
     with psycopg.connect(users_local_supabase.database_url) as conn:
         tables = [r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables "
                                              "WHERE table_schema = 'public'").fetchall()]
-    assert all(name.startswith("kit_") for name in tables), tables
+        functions = [r[0] for r in conn.execute("SELECT proname FROM pg_proc WHERE pronamespace = "
+                                                "'public'::regnamespace").fetchall()]
+        buckets = [r[0] for r in conn.execute("SELECT id FROM storage.buckets").fetchall()]
+        chats = conn.execute("SELECT id, user_id FROM public.chats").fetchall()
+    # every notebook's kit_ tables (00 and 04 included), functions and buckets are gone
+    assert sorted(tables) == ["chats", "orders"], tables
+    assert not [f for f in functions if f.startswith("kit_")] and not buckets, (functions, buckets)
+    assert chats == [("mine", "me")]
 
 
 def test_a_server_that_ignores_tx_rollback_is_reported_as_committed(users_local_supabase: Target,
@@ -148,3 +160,20 @@ def test_a_users_package_outside_the_repo_is_plugged_in_by_import_path(
     table = "".join(o.get("data", {}).get("text/plain", "") if isinstance(o.get("data", {}).get("text/plain", ""), str)
                     else "".join(o["data"]["text/plain"]) for o in comparison["outputs"])
     assert "myapp.services.ads:MyAds" in table  # its own row beside the built-in variants
+
+
+def test_a_process_that_ends_without_cleanup_leaves_nothing(users_local_supabase: Target,
+                                                            tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "KIT_"))}
+    env.update({"API_URL": users_local_supabase.url, "DB_URL": users_local_supabase.database_url,
+                "SERVICE_ROLE_KEY": users_local_supabase.service_role_key or "",
+                "ANON_KEY": users_local_supabase.anon_key})
+    script = ("import kit\ns = kit.scenarios.llm_logging(kit.target('local'))\n"
+              "print(sorted(s.setup()))\n")  # no cleanup() call: the process just ends
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "kit_chats" in done.stdout, done.stderr[-2000:]
+    with psycopg.connect(users_local_supabase.database_url) as conn:
+        left = conn.execute("SELECT table_name FROM information_schema.tables WHERE "
+                            "table_schema = 'public' AND table_name LIKE 'kit%'").fetchall()
+    assert left == []

@@ -16,12 +16,13 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kit.report.baseline import Comparison, compare, load_summary
 from kit.report.junit import render_junit
@@ -31,6 +32,9 @@ from kit.report.render import render_index
 from kit.report.results import ReportSummary
 from kit.report.runner import NotebookJob, ensure_kernelspec, run_notebooks
 from kit.report.scrub import scrub_parameters, scrub_text, secret_parameter_values
+
+if TYPE_CHECKING:
+    from kit.targets import Target
 
 
 @dataclass
@@ -57,6 +61,7 @@ class KernelEnvironment:
     secret_envs: list[str]
     secrets: list[str]
     target: dict[str, Any]
+    found: Target | None = None  # a local or remote target (what the kit created there goes)
 
 
 def kernel_environment(profile: Profile, *, base_env: dict[str, str] | None = None,
@@ -94,7 +99,8 @@ def kernel_environment(profile: Profile, *, base_env: dict[str, str] | None = No
     secrets = [s for s in (found.anon_key, found.service_role_key, env.get(profile.db_url_env or ""))
                if s]
     return KernelEnvironment(env, [*key_envs, *([profile.db_url_env] if profile.db_url_env else [])],
-                             secrets, {"kind": profile.target, "url": scrub_text(found.url, secrets)})
+                             secrets, {"kind": profile.target, "url": scrub_text(found.url, secrets)},
+                             found)
 
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
@@ -200,6 +206,11 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
     from kit.doctor.run import doctor_html_in_background
 
     environment = doctor_html_in_background(Path.cwd(), env=kernel.env)  # runs beside the notebooks
+    from kit.scenarios.base import HANDOVER_ENV, remove_handed_over
+
+    handover = tempfile.TemporaryDirectory(prefix="kit-created-")
+    if kernel.found is not None:  # the kernels hand what they create over; removed at the end
+        kernel.env[HANDOVER_ENV] = str(Path(handover.name) / "created.jsonl")
     try:
         results = run_notebooks(jobs_list, parallel=jobs or profile.jobs,
                                 timeout=timeout or profile.timeout, env=kernel.env,
@@ -207,6 +218,9 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
                                 kernel_name=kernel_name, expected_s=expected)
     finally:
         progress.close()
+        with handover:
+            if kernel.found is not None:
+                remove_handed_over(kernel.found, kernel.env[HANDOVER_ENV])
     summary = ReportSummary(profile=profile.name, target=kernel.target, versions=versions(),
                             started=started_at.isoformat(timespec="seconds"),
                             duration_s=time.monotonic() - started, notebooks=results)

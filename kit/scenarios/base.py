@@ -8,6 +8,7 @@ creates is named with a ``kit_`` prefix, and ``cleanup()`` removes exactly those
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import inspect
 import re
@@ -57,6 +58,28 @@ class Ledger:
     buckets: list[str] = field(default_factory=list)
     objects: list[tuple[str, str]] = field(default_factory=list)
 
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.functions or self.buckets or self.objects)
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        return {"tables": list(self.tables), "functions": list(self.functions),
+                "buckets": list(self.buckets), "objects": [list(o) for o in self.objects]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[Any]]) -> Ledger:
+        return cls(list(data.get("tables", [])), list(data.get("functions", [])),
+                   list(data.get("buckets", [])), [(b, p) for b, p in data.get("objects", [])])
+
+    def clear(self) -> None:
+        for part in (self.tables, self.functions, self.buckets, self.objects):
+            part.clear()
+
+
+# A report run (``kit report`` on a local or remote target) names a file in this variable: its
+# kernels hand what they created over to it, and the runner removes it all once every notebook
+# has finished, so a kernel that ends never drops a table a notebook running beside it still uses.
+HANDOVER_ENV = "KIT_CREATED_LEDGER"
+
 
 def existing_tables(database_url: str, names: list[str]) -> set[str]:
     import psycopg
@@ -88,6 +111,79 @@ def apply_schema(target: Target, sql_text: str, *, tables: list[str], functions:
         conn.execute("NOTIFY pgrst, 'reload schema'")  # a real PostgREST reloads its cache
     ledger.tables += [t for t in tables if t not in before]
     ledger.functions += [f for f in functions if f not in before_functions]
+
+
+def remove_created(target: Target, ledger: Ledger, storage: Any = None) -> list[str]:
+    """Remove what ``ledger`` says the kit created on ``target``: objects, then buckets, then
+    functions and tables; returns what was removed (``["object kit_b/a.png", "table kit_chats"]``).
+    ``storage`` is a sync storage client (one is built when objects or buckets need it)."""
+    removed: list[str] = []
+    if ledger.objects or ledger.buckets:
+        own = None
+        if storage is None:
+            from kit.clients import clients
+
+            own = clients(target)
+            storage = own.sync.storage
+        try:
+            by_bucket: dict[str, set[str]] = {}
+            for bucket, path in ledger.objects:
+                by_bucket.setdefault(bucket, set()).add(path)
+            for bucket, paths in by_bucket.items():
+                storage.from_(bucket).remove(sorted(paths))
+                removed += [f"object {bucket}/{p}" for p in sorted(paths)]
+            for bucket in reversed(ledger.buckets):
+                storage.delete_bucket(bucket)  # refuses if someone else put objects there
+                removed.append(f"bucket {bucket}")
+        finally:
+            if own is not None:
+                own.close()
+        ledger.objects.clear()
+        ledger.buckets.clear()
+    return removed + drop_created(target, ledger)
+
+
+def hand_over(ledger: Ledger, path: str) -> list[str]:
+    """Append ``ledger`` to the report run's hand-over file (one JSON line) and clear it."""
+    import json
+
+    if not ledger:
+        return []
+    said = ([f"table {t}" for t in ledger.tables] + [f"function {f}" for f in ledger.functions]
+            + [f"bucket {b}" for b in ledger.buckets] + [f"object {b}/{p}" for b, p in ledger.objects])
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(ledger.to_dict()) + "\n")
+    ledger.clear()
+    return [f"{what} (removed when the report run ends)" for what in said]
+
+
+def remove_handed_over(target: Target, path: str | Path) -> list[str]:
+    """What the kernels of a report run handed over (``hand_over``), removed; newest first."""
+    import json
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    removed: list[str] = []
+    for line in reversed([line for line in lines if line.strip()]):
+        removed += remove_created(target, Ledger.from_dict(json.loads(line)))
+    return removed
+
+
+_LIVE: list[Scenario] = []  # scenarios on a user's project, cleaned up when the process exits
+
+
+def _cleanup_at_exit() -> None:
+    import sys
+
+    for scenario in _LIVE:
+        if scenario.ledger:
+            try:
+                scenario.cleanup()
+            except Exception as exc:  # noqa: BLE001 - at exit: say what is left, never raise
+                print(f"kit: could not remove what the {scenario.name} scenario created on "
+                      f"{scenario.target.url}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def drop_created(target: Target, ledger: Ledger) -> list[str]:
@@ -187,6 +283,10 @@ class Scenario:
         self.capture = clients.capture if clients is not None else Capture()
         self._setup_done = False
         self._admin: Any = None
+        if not target.is_embedded:  # what it creates there is removed, even if no cell says so
+            if not _LIVE:
+                atexit.register(_cleanup_at_exit)
+            _LIVE.append(self)
 
     @property
     def admin(self) -> Any:
@@ -292,8 +392,20 @@ class Scenario:
         raise NotImplementedError
 
     def cleanup(self) -> list[str]:
-        """Remove what this scenario created on a user's project (nothing on the embedded stack)."""
-        removed = [] if self.target.is_embedded else drop_created(self.target, self.ledger)
+        """Remove what this scenario created on a user's project (nothing on the embedded stack):
+        its tables, functions, buckets and objects, never anything it found there. Inside a
+        ``kit report`` run the runner removes them once every notebook has finished (another
+        notebook may be using the same ``kit_`` tables); the list says so. A scenario whose
+        process exits without ``cleanup()`` is cleaned up then."""
+        import os
+
+        if self.target.is_embedded:
+            removed: list[str] = []
+        elif os.environ.get(HANDOVER_ENV):
+            removed = hand_over(self.ledger, os.environ[HANDOVER_ENV])
+        else:
+            removed = remove_created(self.target, self.ledger, self.admin.storage
+                                     if self.ledger.objects or self.ledger.buckets else None)
         self.close()
         return removed
 

@@ -166,25 +166,6 @@ class StorageDownloadScenario(Scenario):
         data = self.admin.storage.from_(self.reference_bucket).download(CSV_NAME)
         return RenderedBody(data, "text/csv", render_body(data, "text/csv"))
 
-    def cleanup(self) -> list[str]:
-        """On a user's project: remove the objects and buckets this scenario created, nothing else."""
-        if self.target.is_embedded:
-            return []
-        removed: list[str] = []
-        by_bucket: dict[str, set[str]] = {}
-        for bucket, path in self.ledger.objects:
-            by_bucket.setdefault(bucket, set()).add(path)
-        for bucket, paths in by_bucket.items():
-            self.admin.storage.from_(bucket).remove(sorted(paths))
-            removed += [f"object {bucket}/{p}" for p in sorted(paths)]
-        for bucket in reversed(self.ledger.buckets):
-            self.admin.storage.delete_bucket(bucket)  # refuses if someone else put objects there
-            removed.append(f"bucket {bucket}")
-        self.ledger.objects.clear()
-        self.ledger.buckets.clear()
-        self.close()
-        return removed
-
     def checks(self, implementation: str | type | None = None, *, concurrency: int = 8,
                fault_profile: str = "edge-html-200", seed: int = 7, latency_ms: float = 50.0) -> Checks:
         """The scenario's named checks: for the built-in variants, or for ``implementation``."""
