@@ -137,5 +137,40 @@ def test_read_after_upload_finds_the_modes_copy_and_upsert_keeps_the_name(stack:
     assert admin.storage.from_(bucket).list() == []
     kept = kit.diff(lambda c: c.storage.from_(bucket).upload("keep.txt", b"v", {"content-type": "text/plain"}),
                     target=stack, modes="sync,to_thread", storage_names="upsert")
-    assert not kept.failed and kept["to_thread"].removed == []
-    assert [o["name"] for o in admin.storage.from_(bucket).list()] == ["keep.txt"]
+    assert not kept.failed and kept["to_thread"].removed == [f"{bucket}/keep.txt"]  # absent before: the kit's
+    assert admin.storage.from_(bucket).list() == []
+    assert "2 objects uploaded under their own names (absent before the diff) and removed" in kept.verdict
+    assert all("/keep.txt" in ex.url and "kit_" not in ex.url for ex in kept.capture)  # the probe is not captured
+    admin.storage.from_(bucket).upload("there.txt", b"old", {"content-type": "text/plain"})
+    over = kit.diff(lambda c: c.storage.from_(bucket).upload("there.txt", b"new", {"content-type": "text/plain"}),
+                    target=stack, modes="sync,async", storage_names="upsert")
+    assert not over.failed and over["async"].removed == []  # the kit's own stack: overwritten, left
+    assert admin.storage.from_(bucket).download("there.txt") == b"new"
+
+
+def test_upsert_on_a_users_project_removes_what_it_created_and_never_touches_what_was_there(
+        stack: Target, unique: str) -> None:
+    local = kit.target("local", env={"API_URL": stack.url, "SERVICE_ROLE_KEY": stack.service_role_key})
+    admin = kit.clients(stack).sync
+    ours, theirs = f"kit_up_{unique}", f"photos-{unique}"
+    for bucket in (ours, theirs):
+        admin.storage.create_bucket(bucket)
+        admin.storage.from_(bucket).upload("mine.txt", b"original", {"content-type": "text/plain"})
+
+    def upload(bucket: str, name: str) -> Any:
+        return lambda c: c.storage.from_(bucket).upload(name, b"kit", {"content-type": "text/plain"})
+
+    fresh = kit.diff(upload(theirs, "new.txt"), target=local, modes="sync,async,to_thread",
+                     concurrency=2, storage_names="upsert", allow_writes=True)  # a name of the user's
+    assert not fresh.failed, fresh.verdict
+    assert [o["name"] for o in admin.storage.from_(theirs).list()] == ["mine.txt"]
+    assert fresh["async"].removed == [f"{theirs}/new.txt"]
+    for bucket, allow in ((ours, False), (theirs, True)):
+        with pytest.raises(kit.UsageError) as refused:
+            kit.diff(upload(bucket, "mine.txt"), target=local, modes="sync,async",
+                     storage_names="upsert", allow_writes=allow)
+        assert str(refused.value).startswith(
+            f"refusing to upload object '{bucket}/mine.txt' under its own name "
+            f"(storage_names='upsert') on the local target {stack.url}: it existed before the diff")
+        assert "\n" not in str(refused.value) and "storage_names='rename'" in str(refused.value)
+        assert admin.storage.from_(bucket).download("mine.txt") == b"original"

@@ -40,13 +40,13 @@ def _exchanges_text(row: ModeResult) -> str:
 
 
 def _writes_text(row: ModeResult) -> str:
-    """``4× insert table 'todos' HTTP 201, rolled back; removed 4 kit_ objects`` or ""."""
+    """``4× insert table 'todos' HTTP 201, rolled back; removed 4 objects the kit created (...)``."""
     from collections import Counter
 
     counted = Counter(str(w) for w in row.writes)
     parts = [f"{n}× {what}" for what, n in counted.items()]
     if row.removed:
-        parts.append(f"removed {len(row.removed)} kit_ objects ({', '.join(row.removed[:2])}"
+        parts.append(f"removed {len(row.removed)} objects the kit created ({', '.join(row.removed[:2])}"
                      f"{', ...' if len(row.removed) > 2 else ''})")
     return "; ".join(parts)
 

@@ -75,9 +75,13 @@ def writes_sentence(report: DiffReport) -> str:
         parts.append(f"{back} of {len(database)} database writes rolled back"
                      + ("" if back == len(database) else
                         f", {len(database) - back} committed (the server ignored Prefer: tx=rollback)"))
-    removed = sum(len(row.removed) for row in report.rows)
-    if removed:
-        parts.append(f"{removed} objects uploaded under kit_ names and removed")
+    removed = [name for row in report.rows for name in row.removed]
+    renamed = [n for n in removed if n.rpartition("/")[2].startswith("kit_")]
+    if renamed:
+        parts.append(f"{len(renamed)} objects uploaded under kit_ names and removed")
+    if len(removed) > len(renamed):
+        parts.append(f"{len(removed) - len(renamed)} objects uploaded under their own names "
+                     "(absent before the diff) and removed")
     if report.masks.fields:
         parts.append(f"generated fields masked: {', '.join(report.masks.fields)}")
     return ", ".join(parts)

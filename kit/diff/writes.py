@@ -16,9 +16,16 @@ What it does to a diff's requests (the capture shows them as sent):
   (409 Duplicate) and each starts from the same state; later reads of that name in the same
   mode (download, info, signed URL) are sent to the mode's copy; after each mode the kit
   removes the objects it created, and only those. On a local or remote project this creates
-  a ``kit_`` object for a moment, even in a bucket of the user's; it is never refused. ``storage_names="upsert"`` keeps the caller's name and
-  sends ``x-upsert: true`` instead (those objects are reported, never removed: the kit cannot
-  tell whether they were there before).
+  a ``kit_`` object for a moment, even in a bucket of the user's; it is never refused.
+- ``storage_names="upsert"`` keeps the caller's name and sends ``x-upsert: true``. Before the
+  first upload of a name the kit asks Storage whether it exists (``GET /object/info``, outside
+  the capture). A name that did not exist is the kit's: removed after each mode, like a
+  ``kit_`` copy. A name that existed is the user's object: on a local or remote target the
+  upload is refused before it is sent (``WritesRefused``, even with ``allow_writes=True``: the
+  kit never replaces or deletes an object it did not create, and a copy put back would not be
+  the original: new id, timestamps and owner); on the embedded stack (the kit's own) it is
+  overwritten and left in place. Writing under a non-``kit_`` name on a local or remote target
+  still needs ``allow_writes=True``.
 - on a local or remote target a write to a table, function, bucket or object whose name does
   not start with ``kit_`` is refused before it is sent (``WritesRefused``), unless
   ``allow_writes=True``.
@@ -116,6 +123,7 @@ class Created:
     bucket: str
     path: str
     asked: str
+    kept: bool = False  # uploaded under the name asked for (storage_names="upsert"), absent before
 
 
 @dataclass
@@ -127,6 +135,7 @@ class WritePolicy:
     storage_names: str = "rename"
     created: list[Created] = field(default_factory=list)
     refused: WritesRefused | None = None
+    existed: dict[str, bool | None] = field(default_factory=dict)  # bucket/name → before the diff
     _seq: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -156,14 +165,63 @@ class WritePolicy:
         if intent is None:
             return self._to_own_copy(request)
         renamed = None
-        if intent.service == "storage" and intent.action == "upload" and "/upload/sign/" not in request.url.path:
+        if self._upload(request, intent):
             if self.storage_names == "upsert":
-                request.headers["x-upsert"] = "true"
-            else:
-                renamed = self._rename(request, intent)
+                self._keep_name(request, intent)  # an object that was there: refused first
+                self._guard(intent)
+                return request
+            renamed = self._rename(request, intent)
         if renamed is None:
             self._guard(intent)
         return request
+
+    @staticmethod
+    def _upload(request: httpx.Request, intent: Intent | None) -> bool:
+        return intent is not None and intent.service == "storage" and intent.action == "upload" \
+            and "/upload/sign/" not in request.url.path
+
+    def probe_for(self, request: httpx.Request) -> httpx.Request | None:
+        """For an upload under its own name (``storage_names="upsert"``) whose name the kit has
+        not asked about yet: the request that asks Storage whether it exists (the caller sends
+        it, sync or async, and gives the status to ``probed``); else None."""
+        if self.storage_names != "upsert" or not _STORAGE.search(request.url.path):
+            return None
+        intent = intent_of(request.method, str(request.url), request.headers)
+        if not self._upload(request, intent) or intent.name in self.existed:  # type: ignore[union-attr]
+            return None
+        prefix = request.url.path[: request.url.path.index("/object/") + len("/object/")]
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("apikey", "authorization")}
+        info = request.url.copy_with(path=prefix + "info/" + quote(intent.name), query=None)  # type: ignore[union-attr]
+        return httpx.Request("GET", info, headers=headers, extensions={"kit_probe": intent.name})  # type: ignore[union-attr]
+
+    def probed(self, probe: httpx.Request, status: int | None) -> None:
+        """What the existence probe answered: 200 it existed, 400/404 it did not, else unknown.
+        The first answer for a name holds (a copy running beside may have uploaded it since)."""
+        existed = True if status == 200 else False if status in (400, 404) else None
+        with self._lock:
+            self.existed.setdefault(probe.extensions["kit_probe"], existed)
+
+    def _keep_name(self, request: httpx.Request, intent: Intent) -> None:
+        existed = self.existed.get(intent.name)
+        if existed is False:
+            request.headers["x-upsert"] = "true"  # copies running beside write the same name
+            bucket, _, path = intent.name.partition("/")
+            created = Created(current_mode.get() or "call", bucket, path, path, kept=True)
+            request.extensions = {**request.extensions, "kit_created": created}
+            return
+        if getattr(self.target, "is_embedded", False):
+            request.headers["x-upsert"] = "true"  # the kit's own stack: overwritten, left in place
+            return
+        why = ("it existed before the diff" if existed else
+               "the kit could not tell whether it exists (Storage did not answer its info request)")
+        error = WritesRefused(
+            f"refusing to upload {intent.subject} under its own name (storage_names='upsert') on "
+            f"the {self.target.kind} target {self.target.url}: {why}, and the kit never replaces "
+            "or deletes an object it did not create",
+            fix="use storage_names='rename' (the default: each mode uploads under its own kit_ "
+                "name, removed afterwards) or a name that does not exist yet")
+        self.refused = self.refused or error
+        raise error
 
     def answered(self, request: httpx.Request, response: httpx.Response, created: Created | None) -> None:
         if created is not None and response.status_code < 300:
@@ -207,12 +265,15 @@ class WritePolicy:
         raise error
 
     def remove_created(self, mode: str) -> list[str]:
-        """Delete the storage objects the kit created for ``mode`` (kit_ names only); their names."""
-        mine = [c for c in self.created if c.mode == mode and c.path != c.asked]
+        """Delete the storage objects the kit created for ``mode`` (kit_ names, and names kept
+        with ``storage_names="upsert"`` that did not exist before); their names."""
+        mine = [c for c in self.created if c.mode == mode and (c.path != c.asked or c.kept)]
         by_bucket: dict[str, list[str]] = {}
         for c in mine:
-            assert c.path.rpartition("/")[2].startswith(KIT_PREFIX)
-            by_bucket.setdefault(c.bucket, []).append(c.path)
+            assert c.path.rpartition("/")[2].startswith(KIT_PREFIX) or (
+                c.kept and self.existed.get(f"{c.bucket}/{c.path}") is False)
+            if c.path not in by_bucket.get(c.bucket, []):
+                by_bucket.setdefault(c.bucket, []).append(c.path)
         if not by_bucket:
             return []
         key = self.target.service_role_key or self.target.anon_key
@@ -233,6 +294,10 @@ class PolicyTransport(httpx.BaseTransport):
         self.inner, self.policy = inner, policy
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        probe = self.policy.probe_for(request)
+        if probe is not None:
+            with httpx.Client(timeout=30) as http:
+                self.policy.probed(probe, _status(lambda: http.send(probe)))
         request = self.policy.prepare(request)
         response = self.inner.handle_request(request)
         self.policy.answered(request, response, request.extensions.get("kit_created"))
@@ -249,6 +314,14 @@ class AsyncPolicyTransport(httpx.AsyncBaseTransport):
         self.inner, self.policy = inner, policy
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        probe = self.policy.probe_for(request)
+        if probe is not None:  # awaited: the loop runs on while Storage answers
+            async with httpx.AsyncClient(timeout=30) as http:
+                try:
+                    status: int | None = (await http.send(probe)).status_code
+                except httpx.HTTPError:
+                    status = None
+            self.policy.probed(probe, status)
         request = self.policy.prepare(request)
         response = await self.inner.handle_async_request(request)
         self.policy.answered(request, response, request.extensions.get("kit_created"))
@@ -256,3 +329,10 @@ class AsyncPolicyTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _status(send: Any) -> int | None:
+    try:
+        return int(send().status_code)
+    except httpx.HTTPError:
+        return None
