@@ -3,12 +3,10 @@ failure, not a sync/async difference; different data is not a failure."""
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
+from public_tables import public_table
 from supabase import Client
 
 import kit
@@ -18,15 +16,9 @@ from kit.targets import Target
 
 @pytest.fixture(scope="module")
 def items(stack: Target, db_url: str) -> Iterator[str]:
-    table = f"items_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(f"create table public.{table} (id int primary key, name text)")
-        conn.execute(f"insert into public.{table} values (1, 'one'), (2, 'two')")
-        conn.execute("notify pgrst, 'reload schema'")
-    time.sleep(0.3)
-    yield table
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(f"drop table public.{table}")
+    with public_table(db_url, "items", "id int primary key, name text",
+                      "insert into {t} values (1, 'one'), (2, 'two')") as table:
+        yield table
 
 
 def test_every_mode_failing_alike_is_one_failure(stack: Target, items: str) -> None:

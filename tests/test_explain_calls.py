@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 from postgrest import SyncPostgrestClient
 from postgrest.exceptions import APIError
+from public_tables import public_table
 
 import kit
 from kit.explain.calls import call_of, call_of_builder
@@ -20,17 +20,11 @@ from kit.targets import Target
 
 @pytest.fixture(scope="module")
 def notes(stack: Target, db_url: str) -> Iterator[str]:
-    table = f"notes_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(f"create table public.{table} (id int primary key, title text)")
-        conn.execute(f"alter table public.{table} enable row level security")
-        conn.execute(f"grant all on public.{table} to anon, authenticated")
-        conn.execute(f"insert into public.{table} values (1, 'a'), (2, 'b')")
-        conn.execute("notify pgrst, 'reload schema'")
-    time.sleep(0.3)
-    yield table
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(f"drop table public.{table}")
+    with public_table(db_url, "notes", "id int primary key, title text",
+                      "alter table {t} enable row level security",
+                      "grant all on {t} to anon, authenticated",
+                      "insert into {t} values (1, 'a'), (2, 'b')") as table:
+        yield table
 
 
 WRITES = {
