@@ -220,7 +220,12 @@ def run_report(profile: Profile, *, only: list[str] | None = None, jobs: int | N
         progress.close()
         with handover:
             if kernel.found is not None:
-                remove_handed_over(kernel.found, kernel.env[HANDOVER_ENV])
+                try:
+                    remove_handed_over(kernel.found, kernel.env[HANDOVER_ENV])
+                except Exception as exc:  # noqa: BLE001 - the report still gets written
+                    print(f"kit: could not remove what the notebooks created on "
+                          f"{scrub_text(kernel.found.url, kernel.secrets)}: {type(exc).__name__}: "
+                          f"{scrub_text(str(exc), kernel.secrets)}", file=stream or sys.stderr)
     summary = ReportSummary(profile=profile.name, target=kernel.target, versions=versions(),
                             started=started_at.isoformat(timespec="seconds"),
                             duration_s=time.monotonic() - started, notebooks=results)
