@@ -74,6 +74,19 @@ def test_without_a_captured_request_the_fix_names_only_the_table(stack: Target, 
     assert (why.fix.before, why.fix.after) == (f'client.table("{typo}")', f'client.table("{notes}")')
 
 
+def test_a_misspelt_column_is_corrected_where_the_call_names_it(stack: Target, notes: str) -> None:
+    c = kit.clients(stack)
+    try:
+        with pytest.raises(APIError) as info:
+            c.sync.table(notes).select("id,titel").eq("titel", "a").order("titel").execute()
+        why = kit.explain(info.value, capture=c.capture)
+    finally:
+        c.close()
+    assert why.explainer == "sqlstate:42703" and why.fix is not None
+    assert why.fix.after == (f'client.table("{notes}").select("id,title").eq("title", "a")'
+                             '.order("title").execute()')
+
+
 def test_a_row_level_security_refusal_shows_the_refused_insert(stack: Target, notes: str) -> None:
     anon = kit.clients(stack, role="anon")
     try:

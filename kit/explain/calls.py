@@ -74,6 +74,13 @@ class Call:
         kept = tuple(m for m in self.chain if m != replacing)
         return replace(self, chain=(*kept, modifier))
 
+    def with_column(self, old: str, new: str) -> Call:
+        """The call with column ``old`` named ``new`` wherever it names it (selected columns,
+        filters, order, row keys)."""
+        name = re.compile(rf'(?<=[",(]){re.escape(old)}(?=[",)])')
+        return replace(self, action=name.sub(new, self.action),
+                       chain=tuple(name.sub(new, part) for part in self.chain))
+
     @property
     def known(self) -> bool:
         return self.operation is not None

@@ -141,8 +141,14 @@ def _missing_column(answer: ServiceAnswer, case: Case) -> Specific:
     sentence = f"The column named is {column}." if column else ""
     if near:
         sentence += f" PostgreSQL suggests {near.group(1)}."
+    call = call_of(failing_exchange(answer, case, "rest"))
+    fix = None
+    if near and column and call.known:
+        old, new = column.split(".")[-1], near.group(1).split(".")[-1]
+        fix = Fix(call.code(), call.with_column(old, new).code(),
+                  f"Name the existing column {new!r}; PostgreSQL's hint names it.")
     return Specific(sentence=sentence.strip(),
-                    lines=(f"closest column: {near.group(1)}",) if near else ())
+                    lines=(f"closest column: {near.group(1)}",) if near else (), fix=fix)
 
 
 def _command(answer: ServiceAnswer, case: Case) -> tuple[str, str | None]:
