@@ -87,10 +87,14 @@ def _stack_processes(target: Target, data_dir: Path) -> tuple[psutil.Process, li
 
     state = StackState.read(state_path(data_dir))
     assert state is not None
-    pgdata = str(data_dir / "pg")
-    postmasters = [p for p in psutil.process_iter(["cmdline"])
-                   if pgdata in " ".join(p.info.get("cmdline") or [])]
-    postgres = [q for p in postmasters for q in [p, *p.children(recursive=True)]]
+    # postmaster.pid, not the command line: as root the server runs with -D /proc/self/fd/N
+    # (kit.stack.postgres), so its command line never names the data directory
+    postgres: list[psutil.Process] = []
+    with contextlib.suppress(OSError, ValueError, psutil.Error):
+        postmaster = psutil.Process(int((data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0]))
+        postgres = [postmaster, *postmaster.children(recursive=True)]
+    if not postgres and state.embedded_postgres:
+        raise SystemExit(f"bench: no PostgreSQL process found for {data_dir}")
     return psutil.Process(state.pid), postgres
 
 

@@ -59,6 +59,7 @@ SESSION_CHANGED = "KT001"  # raised by BEGIN_REQUEST on a connection whose sessi
 _REPORTED = ("is_superuser", "session_authorization", "TimeZone", "DateStyle", "IntervalStyle",
              "default_transaction_read_only", "standard_conforming_strings", "client_encoding",
              "application_name", "search_path")
+_REPORTED_NAMES = tuple(name.encode() for name in _REPORTED)  # libpq's own names, read directly
 
 # The guard comes first in the target list, so it reads the session's values before
 # set_config changes them; kit_meta.session_changed() runs only when something was changed.
@@ -111,7 +112,7 @@ class SessionChanged(Exception):
 class RequestConnection(psycopg.AsyncConnection[Any]):
     """An autocommit connection of the login role, with the session values it started with."""
 
-    pristine: tuple[str | None, ...] = ()
+    pristine: tuple[bytes | None, ...] = ()
     search_path: str = ""
 
     def changed(self) -> bool:
@@ -119,8 +120,9 @@ class RequestConnection(psycopg.AsyncConnection[Any]):
         return _reported(self) != self.pristine
 
 
-def _reported(conn: psycopg.AsyncConnection[Any]) -> tuple[str | None, ...]:
-    return tuple(conn.info.parameter_status(name) for name in _REPORTED)
+def _reported(conn: psycopg.AsyncConnection[Any]) -> tuple[bytes | None, ...]:
+    status = conn.pgconn.parameter_status  # one C call each: this runs after every request
+    return tuple(status(name) for name in _REPORTED_NAMES)
 
 
 def begin_request(conn: RequestConnection, auth: Auth, *, read_only: bool = False
@@ -159,7 +161,9 @@ class RequestPool:
             await asyncio.gather(*self._closers, return_exceptions=True)
 
     async def _connect(self) -> RequestConnection:
-        conn = await RequestConnection.connect(self._conninfo, autocommit=True)
+        # prepare_threshold=None: psycopg prepares nothing here, so it never sends the DEALLOCATE
+        # ALL it issues after a ROLLBACK, which would drop kit.stack.round_trip's statements
+        conn = await RequestConnection.connect(self._conninfo, autocommit=True, prepare_threshold=None)
         conn.pristine = _reported(conn)
         cur = await conn.execute("SELECT current_setting('search_path')")
         conn.search_path = str((await cur.fetchone() or ("",))[0])

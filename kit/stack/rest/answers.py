@@ -19,6 +19,7 @@ from kit.stack.request_input import BadInput, parse_json
 from kit.stack.rest.grammar import Request, parse_request
 from kit.stack.rest.negotiation import Negotiated
 from kit.stack.rest.problems import RestProblem, not_single_object
+from kit.stack.rest.statement_cache import Shape
 
 JSON = "application/json; charset=utf-8"
 
@@ -28,6 +29,12 @@ def parsed_query(query_string: bytes, argument_names: frozenset[str] = frozenset
     """The parsed query string (cached: clients repeat the same queries)."""
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     return parse_request(pairs, argument_names=argument_names)
+
+
+@lru_cache(maxsize=2048)
+def shaped_query(query_string: bytes) -> Shape:
+    """The parsed query string with its shape and values (cached, for the statement cache)."""
+    return Shape(parsed_query(query_string))
 
 
 def answer(body: str, rows: int, status: int, headers: dict[str, str], negotiated: Negotiated,

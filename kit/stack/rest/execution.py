@@ -20,20 +20,15 @@ IMMEDIATE`` (deferred checks still answer) and ``ROLLBACK``, as PostgREST's ``op
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 
 from kit.stack.rest.problems import RestProblem, problem_from_database
 from kit.stack.rest.sql_builder import Statement
 from kit.stack.roles import Auth, RequestConnection, RequestPool, SessionChanged, begin_request
+from kit.stack.round_trip import Params, Result, round_trip
 
-
-@dataclass(frozen=True)
-class Result:
-    rows: list[tuple[Any, ...]]
-    rowcount: int
+__all__ = ["Check", "RestConnections", "Result"]
 
 
 Check = Callable[[list[Result]], RestProblem | None]
@@ -65,26 +60,20 @@ class RestConnections:
         raise AssertionError("unreachable")
 
 
-async def _result(cur: psycopg.AsyncCursor[Any]) -> Result:
-    return Result(await cur.fetchall() if cur.description else [], cur.rowcount)
+def _texts(statements: Sequence[Statement]) -> list[tuple[str, Params]]:
+    return [(st.query.as_string(None), st.params) for st in statements]
 
 
 async def _pipelined(conn: RequestConnection, auth: Auth,
                      statements: Sequence[Statement]) -> list[Result]:
-    async with conn.pipeline():
-        await conn.execute(*begin_request(conn, auth))
-        cursors = [await conn.execute(st.query, st.params) for st in statements]
-    return [await _result(cur) for cur in cursors]
+    return (await round_trip(conn, [begin_request(conn, auth), *_texts(statements)]))[1:]
 
 
 async def _explicit(conn: RequestConnection, auth: Auth, statements: Sequence[Statement],
                     check: Check | None, read_only: bool, rollback: bool = False) -> list[Result]:
     try:
-        async with conn.pipeline():
-            await conn.execute("BEGIN")
-            await conn.execute(*begin_request(conn, auth, read_only=read_only))
-            cursors = [await conn.execute(st.query, st.params) for st in statements]
-        results = [await _result(cur) for cur in cursors]
+        results = (await round_trip(conn, [("BEGIN", None), begin_request(conn, auth, read_only=read_only),
+                                           *_texts(statements)]))[2:]
         problem = check(results) if check else None
         if rollback and not problem:
             await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")

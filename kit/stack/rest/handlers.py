@@ -23,7 +23,7 @@ from kit.stack.context import StackContext
 from kit.stack.rest import negotiation as nego
 from kit.stack.rest import plan
 from kit.stack.rest import sql_builder as build
-from kit.stack.rest.answers import answer, json_body, parsed_query
+from kit.stack.rest.answers import answer, json_body, shaped_query
 from kit.stack.rest.execution import RestConnections, Result
 from kit.stack.rest.functions import call_function
 from kit.stack.rest.grammar import Column, Field, ParseError, Request
@@ -36,7 +36,7 @@ from kit.stack.rest.problems import (
 )
 from kit.stack.rest.relations import resolve_embeds
 from kit.stack.rest.schema_cache import Schema, SchemaCache, Table
-from kit.stack.rest.statement_cache import ReadCache
+from kit.stack.rest.statement_cache import ReadCache, Shape
 
 log = logging.getLogger("kit.stack.rest")
 
@@ -89,7 +89,8 @@ class RestService:
         schema = await self.cache.current()
         negotiated = nego.negotiate(request.headers.get("accept"), plan_enabled=schema.plan_enabled)
         prefs = nego.preferences(request.headers.getlist("prefer"), self.tx_end)
-        query = parsed_query(request.scope["query_string"])
+        shaped = shaped_query(request.scope["query_string"])
+        query = shaped.request
         schema_name = nego.profile(request.headers.get("accept-profile" if reading else "content-profile"),
                                    schema.exposed)
         schema, table = await self._table(schema, schema_name, name, started)
@@ -104,7 +105,7 @@ class RestService:
                               f"{request.headers.get('accept')}", None,
                               "the kit stack explains reads (GET/HEAD) only")
         if reading:
-            return await self._read(request, schema, table, query, resolved, negotiated, prefs)
+            return await self._read(request, schema, table, shaped, resolved, negotiated, prefs)
         if method == "POST":
             return await self._insert(request, table, query, resolved, negotiated, prefs, started)
         if method == "PATCH":
@@ -136,31 +137,33 @@ class RestService:
             schema = await self.cache.refresh_after(started)
             return schema, resolve_embeds(schema, table, query.embeds)
 
-    async def _read(self, request: HttpRequest, schema: Schema, table: Table, query: Request,
+    async def _read(self, request: HttpRequest, schema: Schema, table: Table, shaped: Shape,
                     resolved: list[build.ResolvedEmbed], negotiated: nego.Negotiated,
                     prefs: nego.Preferences) -> Response:
+        query = shaped.request
         ranged = nego.byte_range(request.headers.get("range"))
         if ranged and query.limit is None and query.offset is None:
-            query = _with_paging(query, ranged)
+            shaped = Shape(_with_paging(query, ranged))
+            query = shaped.request
         key = (schema.generation, schema.loaded_at, table.key, prefs.count, negotiated.strip_nulls)
-        statement = self.reads.statement(key, query, lambda shape: build.read_statement(
+        statement = self.reads.statement(key, shaped, lambda shape: build.read_statement(
             table, shape, resolved, count=prefs.count, strip_nulls=negotiated.strip_nulls))
         [result] = await self.connections.run_as(auth_of(request), [statement],
                                                  rollback=prefs.rollback)
         body, rows, total = result.rows[0]
         if prefs.count == "planned" or (prefs.count == "estimated"
                                         and total > build.ESTIMATED_EXACT_UP_TO):
-            total = await self._planned_count(request, key, query, table, resolved)
+            total = await self._planned_count(request, key, shaped, table, resolved)
         offset = query.offset or 0
         status = 206 if total is not None and rows < total and (rows or offset) else 200
         headers = nego.applied_header({"Content-Range": nego.content_range(offset, rows, total)},
                                       prefs.applied())
         return answer(body, rows, status, headers, negotiated, request.method == "HEAD")
 
-    async def _planned_count(self, request: HttpRequest, key: tuple[Any, ...], query: Request,
+    async def _planned_count(self, request: HttpRequest, key: tuple[Any, ...], shaped: Shape,
                              table: Table, resolved: list[build.ResolvedEmbed]) -> int:
         """The planner's estimate of the rows the read matches (PostgREST's count=planned)."""
-        statement = self.reads.statement(key + ("planned",), query, lambda shape:
+        statement = self.reads.statement(key + ("planned",), shaped, lambda shape:
                                          build.planned_count_statement(table, shape, resolved))
         [result] = await self.connections.run_as(auth_of(request), [statement])
         plan = result.rows[0][0]

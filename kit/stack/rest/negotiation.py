@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kit.stack.rest.plan import PlanRequest, plan_request
 from kit.stack.rest.problems import RestProblem, schema_not_exposed
@@ -85,6 +86,7 @@ class Preferences:
         return ", ".join(parts)
 
 
+@lru_cache(maxsize=256)  # pure, and clients send the same few Accept headers
 def negotiate(accept: str | None, *, plan_enabled: bool = False) -> Negotiated:
     """The first media type of ``Accept`` that /rest/v1 can produce, or HTTP 406 (PGRST107).
     The plan media types count only when ``plan_enabled`` (``kit.stack.rest.plan``)."""
@@ -111,6 +113,11 @@ _KNOWN = {"return": ("representation", "minimal", "headers-only"),
 def preferences(values: list[str], tx_end: TxEnd = TxEnd()) -> Preferences:
     """Parse every ``Prefer`` header; unknown preferences are ignored (lenient handling) and
     the first valid value of each preference wins, as in PostgREST."""
+    return _preferences(tuple(values), tx_end)
+
+
+@lru_cache(maxsize=256)  # pure, and clients send the same few Prefer headers
+def _preferences(values: tuple[str, ...], tx_end: TxEnd) -> Preferences:
     found: dict[str, str] = {}
     for value in values:
         for item in value.split(","):

@@ -6,6 +6,10 @@ rendered once and later requests only bind their values (still as parameters):
 
     cache = ReadCache()
     statement = cache.statement(key_parts, request, lambda shape: read_statement(table, shape, ...))
+    statement = cache.statement(key_parts, Shape.of(request), ...)   # a Shape made once, reused
+
+A ``Shape`` is a request's shape and values, made once per distinct query string (the handlers
+keep them beside the parsed query), with equal shapes shared, so a cache lookup hashes an int.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from psycopg import sql
 
@@ -56,6 +60,33 @@ def template(request: Request) -> tuple[Request, list[Any]]:
     return shape, values
 
 
+class Shape:
+    """A request, its shape and its values, ready to key the statement cache: equal shapes are
+    one object (interned), hashed once."""
+
+    __slots__ = ("_hash", "request", "shape", "values")
+    _interned: ClassVar[dict[Request, Request]] = {}
+
+    def __init__(self, request: Request) -> None:
+        shape, values = template(request)
+        if len(self._interned) >= 4096:
+            self._interned.clear()
+        self.request = request
+        self.shape = self._interned.setdefault(shape, shape)
+        self.values = values
+        self._hash = hash(self.shape)
+
+    @classmethod
+    def of(cls, request: Request | Shape) -> Shape:
+        return request if isinstance(request, Shape) else cls(request)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shape) and (self.shape is other.shape or self.shape == other.shape)
+
+
 class ReadCache:
     """Up to ``size`` rendered statements, least recently used dropped first."""
 
@@ -63,13 +94,14 @@ class ReadCache:
         self.size = size
         self._rendered: OrderedDict[Hashable, tuple[sql.SQL, dict[str, Any]]] = OrderedDict()
 
-    def statement(self, key: tuple[Hashable, ...], request: Request,
+    def statement(self, key: tuple[Hashable, ...], request: Request | Shape,
                   build: Callable[[Request], Statement]) -> Statement:
-        shape, values = template(request)
-        full_key = (*key, shape)
+        shaped = Shape.of(request)
+        values = shaped.values
+        full_key = (*key, shaped)
         rendered = self._rendered.get(full_key)
         if rendered is None:
-            built = build(shape)
+            built = build(shaped.shape)
             rendered = (sql.SQL(built.query.as_string(None)), built.params)
             self._rendered[full_key] = rendered
             if len(self._rendered) > self.size:
