@@ -116,3 +116,11 @@ async def test_a_cancelled_round_trip_closes_its_connection(pool: RequestPool) -
             await task
         assert conn.closed
     assert not pool._idle  # closed, never handed to the next request
+
+
+async def test_a_body_larger_than_the_socket_buffer_goes_out_whole(pool: RequestPool) -> None:
+    body = "x" * (8 << 20)
+    async with pool.connection() as conn:
+        [_, answer, echo] = await round_trip(conn, [begin_request(conn, Auth("anon")),
+                                                    ("SELECT length(%s)", (body,)), ("SELECT %s", (body,))])
+    assert answer.rows == [(len(body),)] and echo.rows == [(body,)]

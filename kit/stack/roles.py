@@ -175,7 +175,7 @@ class RequestPool:
         return self._slots
 
     def _release(self, conn: RequestConnection) -> None:
-        if (conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        if (conn.closed or conn.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE
                 or conn.changed()):
             self._closing(conn)
         else:

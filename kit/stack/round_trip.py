@@ -153,8 +153,9 @@ async def _exchange(conn: psycopg.AsyncConnection[Any], pgconn: pq.abc.PGconn
     """Flush everything, then read until the Sync's answer; one result per command."""
     loop = asyncio.get_running_loop()
     fd = pgconn.socket
-    while pgconn.flush():  # the kernel's buffer is full: wait until it drains
-        await _ready(loop, fd, write=True)
+    while pgconn.flush():  # a large body fills the socket: keep reading while it drains, so
+        await _ready(loop, fd, write=True)  # a server answering early never waits for us
+        pgconn.consume_input()
     results: list[pq.abc.PGresult] = []
     pending: list[pq.abc.PGresult] = []
     while True:
@@ -174,17 +175,22 @@ async def _exchange(conn: psycopg.AsyncConnection[Any], pgconn: pq.abc.PGconn
 
 
 async def _ready(loop: asyncio.AbstractEventLoop, fd: int, *, write: bool) -> None:
+    """Until ``fd`` is readable (or, with ``write``, readable or writable)."""
     future = loop.create_future()
 
     def wake() -> None:
         if not future.done():
             future.set_result(None)
 
-    (loop.add_writer if write else loop.add_reader)(fd, wake)
+    loop.add_reader(fd, wake)
+    if write:
+        loop.add_writer(fd, wake)
     try:
         await future
     finally:
-        (loop.remove_writer if write else loop.remove_reader)(fd)
+        loop.remove_reader(fd)
+        if write:
+            loop.remove_writer(fd)
 
 
 def _answers(tx: Transformer, prepared: _Prepared, expected: list[tuple[bytes, tuple[int, ...]] | None],
