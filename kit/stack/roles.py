@@ -23,11 +23,10 @@ API, used by rest/, storage/ and auth/::
     async with pool.transaction(auth) as conn:         # BEGIN + role + claims, one round trip
         await conn.execute("SELECT ...")               # COMMIT on exit, ROLLBACK on an exception
     async with pool.transaction(auth, read_only=True) as conn: ...
-    # a caller pipelining its own statements (REST) sends begin_request(conn, auth) first:
+    # a caller sending its own statements (REST) sends begin_request(conn, auth) first, in the
+    # same round trip (kit.stack.round_trip: one write, one read):
     async with pool.connection() as conn:
-        async with conn.pipeline():
-            await conn.execute(*begin_request(conn, auth))
-            await conn.execute(query, params)
+        await round_trip(conn, [begin_request(conn, auth), (query, params)])
 
 ``Auth`` is who calls: ``Auth("authenticated", {"sub": ..., "role": "authenticated"})``.
 """

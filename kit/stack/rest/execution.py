@@ -2,9 +2,10 @@
 
 Connections come from the stack's request pool (``kit.stack.roles``: the login role, never a
 superuser). Every request's first statement sets its role and JWT claims transaction-locally
-(``begin_request``), sent in one pipeline with the request's own statements: one round trip,
-which PostgreSQL runs as one implicit transaction up to the Sync, so a failing statement rolls
-everything back and the role and claims end with it. There is no fast path that trusts the
+(``begin_request``), sent with the request's own statements in one write and read back in one
+(``kit.stack.round_trip``, which prepares repeated statements server side). PostgreSQL runs
+them as one implicit transaction up to the Sync, so a failing statement rolls everything back
+and the role and claims end with it. There is no fast path that trusts the
 role a connection ran as before.
 
 When the answer must be checked before it is committed (``Accept:
