@@ -18,7 +18,6 @@ from kit.stack.postgres import Cluster
 from kit.targets import Target
 
 
-
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A private, not yet existing KIT_CACHE_DIR for this module (stack processes inherit it)."""

@@ -126,7 +126,7 @@ class Cluster:
                 if not settings.get("template_password"):
                     raise
                 # a fresh copy of the template that does not start: no data of anyone's is in it yet
-                print(f"kit: a copy of the PostgreSQL template did not start ({exc}); running initdb "
+                print(f"kit: a copy of the PostgreSQL template did not start ({_first_line(exc)}); running initdb "
                       "instead (delete the kit's cache directory to rebuild the template)",
                       file=sys.stderr, flush=True)
                 shutil.rmtree(self.pgdata)
@@ -157,7 +157,7 @@ class Cluster:
                 return
             except (StackStartFailed, OSError) as exc:
                 shutil.rmtree(work, ignore_errors=True)
-                print(f"kit: no PostgreSQL template ({exc}); running initdb instead",
+                print(f"kit: no PostgreSQL template ({_first_line(exc)}); running initdb instead",
                       file=sys.stderr, flush=True)
         self._save(self._initdb())
 
@@ -219,7 +219,7 @@ class Cluster:
             except psycopg.OperationalError as exc:
                 if password == fresh:
                     raise StackStartFailed(f"cannot give the PostgreSQL in {self.pgdata} its own password: "
-                                           f"{str(exc).strip().splitlines()[-1]}",
+                                           f"{_first_line(exc)}",
                                            fix="`python -m kit stack reset` to start afresh") from None
         own = {key: value for key, value in settings.items() if key not in ("template_password", "next_password")}
         self._save({**own, "password": fresh})
@@ -386,6 +386,10 @@ def pid_alive(pid: int) -> bool:
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
     return True
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _last_line(path: Path) -> str:

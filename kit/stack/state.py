@@ -2,7 +2,9 @@
 
     .kit/stack/            the data directory (``KIT_STACK_DIR`` or ``--data-dir`` moves it)
       keys.json            secret and API keys (0600)
-      pg/                  PostgreSQL data (pgserver), unless KIT_DATABASE_URL is set
+      pg/                  PostgreSQL data (a copy of the template cluster, kit.stack.pg_template),
+                           unless KIT_DATABASE_URL is set
+      postgres.json        its superuser password and socket directory (0600)
       storage/             object bytes
       state.json           pid, port, url, database url of the running stack
       stack.log            the stack process's log
