@@ -161,7 +161,8 @@ def test_an_unusable_cache_is_bypassed_with_one_line_and_initdb(cache, tmp_path,
 
 def test_a_start_killed_after_the_password_change_finishes_it(cache, two_stacks, tmp_path):
     """The copy's first start changes the password, then saves it: killed in between, the next
-    start knows the new one (``next_password``) and finishes the change."""
+    start knows the new one (``next_password``) and finishes the change. The copy holds no
+    login role's password before it."""
     cluster = Cluster(tmp_path / "pg", tmp_path / "postgres.json")
     with cluster.lock():
         cluster.create()
@@ -169,6 +170,10 @@ def test_a_start_killed_after_the_password_change_finishes_it(cache, two_stacks,
     assert settings["template_password"] is True
     cluster._serve(settings, 60.0)
     with psycopg.connect(cluster.url(settings), autocommit=True) as conn:
+        # the template holds no login password: each stack makes its own at its first bootstrap
+        assert conn.execute("SELECT count(*) FROM kit_meta.login_role").fetchone() == (0,)
+        assert conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'authenticator'"
+                            ).fetchone() == (None,)
         conn.execute("ALTER ROLE postgres PASSWORD 'the-new-one'")
     cluster._save({**settings, "next_password": "the-new-one"})
     try:
