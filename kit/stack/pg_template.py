@@ -23,6 +23,7 @@ template has a missing file or a file of another size rebuilds it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -195,17 +196,39 @@ def _copy(folder: Path, key: str, dest: Path) -> str:
         for rel in manifest["dirs"]:
             (dest / rel).mkdir(mode=0o700)
         for rel, size in manifest["files"].items():
-            try:
-                shutil.copyfile(folder / "pg" / rel, dest / rel, follow_symlinks=False)
-            except FileNotFoundError:
-                raise TemplateDamaged(f"its file {rel} is missing") from None
-            os.chmod(dest / rel, 0o600)
-            if (copied := os.stat(dest / rel).st_size) != size:
+            if (copied := _copy_file(folder / "pg" / rel, dest / rel)) != size:
                 raise TemplateDamaged(f"its file {rel} has {copied} bytes, not {size}")
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
     return str(manifest["password"])
+
+
+def _copy_file(src: Path, dst: Path) -> int:
+    """Copy one file into a new file made 0600 (one metadata change: creating files is most of
+    the copy's cost); the bytes copied, counted to the end of ``src``."""
+    try:
+        source = os.open(src, os.O_RDONLY)
+    except FileNotFoundError:
+        raise TemplateDamaged(f"its file {src} is missing") from None
+    try:
+        target = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with contextlib.suppress(OSError):  # sendfile between files: Linux; else read/write
+                copied = 0
+                while sent := os.sendfile(target, source, copied, 1 << 30):
+                    copied += sent
+                return copied
+            os.lseek(target, 0, os.SEEK_SET)
+            os.ftruncate(target, 0)
+            copied = 0
+            while chunk := os.pread(source, 1 << 20, copied):
+                copied += os.write(target, chunk)
+            return copied
+        finally:
+            os.close(target)
+    finally:
+        os.close(source)
 
 
 def _discard(folder: Path) -> None:
