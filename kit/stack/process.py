@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -17,8 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from kit.errors import StackError, StackNotRunning, StackStartFailed, UsageError
 from kit.stack import keys as stack_keys
@@ -40,10 +40,17 @@ from kit.targets import Target
 
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:
+    """``GET <url>/_kit/health`` answers 200. A plain http.client probe: ``httpx.get`` builds a
+    TLS context per call (0.13-0.17 s measured), on the path of every start and reuse."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
-        return httpx.get(f"{url}/_kit/health", timeout=timeout).status_code == 200
-    except httpx.HTTPError:
+        conn.request("GET", "/_kit/health")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
         return False
+    finally:
+        conn.close()
 
 
 def _target(state: StackState, data_dir: Path) -> Target:
