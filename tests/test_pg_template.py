@@ -132,6 +132,8 @@ def test_a_corrupted_template_is_rebuilt_and_the_start_succeeds(cache, two_stack
     size = biggest.stat().st_size
     with open(biggest, "r+b") as fh:
         fh.truncate(size // 2)
+    killed_build = template.parent / f".build-{template.name}-killed"
+    (killed_build / "pg").mkdir(parents=True)
     cluster = Cluster(tmp_path / "pg", tmp_path / "postgres.json")
     try:
         url = cluster.start()
@@ -142,6 +144,7 @@ def test_a_corrupted_template_is_rebuilt_and_the_start_succeeds(cache, two_stack
     said = capfd.readouterr().err
     assert f"rebuilding the PostgreSQL template {template}" in said and "bytes, not" in said
     assert biggest.stat().st_size == size and _verify(template, template.name)
+    assert not killed_build.exists()  # a killed build's folder goes at the next build
 
 
 def test_an_unusable_cache_is_bypassed_with_one_line_and_initdb(cache, tmp_path, monkeypatch, capfd):

@@ -18,7 +18,9 @@ the kit keeps it mode 0700. Deleting it is always safe (the next start rebuilds 
 ``key`` is PostgreSQL's version and a hash of the binaries' identity, the initdb settings and
 the bootstrap SQL: changing any of them builds a new template beside the old ones. A template
 is built in a temporary folder beside its final name and renamed into place; a copy whose
-template has a missing file or a file of another size rebuilds it.
+template has a missing file or a file of another size rebuilds it. A copy is not fsynced
+(creating its ~1000 files is already most of a cold start): an operating-system crash within
+the first seconds of a new stack can leave it damaged, and ``kit stack reset`` starts afresh.
 """
 
 from __future__ import annotations
@@ -63,14 +65,14 @@ def _postgres_version(postgres: Path) -> str:
                           check=True).stdout.split()[-1]
 
 
-def template_key(initdb_settings: tuple[str, ...]) -> str:
-    """``pg16.2-<16 hex>``: the version, then a hash of the binary, the settings and the SQL."""
-    from kit.stack.postgres import binaries
+def template_key() -> str:
+    """``pg16.2-<16 hex>``: the version, then a hash of the binary, initdb's settings and the SQL."""
+    from kit.stack.postgres import INITDB_SETTINGS, binaries
 
     postgres = binaries() / "postgres"
     stat = postgres.stat()
     digest = hashlib.sha256(f"{_FORMAT}\n{postgres.resolve()}\n{stat.st_size}\n{stat.st_mtime_ns}\n"
-                            f"{initdb_settings}\n".encode())
+                            f"{INITDB_SETTINGS}\n".encode())
     for path in sorted(SQL_DIR.glob("*.sql")):
         digest.update(path.name.encode() + b"\n" + path.read_bytes())
     return f"pg{_postgres_version(postgres)}-{digest.hexdigest()[:16]}"
@@ -86,13 +88,13 @@ class TemplateCache:
     def from_env(cls, env: Mapping[str, str] | None = None) -> TemplateCache:
         return cls(cache_dir(env) / "pg-templates")
 
-    def copy_into(self, dest: Path, initdb_settings: tuple[str, ...], timeout: float) -> str:
+    def copy_into(self, dest: Path, timeout: float) -> str:
         """Create the folder ``dest`` as a copy of the template's cluster, building the template
         first when it is missing or damaged; returns the template's superuser password, which the
         copy must replace at its first start. Raises ``StackStartFailed`` (or ``OSError``) when
         no template can be made: the caller runs initdb instead."""
         self._make_private()
-        key = template_key(initdb_settings)
+        key = template_key()
         folder, lock = self.root / key, self.root / f"{key}.lock"
         for _ in range(2):
             with hold(lock, timeout, f"building the PostgreSQL template {folder}", shared=True):
@@ -108,7 +110,7 @@ class TemplateCache:
                         print(f"kit: rebuilding the PostgreSQL template {folder}: {exc}", file=sys.stderr,
                               flush=True)
                         _discard(folder)
-                    _build(folder, initdb_settings, timeout)
+                    _build(folder, timeout)
         raise TemplateDamaged(f"the PostgreSQL template {folder} is damaged right after it was built: {damage}",
                               fix=f"delete {self.root} and start again")
 
@@ -126,12 +128,16 @@ class TemplateCache:
                 folder.chmod(0o700)
 
 
-def _build(folder: Path, initdb_settings: tuple[str, ...], timeout: float) -> None:
-    """initdb (the kit's own way), the bootstrap SQL, a clean stop, the manifest, then the rename."""
+def _build(folder: Path, timeout: float) -> None:
+    """initdb (the kit's own way), the bootstrap SQL, a clean stop, the manifest, then the rename.
+    The caller holds the template's lock: a ``.build-<key>-*`` folder found now is a killed build's."""
     import psycopg
 
     from kit.stack.postgres import Cluster
 
+    for stale in folder.parent.glob(f".build-{folder.name}-*"):
+        Cluster(stale / "pg", stale / "postgres.json", template=False).stop()
+        shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".build-{folder.name}-"))
     try:
         cluster = Cluster(work / "pg", work / "postgres.json", template=False)

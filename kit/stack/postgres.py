@@ -149,7 +149,7 @@ class Cluster:
             work = self.pgdata.with_name(self.pgdata.name + ".tmp")
             shutil.rmtree(work, ignore_errors=True)  # left by a copy that was killed
             try:
-                password = TemplateCache.from_env().copy_into(work, INITDB_SETTINGS, timeout)
+                password = TemplateCache.from_env().copy_into(work, timeout)
                 self._save({"password": password, "template_password": True})
                 if self.pgdata.exists():
                     self.pgdata.rmdir()
