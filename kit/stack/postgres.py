@@ -1,7 +1,8 @@
 """The embedded PostgreSQL, run by the kit itself (pgserver's wheel gives the binaries only).
 
     cluster = Cluster(data_dir / "pg", data_dir / "postgres.json")
-    url = cluster.start()          # initdb on first use; reuses a server left running by a kill -9
+    url = cluster.start()          # a copy of the template cluster on first use (kit.stack.pg_template),
+                                   # with its own password; reuses a server left running by a kill -9
     cluster.stop()                 # fast shutdown; True when one was running
 
 What it guarantees, where pgserver's own server did not:
@@ -20,6 +21,7 @@ What it guarantees, where pgserver's own server did not:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -27,6 +29,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,13 +38,16 @@ from typing import Any
 from urllib.parse import quote
 
 from kit.errors import StackStartFailed
+from kit.stack.file_lock import hold
 
 SOCKET_NAME = ".s.PGSQL.5432"
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 _FD = 3  # the data directory's descriptor in the server's processes, as root
+# initdb's settings (besides the data directory and the password file); the template's key hashes them
+INITDB_SETTINGS = ("-U", "postgres", "--auth=scram-sha-256", "--encoding=utf8", "--no-instructions")
 
 
-def _binaries() -> Path:
+def binaries() -> Path:
     from pgserver._commands import POSTGRES_BIN_PATH  # lazy: only the embedded stack needs it
 
     return Path(POSTGRES_BIN_PATH)
@@ -54,10 +60,11 @@ def _as_root() -> bool:
 class Cluster:
     """One PostgreSQL data directory and the server running on it."""
 
-    def __init__(self, pgdata: Path, settings_path: Path) -> None:
+    def __init__(self, pgdata: Path, settings_path: Path, *, template: bool = True) -> None:
         self.pgdata = pgdata
         self.settings_path = settings_path
         self.log_path = pgdata.parent / "postgres.log"
+        self.template = template  # a new cluster copies the template cluster (else runs initdb)
 
     def __repr__(self) -> str:
         return f"<Cluster {self.pgdata}>"
@@ -92,32 +99,67 @@ class Cluster:
             return None
         return pid if pid_alive(pid) else None
 
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 60.0) -> Iterator[None]:
+        """Hold ``postgres.lock`` beside the data directory: one process creates or starts it."""
+        with hold(self.pgdata.parent / "postgres.lock", timeout, f"starting PostgreSQL in {self.pgdata}"):
+            yield
+
     def start(self, timeout: float = 60.0) -> str:
-        """Start the server (initdb first on an empty directory); its URL. A server already
-        running on this directory (left by a killed stack) is reused when it answers."""
-        settings = self._settings()
-        if self.running_pid() is not None:
-            if settings and _accepts(Path(settings["socket_dir"]) / SOCKET_NAME):
-                return self.url(settings)
-            self.stop()
-        if not (self.pgdata / "PG_VERSION").exists():
-            settings = self._initdb()
-        elif not settings.get("password"):
-            raise StackStartFailed(f"{self.pgdata} has no kit password record ({self.settings_path} "
-                                   "is missing): it was made by an older kit or another tool",
-                                   fix="`python -m kit stack reset` to start afresh")
-        settings["socket_dir"] = self._socket_dir(settings.get("socket_dir"))
-        self._save(settings)
-        self._write_hba()
-        for attempt in range(3):  # after a kill -9, the old server's backends may linger a moment
+        """Start the server (creating the cluster first, see ``create``); its URL. A server
+        already running on this directory (left by a killed stack) is reused when it answers."""
+        with self.lock(timeout):
+            settings = self._settings()
+            if self.running_pid() is not None:
+                if settings and _accepts(Path(settings["socket_dir"]) / SOCKET_NAME):
+                    return self.url(self._own_password(settings))
+                self.stop()
+            self.create(timeout)
+            settings = self._settings()
+            if not settings.get("password"):
+                raise StackStartFailed(f"{self.pgdata} has no kit password record ({self.settings_path} "
+                                       "is missing): it was made by an older kit or another tool",
+                                       fix="`python -m kit stack reset` to start afresh")
             try:
-                self._launch(settings["socket_dir"], timeout)
-                break
-            except StackStartFailed:
-                if attempt == 2:
+                self._serve(settings, timeout)
+            except StackStartFailed as exc:
+                if not settings.get("template_password"):
                     raise
-                time.sleep(1.0)
-        return self.url(settings)
+                # a fresh copy of the template that does not start: no data of anyone's is in it yet
+                print(f"kit: a copy of the PostgreSQL template did not start ({_first_line(exc)}); running initdb "
+                      "instead (delete the kit's cache directory to rebuild the template)",
+                      file=sys.stderr, flush=True)
+                shutil.rmtree(self.pgdata)
+                self._save(self._initdb())
+                self._serve(settings := self._settings(), timeout)
+            return self.url(self._own_password(settings))
+
+    def create(self, timeout: float = 60.0) -> None:
+        """Make the cluster when the data directory holds none: a copy of the template cluster
+        (kit.stack.pg_template; its password is replaced at the first start), else initdb.
+        The caller holds ``lock()``."""
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        if self.pgdata.exists() and any(self.pgdata.iterdir()):
+            raise StackStartFailed(f"{self.pgdata} is not empty and holds no PostgreSQL cluster",
+                                   fix="move its files away, or `python -m kit stack reset`")
+        if self.template:
+            from kit.stack.pg_template import TemplateCache
+
+            work = self.pgdata.with_name(self.pgdata.name + ".tmp")
+            shutil.rmtree(work, ignore_errors=True)  # left by a copy that was killed
+            try:
+                password = TemplateCache.from_env().copy_into(work, timeout)
+                self._save({"password": password, "template_password": True})
+                if self.pgdata.exists():
+                    self.pgdata.rmdir()
+                os.rename(work, self.pgdata)
+                return
+            except (StackStartFailed, OSError) as exc:
+                shutil.rmtree(work, ignore_errors=True)
+                print(f"kit: no PostgreSQL template ({_first_line(exc)}); running initdb instead",
+                      file=sys.stderr, flush=True)
+        self._save(self._initdb())
 
     def stop(self, timeout: float = 20.0) -> bool:
         """Fast shutdown (SIGINT), then SIGQUIT, then SIGKILL; True when a server was running."""
@@ -139,16 +181,49 @@ class Cluster:
     # -- the pieces -------------------------------------------------------------------------
 
     def _initdb(self) -> dict[str, Any]:
-        if self.pgdata.exists() and any(self.pgdata.iterdir()):
-            raise StackStartFailed(f"{self.pgdata} is not empty and holds no PostgreSQL cluster",
-                                   fix="move its files away, or `python -m kit stack reset`")
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
         password = secrets.token_urlsafe(24)
         with _passfile(password, self.pgdata.parent) as (pwfile, fds):
-            self._run([str(_binaries() / "initdb"), "-D", self._datadir_arg(), "-U", "postgres",
-                       "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=utf8",
-                       "--no-instructions"], extra_fds=fds)
+            self._run([str(binaries() / "initdb"), "-D", self._datadir_arg(), *INITDB_SETTINGS,
+                       f"--pwfile={pwfile}"], extra_fds=fds)
         return {"password": password}
+
+    def _serve(self, settings: dict[str, Any], timeout: float) -> None:
+        settings["socket_dir"] = self._socket_dir(settings.get("socket_dir"))
+        self._save(settings)
+        self._write_hba()
+        for attempt in range(3):  # after a kill -9, the old server's backends may linger a moment
+            try:
+                self._launch(settings["socket_dir"], timeout)
+                return
+            except StackStartFailed:
+                if attempt == 2:
+                    raise
+                time.sleep(1.0)
+
+    def _own_password(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """A copy of the template runs with the template's superuser password: replace it with
+        its own (ALTER ROLE over the private socket) before anyone is given its URL."""
+        if not settings.get("template_password"):
+            return settings
+        import psycopg
+        from psycopg import sql
+
+        fresh = settings.get("next_password") or secrets.token_urlsafe(24)
+        self._save({**settings, "next_password": fresh})  # a start killed after ALTER ROLE knows it
+        for password in (settings["password"], fresh):
+            try:
+                with psycopg.connect(self.url({**settings, "password": password}), autocommit=True) as conn:
+                    conn.execute(sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(fresh)))
+                break
+            except psycopg.OperationalError as exc:
+                if password == fresh:
+                    raise StackStartFailed(f"cannot give the PostgreSQL in {self.pgdata} its own password: "
+                                           f"{_first_line(exc)}",
+                                           fix="`python -m kit stack reset` to start afresh") from None
+        own = {key: value for key, value in settings.items() if key not in ("template_password", "next_password")}
+        self._save({**own, "password": fresh})
+        return {**own, "password": fresh}
 
     def _socket_dir(self, previous: str | None) -> str:
         if len(str(self.pgdata / SOCKET_NAME)) <= _MAX_SOCKET_PATH:
@@ -178,7 +253,7 @@ class Cluster:
 
     def _launch(self, socket_dir: str, timeout: float) -> None:
         socket_arg = f"/proc/self/fd/{_FD}" if _as_root() and socket_dir == str(self.pgdata) else socket_dir
-        args = [str(_binaries() / "postgres"), "-D", self._datadir_arg(), "-k", socket_arg,
+        args = [str(binaries() / "postgres"), "-D", self._datadir_arg(), "-k", socket_arg,
                 "-c", "listen_addresses=", "-c", "unix_socket_permissions=0700",
                 "-c", "cluster_name=kit"]
         with open(self.log_path, "ab") as log:
@@ -193,7 +268,7 @@ class Cluster:
             # the pid too: a server killed by kill -9 leaves its "ready" postmaster.pid and socket
             if _ready(self.pgdata, proc.pid) and (Path(socket_dir) / SOCKET_NAME).exists():
                 return
-            time.sleep(0.05)
+            time.sleep(0.01)
         raise StackStartFailed(f"PostgreSQL did not become ready within {timeout:.0f} s",
                                fix=f"read {self.log_path}")
 
@@ -243,7 +318,9 @@ def _passfile(password: str, folder: Path) -> Iterator[tuple[str, tuple[int, ...
         finally:
             Path(name).unlink(missing_ok=True)
         return
-    fd = os.memfd_create("kit-pwfile", 0)
+    made = os.memfd_create("kit-pwfile", 0)
+    fd = fcntl.fcntl(made, fcntl.F_DUPFD, _FD + 1)  # never _FD itself: the child's dup2 would clobber it
+    os.close(made)
     try:
         os.write(fd, password.encode() + b"\n")
         os.lseek(fd, 0, os.SEEK_SET)
@@ -309,6 +386,10 @@ def pid_alive(pid: int) -> bool:
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
     return True
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _last_line(path: Path) -> str:

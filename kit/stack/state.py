@@ -2,7 +2,9 @@
 
     .kit/stack/            the data directory (``KIT_STACK_DIR`` or ``--data-dir`` moves it)
       keys.json            secret and API keys (0600)
-      pg/                  PostgreSQL data (pgserver), unless KIT_DATABASE_URL is set
+      pg/                  PostgreSQL data (a copy of the template cluster, kit.stack.pg_template),
+                           unless KIT_DATABASE_URL is set
+      postgres.json        its superuser password and socket directory (0600)
       storage/             object bytes
       state.json           pid, port, url, database url of the running stack
       stack.log            the stack process's log
@@ -90,7 +92,7 @@ MARKER = ".kit-stack"  # written when the kit creates a stack directory: reset t
 # What a stack creates in its directory; `reset` deletes these and nothing else.
 STACK_FILES = (MARKER, "keys.json", "keys.tmp", "state.json", "state.tmp", "stack.log",
                "postgres.json", "postgres.tmp", "postgres.log", "pg", "storage", "auth.json",
-               "auth.tmp", "outbox.jsonl", "start.lock")
+               "auth.tmp", "outbox.jsonl", "start.lock", "postgres.lock", "pg.tmp")
 
 
 def prepare_data_dir(folder: Path) -> None:
