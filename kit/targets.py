@@ -33,11 +33,12 @@ import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from kit.errors import TargetError, UsageError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ENV_NAMES", "EnvNames", "Target", "TargetKind", "check_target", "env_names",
            "mask_secret", "target"]
@@ -171,6 +172,8 @@ def check_target(target: Target, *, timeout: float = 10.0) -> Target:
     >>> kit.check_target(kit.target("remote", check=False))          # doctest: +SKIP
     <Target remote https://abcd.supabase.co>
     """
+    import httpx  # here, not at the top: the stack's server process imports this module
+
     key = target.key
     where = f"{target.url} (from {target.url_source or target.kind})"
     try:

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kit.faults.client import FaultsClient
 from kit.stack.process import logs, reset, reset_plan, start, status, stop
 
 if TYPE_CHECKING:
+    from kit.faults.client import FaultsClient
     from kit.stack.auth.mailer import Mail
 
 __all__ = ["faults", "logs", "migrate", "outbox", "reset", "reset_plan", "start", "status", "stop"]
 
-faults = FaultsClient()  # the default stack's fault rules: kit.stack.faults.add({...})
+_faults: FaultsClient | None = None
+
+
+def __getattr__(name: str) -> FaultsClient:
+    """``kit.stack.faults``: the default stack's fault rules (``kit.stack.faults.add({...})``),
+    made on first use so the stack's own process never imports httpx (cold start)."""
+    global _faults
+    if name != "faults":
+        raise AttributeError(f"module 'kit.stack' has no attribute {name!r}")
+    if _faults is None:
+        from kit.faults.client import FaultsClient
+
+        _faults = FaultsClient()
+    return _faults
 
 
 def migrate(*files: str, data_dir: str | None = None) -> list[tuple[str, str]]:
