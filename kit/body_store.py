@@ -93,11 +93,15 @@ class Body:
         return self._file.read(self._offset, min(size, self.size))
 
     def chunks(self, size: int = _CHUNK) -> Iterator[bytes]:
-        if self._data is not None:
+        """The bytes in pieces of ``size`` bytes (the last one shorter), read one at a time."""
+        if self._data is not None and len(self._data) <= size:
             yield self._data
             return
         for start in range(0, self.size, size):
-            yield self._file.read(self._offset + start, min(size, self.size - start))  # type: ignore[union-attr]
+            if self._data is not None:
+                yield self._data[start:start + size]
+            else:
+                yield self._file.read(self._offset + start, min(size, self.size - start))  # type: ignore[union-attr]
 
     def __len__(self) -> int:
         return self.size

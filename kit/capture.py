@@ -266,7 +266,7 @@ class Capture:
         from kit.har import write_har
 
         out = Path(path)
-        with out.open("w", encoding="utf-8") as stream:
+        with out.open("wb", buffering=1 << 20) as stream:
             write_har(self, stream)
         return out
 

@@ -65,7 +65,8 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     low = text.lower()
     if any(word in low for word in _FIELD_WORDS):
         text = _JSON_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)) + m.group(3), text)
-        text = _QUERY_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)), text)
+        if "=" in text:  # the rule needs one; its scan is the slowest (~0.1 s per MB)
+            text = _QUERY_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)), text)
     if any(word in low for word in _HEADER_WORDS):
         text = _HEADER_LINE.sub(lambda m: m.group(1) + _masked_header(m.group(2)), text)
     return text
