@@ -10,7 +10,7 @@ Each body is kept once, as the bytes the client produced (``kit.body_store``); b
 than ``spill_above`` bytes (1 MiB by default) go to a temporary file the capture owns, so
 recording large downloads costs little memory. Views (text, flags, renderings) are computed
 from the bytes on demand; every view and export masks keys, JWTs, cookies and tokens
-(``kit.secrets``), and ``save_har`` writes one entry at a time.
+(``kit.secrets``), and ``save_har`` streams each body in chunks (``kit.har``).
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ class Capture:
         return capture_to_har(self)
 
     def save_har(self, path: str | Path) -> Path:
-        """Write the capture as HAR 1.2 JSON, one entry at a time: ``c.save_har("run.har")``."""
+        """Write the capture as HAR 1.2 JSON (UTF-8), streamed: ``c.save_har("run.har")``."""
         from kit.har import write_har
 
         out = Path(path)
