@@ -59,6 +59,8 @@ def _re2_class(chars: str) -> str:
 
 _FIELDS = "|".join(_ignorecase(n) for n in secrets._SECRET_FIELDS)
 _HEADERS = "|".join(_ignorecase(n) for n in sorted(secrets.SECRET_HEADERS))
+# Starts only: a longer hit (a whole JSON field) would swallow a start that kit.secrets' scan
+# does see (a field's opening quote can sit inside a value that is never matched as one).
 _TEXT_STARTS = (f'"(?:{_FIELDS})"'                                   # _JSON_FIELD
                 f"|(?:^|[?&;#{_re2_class(PY_SPACES)}])(?:{_FIELDS})="  # _QUERY_FIELD
                 f"|(?m:^)(?:{_HEADERS})"                               # _HEADER_LINE
