@@ -272,6 +272,26 @@ def test_a_gap_is_judged_on_cpu_samples_and_run_queue() -> None:
     assert judge(gap_s=0.021, runqueue_s=None, cpu_s=None, running_samples=1) == "stall"
 
 
+def test_a_gap_is_judged_on_the_loops_busy_time_when_its_selector_wait_is_known() -> None:
+    from kit.loop.evidence import judge_gap
+
+    def judge(**kw: float) -> str:
+        facts = {"gap_s": 0.1, "threshold_s": 0.02, "running_samples": 1, "waiting_samples": 0,
+                 "cpu_s": 0.0, "runqueue_s": 0.0, "watchdog_late_s": 0.0, "idle_s": 0.0} | kw
+        return judge_gap(**facts)  # type: ignore[arg-type]
+    assert judge() == "stall"                                          # blocked the whole gap
+    assert judge(idle_s=0.09) == "descheduled"                         # idle but 10 ms: no stall
+    assert judge(idle_s=0.09, running_samples=0, waiting_samples=0, cpu_s=None) == "descheduled"
+    assert judge(running_samples=0) == "stall"                         # busy, even unsampled
+    assert judge(runqueue_s=0.09, cpu_s=0.01) == "descheduled"         # preempted mid-callback
+    # run-queue wait inside the selector's wait is idle time, not taken off the busy time twice
+    assert judge(idle_s=0.05, runqueue_s=0.04, idle_runqueue_s=0.04) == "stall"
+    # a blocking call whose sleep went on while the thread queued for a CPU: still a stall...
+    assert judge(gap_s=0.022, runqueue_s=0.006) == "stall"
+    # ...but only with a sample that shows the loop running something
+    assert judge(gap_s=0.022, runqueue_s=0.006, running_samples=0, waiting_samples=1) == "descheduled"
+
+
 def test_the_loop_threads_clock_reads_cpu_and_run_queue() -> None:
     from kit.loop.evidence import ThreadClock
 

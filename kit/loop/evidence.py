@@ -79,6 +79,17 @@ class ThreadClock:
             os.close(fd)
 
 
+def voluntary_switches() -> int | None:
+    """How many times the CALLING thread gave up its CPU to wait (a sleep, a blocking call, a lock
+    or the GIL), ``getrusage(RUSAGE_THREAD).ru_nvcsw`` (Linux ``getrusage(2)``); None elsewhere.
+    A thread only preempted (waiting for a CPU) counts involuntary switches, not these."""
+    try:
+        import resource
+        return resource.getrusage(resource.RUSAGE_THREAD).ru_nvcsw
+    except (ImportError, AttributeError, OSError):
+        return None
+
+
 def _is_asyncio(frame: FrameInfo, module: str) -> bool:
     return frame.kind == "stdlib" and frame.short_path == f"asyncio/{module}.py"
 
@@ -97,6 +108,15 @@ def loop_is_waiting(stack: Sequence[FrameInfo]) -> bool:
         return True
     # the callback running is the monitor's own heartbeat: the loop is answering, not stuck
     return any(f.function == "_beat" and f.short_path == "kit/loop/monitor.py" for f in below[handle:])
+
+
+def in_loop_machinery(stack: Sequence[FrameInfo]) -> bool:
+    """True when the sample shows the loop running a callback but no code below it other than the
+    standard library's and the kit's (asyncio's own callbacks, the self-pipe read, a C callback
+    with no Python frame): nothing of the user's or a library's was running."""
+    run_once = next((i for i in range(len(stack) - 1, -1, -1)
+                     if stack[i].function == "_run_once" and _is_asyncio(stack[i], "base_events")), None)
+    return run_once is not None and all(f.kind in ("stdlib", "kit") for f in stack[run_once + 1:])
 
 
 @dataclass(frozen=True)
@@ -131,16 +151,43 @@ def stall_sites(samples: Sequence[tuple[FrameInfo, ...]]) -> tuple[StallSite, ..
 
 
 def judge_gap(*, gap_s: float, threshold_s: float, running_samples: int, waiting_samples: int,
-              cpu_s: float | None, runqueue_s: float | None, watchdog_late_s: float) -> Verdict:
+              cpu_s: float | None, runqueue_s: float | None, watchdog_late_s: float,
+              idle_s: float | None = None, idle_runqueue_s: float = 0.0,
+              code_samples: int | None = None, blocked_switches: int | None = None) -> Verdict:
     """Whether a gap between heartbeats longer than the threshold is a stall or descheduling.
 
     A stall: the loop thread computed for longer than the threshold, or it ran (or may have run)
     the user's code for longer than the threshold once the time it waited for a CPU is taken off.
-    Descheduling: every sample shows the loop idle in its selector, or the time left after the
-    run-queue wait (and, with no sample at all, the watchdog's own lateness) is under the threshold.
+    With ``idle_s`` (the time idle in the selector's wait over the gap, ``kit.loop.selector_wait``;
+    ``idle_runqueue_s`` the run-queue wait inside it) the loop's busy time is measured, not
+    guessed from samples: under the threshold, descheduling. Over it, a stall when the busy time
+    less the run-queue wait outside the selector still reaches the threshold. Otherwise the
+    run-queue wait may overlap a blocking call (a thread woken inside a sleep by the sampler's
+    signal queues for a CPU while its sleep's deadline passes), so it cannot simply be taken off:
+    a stall when a sample caught the loop running code beyond its own machinery
+    (``code_samples``, default ``running_samples``; see ``in_loop_machinery``) and the thread
+    blocked in a call outside the wait (``blocked_switches`` > 0: voluntary context switches,
+    ``voluntary_switches``); a thread that was only preempted never blocked. Where switches are
+    not counted, blocked time (busy, neither on a CPU nor queued for one) of a quarter threshold
+    stands in for them. Without ``idle_s``, descheduling: every sample shows the loop idle in its
+    selector, or the time left after the run-queue wait (and, with no sample at all, the
+    watchdog's own lateness) is under the threshold.
     """
     if cpu_s is not None and cpu_s >= threshold_s:
         return "stall"
+    if idle_s is not None:
+        busy = gap_s - idle_s
+        busy_runqueue = max(0.0, (runqueue_s or 0.0) - idle_runqueue_s)
+        if busy < threshold_s:
+            return "descheduled"
+        if busy - busy_runqueue >= threshold_s:
+            return "stall"
+        if not (running_samples if code_samples is None else code_samples):
+            return "descheduled"
+        if blocked_switches is not None:
+            return "stall" if blocked_switches > 0 else "descheduled"
+        blocked = busy - (cpu_s or 0.0) - busy_runqueue
+        return "stall" if blocked >= threshold_s / 4 else "descheduled"
     if waiting_samples and not running_samples:
         return "descheduled"
     unexplained = gap_s - (runqueue_s or 0.0)

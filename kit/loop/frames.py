@@ -19,6 +19,7 @@ import sysconfig
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from types import FrameType
 from typing import Literal
 
 FrameKind = Literal["user", "sdk", "kit", "stdlib", "library"]
@@ -100,7 +101,11 @@ def short_path(filename: str) -> str:
 
 def sample_stack(thread_id: int) -> tuple[FrameInfo, ...]:
     """The stack of another thread right now, outermost frame first (empty if it is gone)."""
-    frame = sys._current_frames().get(thread_id)
+    return stack_of(sys._current_frames().get(thread_id))
+
+
+def stack_of(frame: FrameType | None) -> tuple[FrameInfo, ...]:
+    """The stack from ``frame`` out (a signal handler's frame argument), outermost first."""
     frames: list[FrameInfo] = []
     while frame is not None:
         code = frame.f_code

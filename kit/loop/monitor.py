@@ -6,17 +6,22 @@
     report = monitor.stop()    # LoopReport: stalls with duration, stack, user line, SDK call
 
 The watchdog thread posts a heartbeat to the loop every interval (``call_soon_threadsafe``); the
-beat stamps ``perf_counter()`` and the loop thread's CPU and run-queue times. From half the
-threshold after the last beat on, while the loop has not ticked, the watchdog samples the loop
-thread's stack (``sys._current_frames``), then every ``sample_every_ms``; samples of a gap that
-ends under the threshold are dropped. A gap longer than the threshold is judged on evidence
-(``kit.loop.evidence``): the loop thread's own CPU time over it, whether the samples show it
-idle in the selector's wait, the kernel's account of its run-queue wait, and how late the
-watchdog itself posted the beat. It becomes a ``Stall`` (the loop thread ran something: the
-user's code or a blocking call) or a ``SchedulingDelay`` (the machine did not run this process;
-never reported at a user's line). A stall's duration is the gap between the two beats around
-it (so up to one interval longer than the block); ``LoopReport.max_gap_ms`` is the longest gap
-of all, stall or not, to read beside ``threshold_ms``.
+beat stamps ``perf_counter()``, the loop thread's CPU and run-queue times and its time idle in
+the selector's wait (``kit.loop.selector_wait``). From half the threshold after the last beat on,
+while the loop has not ticked, the loop thread's stack is sampled, then every ``sample_every_ms``
+(at most every half threshold for the alarm): for a loop in the main thread by a SIGALRM timer
+the beat re-arms, in the loop thread itself, so on time however loaded the machine is
+(``kit.loop.alarm``; ``LoopReport.sampled_by == "alarm"``); elsewhere, or when the user holds
+SIGALRM, by the watchdog (``sys._current_frames``). Samples of a gap that ends under the
+threshold are dropped. A gap longer than the threshold is judged on evidence
+(``kit.loop.evidence``): the time the loop was busy (the gap less its selector wait), the loop
+thread's own CPU time and the kernel's account of its run-queue wait over it, whether the samples
+show it idle in the selector's wait, and how late the watchdog itself posted the beat. It becomes
+a ``Stall`` (the loop thread ran something: the user's code or a blocking call) or a
+``SchedulingDelay`` (the machine did not run this process; never reported at a user's line).
+A stall's duration is the gap between the two beats around it (so up to one interval longer than
+the block); ``LoopReport.max_gap_ms`` is the longest gap of all, stall or not, to read beside
+``threshold_ms``.
 The watchdog never prints, never raises into the loop and holds at most ``max_samples`` samples
 per gap and ``max_stalls`` stalls (and as many delays), so it cannot flood a Jupyter kernel.
 """
@@ -30,16 +35,21 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from types import FrameType
 
+from kit.loop.alarm import AlarmTicks
 from kit.loop.evidence import (
     StallSite,
     ThreadClock,
     ThreadTimes,
+    in_loop_machinery,
     judge_gap,
     loop_is_waiting,
     stall_sites,
+    voluntary_switches,
 )
-from kit.loop.frames import FrameInfo, sample_stack
+from kit.loop.frames import FrameInfo, sample_stack, stack_of
+from kit.loop.selector_wait import SelectorWait
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ class Stall:
         """``app.py:42 download_image → storage3/_sync/file_api.py:141 download``."""
         if self.user_frame is None and self.sdk_frame is None:
             if not self.stack:
-                return "(not sampled: shorter than the watchdog's first look)"
+                return "(not sampled: no sample fell inside it)"
             return f"(no user or SDK code: loop thread in {self.stack[-1].where})"
         parts = [f.where for f in (self.user_frame, self.sdk_frame) if f is not None]
         return " → ".join(parts)
@@ -107,7 +117,8 @@ class SchedulingDelay:
 
     ``runqueue_ms``: the loop thread's run-queue wait over the gap (None where unknown);
     ``watchdog_late_ms``: how late the watchdog thread posted the beat (it was not run either);
-    ``cpu_ms``: the loop thread's CPU time; ``waiting_samples``: samples showing the loop idle.
+    ``cpu_ms``: the loop thread's CPU time; ``waiting_samples``: samples showing the loop idle;
+    ``idle_ms``: the time the loop waited in its selector (None where not measured).
     """
 
     start: float
@@ -116,6 +127,7 @@ class SchedulingDelay:
     watchdog_late_ms: float
     cpu_ms: float | None
     waiting_samples: int
+    idle_ms: float | None = None
 
     @property
     def duration_ms(self) -> float:
@@ -123,16 +135,19 @@ class SchedulingDelay:
 
     @property
     def reason(self) -> str:
-        if self.runqueue_ms is not None and self.runqueue_ms >= self.watchdog_late_ms:
+        if self.runqueue_ms is not None and self.runqueue_ms >= max(self.watchdog_late_ms, 0.5):
             return f"the loop thread waited {self.runqueue_ms:.0f} ms for a CPU"
         if self.watchdog_late_ms > 0.5:
             return f"the watchdog thread ran {self.watchdog_late_ms:.0f} ms late"
+        if self.idle_ms is not None:
+            return f"the loop was idle in its selector for {self.idle_ms:.0f} ms"
         return "the loop was idle in its selector"
 
     def to_dict(self) -> dict[str, object]:
         return {"duration_ms": round(self.duration_ms, 1), "runqueue_ms": _round(self.runqueue_ms),
                 "watchdog_late_ms": round(self.watchdog_late_ms, 1), "cpu_ms": _round(self.cpu_ms),
-                "waiting_samples": self.waiting_samples, "reason": self.reason}
+                "waiting_samples": self.waiting_samples, "idle_ms": _round(self.idle_ms),
+                "reason": self.reason}
 
     def __str__(self) -> str:
         return f"the machine did not run this process for {self.duration_ms:.0f} ms ({self.reason})"
@@ -151,7 +166,9 @@ class LoopReport:
 
     ``delays`` are gaps over the threshold the machine caused (``SchedulingDelay``), kept apart
     from ``stalls``; ``max_gap_ms`` is the longest gap between beats of any kind, the figure to
-    read beside ``threshold_ms`` when there is no stall.
+    read beside ``threshold_ms`` when there is no stall. ``sampled_by`` says where the stacks came
+    from: ``"alarm"`` (a SIGALRM timer, in the loop thread: ``kit.loop.alarm``) or ``"watchdog"``
+    (the watchdog thread, which a loaded machine may not run in time).
     """
 
     threshold_ms: float
@@ -162,6 +179,8 @@ class LoopReport:
     beats: list[float] = field(default_factory=list)  # perf_counter of each heartbeat tick
     dropped_stalls: int = 0
     delays: list[SchedulingDelay] = field(default_factory=list)
+    sampled_by: str = "watchdog"
+    dropped_delays: int = 0  # scheduling delays past ``max_stalls`` (stalls are capped apart)
 
     @property
     def duration_ms(self) -> float:
@@ -207,7 +226,8 @@ class LoopReport:
                 "max_stall_ms": round(self.max_stall_ms, 1), "max_gap_ms": round(self.max_gap_ms, 1),
                 "stalls": [s.to_dict() for s in self.stalls], "dropped_stalls": self.dropped_stalls,
                 "not_sampled": self.not_sampled, "max_delay_ms": round(self.max_delay_ms, 1),
-                "delays": [d.to_dict() for d in self.delays]}
+                "delays": [d.to_dict() for d in self.delays], "sampled_by": self.sampled_by,
+                "dropped_delays": self.dropped_delays}
 
     def __repr__(self) -> str:
         delays = f", {len(self.delays)} scheduling delays" if self.delays else ""
@@ -254,6 +274,7 @@ class LoopMonitor:
         self._beats: deque[float] = deque(maxlen=max_beats)
         self._stalls: list[Stall] = []
         self._dropped = 0
+        self._dropped_delays = 0
         self._last_beat = 0.0
         self._loop_thread: int | None = None
         self._beat_posted = False
@@ -275,15 +296,31 @@ class LoopMonitor:
         self._watchdog_frozen = 0.0
         self._watchdog_runqueue = 0.0
         self._watchdog_due: float | None = None  # when the watchdog's current wait should end
+        # On a loop in the main thread a SIGALRM timer (kit.loop.alarm) ticks in the loop thread
+        # itself: it posts the beats and takes the samples, whatever the load; the watchdog then
+        # stands by. The selector's wait time says how much of a gap the loop was idle
+        # (kit.loop.selector_wait), and the loop thread's voluntary context switches outside that
+        # wait whether it blocked in a call.
+        self._ticks: AlarmTicks | None = None
+        self._tick_samples: deque[tuple[float, tuple[FrameInfo, ...]]] = deque()
+        self._last_tick_sample = 0.0
+        self._selector_wait: SelectorWait | None = None
+        self._last_idle: tuple[float, float] = (0.0, 0.0)
+        self._last_switches: int | None = None
+        self._sampled_by = "watchdog"
 
     # -- the heartbeat (runs on the loop thread) ----------------------------------------------
-    # The watchdog thread posts each beat with call_soon_threadsafe. A call_later heartbeat
-    # would keep a timer in the loop's heap, and with any timer there every loop iteration
-    # reads the clock: ~5 % on a yield-heavy workload. A posted callback costs the loop nothing
-    # between beats.
+    # The watchdog thread (or the alarm's tick) posts each beat with call_soon_threadsafe. A
+    # call_later heartbeat would keep a timer in the loop's heap, and with any timer there every
+    # loop iteration reads the clock: ~5 % on a yield-heavy workload. A posted callback costs the
+    # loop nothing between beats.
     def _beat(self) -> None:
         now = time.perf_counter()
         times = self._clock.read() if self._clock is not None else None
+        wait = self._selector_wait
+        idle = wait.totals(now) if wait is not None else None
+        switches = voluntary_switches()
+        samples = self._drain_ticks()
         with self._lock:
             self._beat_posted = False
             if not self._running:
@@ -292,22 +329,100 @@ class LoopMonitor:
             if now - self._last_beat >= self.threshold:
                 # a watchdog still not back from a wait that ended long ago is stuck as well
                 stuck = now - self._watchdog_due if self._watchdog_due is not None else 0.0
+                self._pending_samples.extend(samples[:self.max_samples - len(self._pending_samples)])
                 self._close_gap(self._last_beat, now, times,
                                 max(self._post_late, self._watchdog_frozen, stuck)
-                                + self._watchdog_runqueue)
+                                + self._watchdog_runqueue, idle, self._switches_outside(switches))
             self._pending_samples = []
             self._post_late = self._watchdog_frozen = self._watchdog_runqueue = 0.0
             self._last_beat = now
             self._last_times = times
+            self._last_switches = switches
+            if idle is not None:
+                self._last_idle = idle
+        if self._ticks is not None and not self._ticks.still_ours():
+            self._sampled_by = "alarm, then watchdog (SIGALRM was taken)"
+
+    def _switches_outside(self, switches: int | None) -> int | None:
+        """Voluntary context switches of the loop thread since it last left its selector's wait
+        (or since the last beat): it blocked in a call, not only waited for a CPU."""
+        wait = self._selector_wait
+        if switches is None or self._last_switches is None or wait is None:
+            return None
+        since = self._last_switches
+        if wait.last_wait_end > self._last_beat and wait.switches_after_wait is not None:
+            since = wait.switches_after_wait
+        return switches - since
+
+    def _tick(self, frame: FrameType | None) -> None:
+        """The alarm's tick, in the loop thread between two bytecodes (it may hold the lock: none
+        taken here): a sample once the loop is a half threshold late, and the next beat.
+
+        A call the kernel restarts (a blocking ``recv``, ``SA_RESTART``) or a C call holding the
+        GIL lets the handler run only once it returns, however many ticks fired meanwhile; that
+        one sample then counts for each sample period it covered (as a signal-driven profiler
+        charges its late tick to the line that was running), so the line that blocked longest
+        has the most samples."""
+        now = time.perf_counter()
+        last = self._last_beat
+        every = self._tick_sample_every
+        if now - last >= self.threshold / 2 and now - self._last_tick_sample >= every:
+            since = (self._last_tick_sample if self._last_tick_sample > last
+                     else last + self.threshold / 2 - every)  # the first look is one period
+            covered = max(1.0, (now - since) / every)
+            stack = stack_of(frame)
+            for _ in range(min(int(covered + 0.5), self.max_samples - len(self._tick_samples))):
+                self._tick_samples.append((last, stack))
+            self._last_tick_sample = now
+        if not self._beat_posted and self._running:
+            self._beat_posted = True
+            try:
+                self.loop.call_soon_threadsafe(self._beat)
+            except RuntimeError:
+                pass  # the loop is closed: stop() gives SIGALRM back
+
+    @property
+    def _tick_sample_every(self) -> float:
+        # at most every half threshold; ticks come on the beat's grid, so half a beat early is on time
+        return min(self.sample_every, self.threshold / 2) - self.interval / 2
+
+    def _drain_ticks(self) -> list[tuple[FrameInfo, ...]]:
+        """The tick samples of the gap now closing (a tick inside a beat belongs to the next)."""
+        queue, last = self._tick_samples, self._last_beat
+        taken = [queue.popleft() for _ in range(len(queue))]
+        return [stack for since, stack in taken if since == last]
 
     def _install(self) -> None:
+        if not self._running:
+            return
         clock = ThreadClock.for_current_thread()
         times = clock.read()
+        wait = SelectorWait.install(self.loop, clock)
         with self._lock:
             self._loop_thread = threading.get_ident()
             self._clock = clock
             self._last_times = times
-            self._last_beat = time.perf_counter()
+            self._last_beat = now = time.perf_counter()
+            self._selector_wait = wait
+            self._last_idle = wait.totals(now) if wait is not None else (0.0, 0.0)
+            self._last_switches = voluntary_switches()
+        ticks = AlarmTicks.install(self._tick, every_s=self.interval)
+        if ticks is not None:
+            self._ticks, self._sampled_by = ticks, "alarm"
+
+    def _uninstall(self) -> None:
+        """Give back SIGALRM and the selector's ``select`` (from any thread)."""
+        ticks, wait = self._ticks, self._selector_wait
+        self._ticks = self._selector_wait = None
+        if ticks is not None:
+            ticks.close()
+            if threading.current_thread() is not threading.main_thread():
+                try:  # signal.signal works only in the main thread: the loop's, here
+                    self.loop.call_soon_threadsafe(ticks.close_on_main_thread)
+                except RuntimeError:
+                    pass  # the loop is closed: the inert handler stays
+        if wait is not None:
+            wait.close()
 
     def _post_beat(self, late: float) -> bool:
         """Ask the loop for a beat unless one is already waiting; False once the loop is closed."""
@@ -336,6 +451,11 @@ class LoopMonitor:
     def _watch_with(self, clock: ThreadClock, next_beat: float, first_look: float) -> None:
         previous = clock.read()
         while not self._stop.is_set():
+            if self._ticks is not None and self._ticks.active:  # the alarm beats and samples
+                if self._stop.wait(0.1):
+                    return
+                previous = clock.read()
+                continue
             now = time.perf_counter()
             if now >= next_beat:
                 if not self._post_beat(now - next_beat):
@@ -366,7 +486,8 @@ class LoopMonitor:
                 if self._last_beat == last and stack:
                     self._pending_samples.append(stack)
 
-    def _close_gap(self, start: float, end: float, times: ThreadTimes | None, posted_late: float) -> None:
+    def _close_gap(self, start: float, end: float, times: ThreadTimes | None, posted_late: float,
+                   idle: tuple[float, float] | None, blocked_switches: int | None) -> None:
         """Judge a gap over the threshold (lock held) and keep it as a Stall or a SchedulingDelay."""
         samples, self._pending_samples = self._pending_samples, []
         running = [s for s in samples if not loop_is_waiting(s)]
@@ -374,16 +495,24 @@ class LoopMonitor:
         cpu = times.cpu_s - before.cpu_s if times and before else None
         runqueue = (times.runqueue_s - before.runqueue_s if times and before
                     and times.runqueue_s is not None and before.runqueue_s is not None else None)
+        idle_s, idle_runqueue = ((idle[0] - self._last_idle[0], idle[1] - self._last_idle[1])
+                                 if idle is not None else (None, 0.0))
         verdict = judge_gap(gap_s=end - start, threshold_s=self.threshold,
                             running_samples=len(running), waiting_samples=len(samples) - len(running),
-                            cpu_s=cpu, runqueue_s=runqueue, watchdog_late_s=posted_late)
-        if len(self._stalls) >= self.max_stalls or len(self._delays) >= self.max_stalls:
-            self._dropped += 1
-            return
+                            cpu_s=cpu, runqueue_s=runqueue, watchdog_late_s=posted_late,
+                            idle_s=idle_s, idle_runqueue_s=idle_runqueue,
+                            code_samples=sum(1 for s in running if not in_loop_machinery(s)),
+                            blocked_switches=blocked_switches)
         ms = (lambda v: None if v is None else v * 1000.0)
         if verdict == "descheduled":
-            self._delays.append(SchedulingDelay(start, end, ms(runqueue), posted_late * 1000.0,
-                                                ms(cpu), len(samples) - len(running)))
+            if len(self._delays) >= self.max_stalls:
+                self._dropped_delays += 1
+            else:
+                self._delays.append(SchedulingDelay(start, end, ms(runqueue), posted_late * 1000.0,
+                                                    ms(cpu), len(samples) - len(running), ms(idle_s)))
+            return
+        if len(self._stalls) >= self.max_stalls:
+            self._dropped += 1
             return
         sites = stall_sites(running)
         first = sites[0] if sites else None
@@ -425,9 +554,17 @@ class LoopMonitor:
         if self._watchdog is not None:
             self._watchdog.join(timeout=1.0)
         times = self._clock.read() if self._clock is not None else None
+        idle = self._selector_wait.totals(now) if self._selector_wait is not None else None
+        on_loop = threading.get_ident() == self._loop_thread
+        switches = voluntary_switches() if on_loop else None
+        samples = self._drain_ticks()
         with self._lock:
             if self._loop_thread is not None and now - self._last_beat >= self.threshold:
-                self._close_gap(self._last_beat, now, times, 0.0)
+                self._pending_samples.extend(samples[:self.max_samples - len(self._pending_samples)])
+                self._close_gap(self._last_beat, now, times, 0.0, idle,
+                                self._switches_outside(switches))
+        self._uninstall()
+        with self._lock:
             if self._clock is not None:
                 self._clock.close()
         return self.report(now)
@@ -437,4 +574,5 @@ class LoopMonitor:
         with self._lock:
             return LoopReport(self.threshold * 1000, self.interval * 1000, self._started,
                               now if now is not None else time.perf_counter(),
-                              list(self._stalls), list(self._beats), self._dropped, list(self._delays))
+                              list(self._stalls), list(self._beats), self._dropped, list(self._delays),
+                              self._sampled_by, self._dropped_delays)

@@ -60,5 +60,5 @@ def render_loop_report_html(report: LoopReport) -> str:
     delays = "".join(f"<li>not a stall: {html.escape(str(d))}</li>" for d in report.delays)
     return (f"<div class='kit-loop-report'><p><code>{title}</code> (longest gap between beats "
             f"{report.max_gap_ms:.1f} ms, threshold {report.threshold_ms:g} ms, heartbeat every "
-            f"{report.interval_ms:g} ms)</p>{render_stalls_html(report.stalls)}"
+            f"{report.interval_ms:g} ms, stacks sampled by the {html.escape(report.sampled_by)})</p>{render_stalls_html(report.stalls)}"
             + (f"<ul class='kit-delays'>{delays}</ul>" if delays else "") + "</div>")
