@@ -36,10 +36,15 @@ from __future__ import annotations
 import signal
 import threading
 import time
+
+import _signal
 from collections.abc import Callable
 from types import FrameType
 
 Tick = Callable[[FrameType | None], None]
+# signal.getsignal turns an int handler into an enum through a caught ValueError: microseconds per
+# call, before every selector wait. The C function under it returns the handler as it is.
+_raw_getsignal = getattr(_signal, "getsignal", signal.getsignal)
 _active: AlarmTicks | None = None  # the one timer the process-wide handler feeds
 
 
@@ -82,9 +87,9 @@ class AlarmTicks:
         return ticks
 
     def lost(self, now: float) -> bool:
-        """A cheap first look (no system call): SIGALRM's handler is another's, or no tick came
-        for four periods. ``still_ours`` then says for sure."""
-        return signal.getsignal(signal.SIGALRM) is not _on_alarm or now - self.last_tick > 4 * self.every_s
+        """A cheap first look (no system call): SIGALRM's handler is another's, or no tick ran for
+        four periods (the user's timer replaced the kit's). ``still_ours`` then says for sure."""
+        return _raw_getsignal(signal.SIGALRM) is not _on_alarm or now - self.last_tick > 4 * self.every_s
 
     def still_ours(self) -> bool:
         """False (and the ticks stop for good) once SIGALRM's handler or ITIMER_REAL is no longer
