@@ -14,6 +14,8 @@ All monitor settings are the defaults (heartbeat 5 ms, threshold 20 ms).
     running the process: reported apart, never at a line).
 (b) overhead: a CPU-bound asyncio workload (tasks computing and yielding) with and without
     the monitor, alternating, median ratio. Target: <= 1.02. Then with threshold 100 ms.
+    Then an I/O-bound one: round trips to an echo server over loopback, where the loop waits in
+    its selector twice per round trip (the monitor times each wait: kit.loop.selector_wait).
 (c) arena overhead: kit.diff of one select in `async` mode vs the bare awaited call on a
     warm AsyncClient, and vs asyncio.run of a fresh client + the call (the honest
     comparison: the arena builds fresh clients and a fresh loop each time).
@@ -134,6 +136,43 @@ def overhead(rounds: int = 20, threshold_ms: float = 20.0) -> tuple[float, float
     return statistics.median(ratios), statistics.median(bare), statistics.median(watched)
 
 
+def echo_overhead(rounds: int = 12, trips: int = 2000) -> float:
+    """Median monitored/bare time of ``trips`` echo round trips over loopback, ABBA order."""
+    async def main() -> float:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while data := await reader.read(100):
+                writer.write(data)
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+
+        async def timed(monitored: bool) -> float:
+            monitor = LoopMonitor(asyncio.get_running_loop()).start() if monitored else None
+            started = time.perf_counter()
+            for _ in range(trips):
+                writer.write(b"x" * 50)
+                await reader.read(100)
+            elapsed = time.perf_counter() - started
+            if monitor is not None:
+                monitor.stop()
+            return elapsed
+
+        await timed(False)  # warm-up
+        ratios = []
+        for index in range(rounds):
+            first = index % 2 == 0
+            a = await timed(not first)
+            b = await timed(first)
+            ratios.append((b / a) if first else (a / b))
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return statistics.median(ratios)
+    return asyncio.run(main())
+
+
 def arena(rounds: int = 15) -> tuple[float, float, float]:
     import kit
     from kit.clients import clients as make_clients
@@ -196,6 +235,7 @@ def one_run(args: argparse.Namespace, rng: random.Random) -> dict[str, float]:
     if not args.skip_overhead:
         figures["overhead"], _, _ = overhead()
         figures["overhead_100ms"], _, _ = overhead(threshold_ms=100.0)
+        figures["overhead_echo"] = echo_overhead()
     if not args.skip_arena:
         diff_ms, warm_ms, cold_ms = arena()
         figures.update(arena_ms=diff_ms, arena_vs_warm=diff_ms / warm_ms,
@@ -215,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     runs = [one_run(args, rng) for _ in range(args.runs)]
     f = {key: [run[key] for run in runs] for key in runs[0]}
+    async def sampled_by() -> str:
+        return LoopMonitor(asyncio.get_running_loop()).start().stop().sampled_by
     print(f"figures are min/median/max over {args.runs} runs; monitor at its defaults "
-          "(heartbeat 5 ms, threshold 20 ms)")
+          f"(heartbeat 5 ms, threshold 20 ms); stacks sampled by the {asyncio.run(sampled_by())}")
     for where in ("quiet", "hog"):
         label = "(a) detection, quiet machine" if where == "quiet" else \
             f"(a') detection under a CPU hog ({args.hog_per_core} per core, {os.cpu_count()} cores)"
@@ -232,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     if "overhead" in f:
         print(f"(b) overhead: monitored/bare = {spread(f['overhead'], '{:.3f}')} (median of 20 ABBA "
               f"pairs per run)  target <= 1.02; with threshold 100 ms: "
-              f"{spread(f['overhead_100ms'], '{:.3f}')}")
+              f"{spread(f['overhead_100ms'], '{:.3f}')}; loopback echo round trips (I/O-bound): "
+              f"{spread(f['overhead_echo'], '{:.3f}')}")
     if "arena_ms" in f:
         print(f"(c) arena: kit.diff(async) {spread(f['arena_ms'], '{:.1f}')} ms; ratio to the bare "
               f"awaited call {spread(f['arena_vs_warm'], '{:.1f}')}; to asyncio.run(fresh client + "
