@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from hog import cpu_hog  # bench/hog.py: the script's folder is on sys.path
 
 from kit.loop import LoopMonitor
 
@@ -48,22 +48,6 @@ async def _blocking_trial(phase_s: float) -> None:
 
 
 BLOCK_LINE = _blocking_trial.__code__.co_firstlineno + 2
-HOG = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
-
-
-@contextlib.contextmanager
-def cpu_hog(seconds: float, per_core: int) -> object:
-    """``per_core`` busy processes per core for at most ``seconds`` (each ends itself; stopped
-    on exit)."""
-    procs = [subprocess.Popen([sys.executable, "-c", HOG.format(seconds=seconds)])
-             for _ in range((os.cpu_count() or 1) * per_core)]
-    try:
-        time.sleep(0.3)  # let them start spinning
-        yield procs
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
 
 
 def detection(rng: random.Random) -> dict[str, float]:
