@@ -12,7 +12,7 @@ from pathlib import Path
 import jwt
 
 from kit.doctor import doctor
-from kit.doctor.model import FAIL, INFO, OK
+from kit.doctor.model import FAIL, INFO, OK, WARN
 from kit.doctor.render import render_json
 
 REF = "abcdefghijklmnopqrst"
@@ -253,3 +253,39 @@ def test_missing_key_fix_names_the_targets_own_source(tmp_path: Path, stack, sta
     hosted = fix_for(plain, {"SUPABASE_URL": f"https://{REF}.supabase.co"})
     assert f"https://supabase.com/dashboard/project/{REF}/settings/api" in hosted
     assert "supabase status" not in hosted and "kit stack" not in hosted
+
+
+def test_new_stdlib_names_under_a_version_test_and_in_test_files(tmp_path: Path):
+    """tomllib behind ``sys.version_info >= (3, 11)`` runs only where it exists; in a test file
+    it breaks the tests on the lowest Python, not the app: a warning, not a failure."""
+    report = run(app_with(tmp_path, {
+        "pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.10"\n',
+        "settings.py": ("import sys\nif sys.version_info >= (3, 11):\n    import tomllib\nelse:\n"
+                        "    import tomli as tomllib\nif sys.version_info.minor < 11:\n    pass\n"
+                        "elif True:\n    from typing import Self\n"),
+        "tasks.py": "if not sys.version_info < (3, 9):\n    from asyncio import to_thread\n",
+        "app.py": "from enum import StrEnum\n",
+        "tests/test_config.py": "import tomllib\n"}))
+    found = {c.where: c for c in report.section("python") if c.status in (FAIL, WARN)}
+    assert set(found) == {"app.py:1", "tests/test_config.py:1"}
+    assert found["app.py:1"].status == FAIL
+    assert found["tests/test_config.py:1"].status == WARN
+    assert "a test file uses tomllib" in found["tests/test_config.py:1"].evidence
+
+
+def test_import_conditions_hold_per_interpreter():
+    import ast
+
+    from kit.doctor.import_guards import conditions, holds
+
+    tree = ast.parse("import sys\nif sys.version_info[:2] >= (3, 11) and sys.platform.startswith('linux'):\n"
+                     "    import a\nelse:\n    import b\nif sys.version_info.major == 3 or x:\n    import c\n")
+    found = conditions(tree)
+    linux_311 = {"python_full_version": "3.11.7", "sys_platform": "linux"}
+    darwin_311 = {"python_full_version": "3.11.7", "sys_platform": "darwin"}
+    assert holds(found[3], linux_311) is True and holds(found[5], linux_311) is False
+    assert holds(found[3], darwin_311) is False and holds(found[5], darwin_311) is True
+    assert holds(found[3], {"python_full_version": "3.10.2"}) is False  # the platform is not needed
+    assert holds(found[7], linux_311) is True  # `or`: the first true operand decides...
+    assert holds(found[7], {"python_full_version": "2.7.18", "sys_platform": "linux"}) is None  # ...else x
+    assert holds((), {}) is True

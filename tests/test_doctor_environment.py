@@ -13,7 +13,7 @@ import pytest
 
 from kit.doctor import doctor
 from kit.doctor.interpreters import read_shebang
-from kit.doctor.model import FAIL, OK, WARN
+from kit.doctor.model import FAIL, INFO, OK, WARN
 
 
 def make_venv(folder: Path, packages: dict[str, tuple[str, list[str]]]) -> Path:
@@ -222,3 +222,52 @@ def test_environments_kept_outside_the_app_by_poetry_pipenv_conda_and_tool_setti
                      ("poetry chat-api-Xy12AbCd-py3.11", str(poetry)),
                      ("pipenv chat-api-Q1w2E3r4", str(pipenv)),
                      ("conda env chat (environment.yml)", str(conda))]
+
+
+OPTIONAL_IMPORTS = (  # every kind of optional import; the app's venv has none of them
+    "import sys\nimport contextlib\nimport importlib.util\n"
+    "try:\n    import ujson as json_impl\nexcept (ImportError, AttributeError):\n    json_impl = None\n"
+    "with contextlib.suppress(ModuleNotFoundError):\n    import orjson\n"
+    "if importlib.util.find_spec('uvloop'):\n    import uvloop\n"
+    "if sys.version_info >= (3, 99):\n    import future_only\nelse:\n    import fastapi\n"
+    "if sys.version_info[:2] < (3, 8):\n    import importlib_metadata\n"
+    "if sys.platform == 'no-such-os':\n    import colorama\n")
+
+
+@pytest.mark.parametrize("venv_kind", ["in the folder", "$VIRTUAL_ENV"])
+def test_the_app_venv_is_judged_and_another_python_lacking_packages_is_info(tmp_path: Path,
+                                                                            venv_kind: str):
+    """A `python` first on PATH (pyenv's, the system's) that lacks the app's packages does not
+    run the app when the app has its own environment: information, never a failure. Optional
+    imports of any kind that the venv lacks are information too."""
+    app = write(tmp_path / "app", {"pyproject.toml": '[project]\nname = "x"\ndependencies = ["fastapi"]\n',
+                                   "main.py": OPTIONAL_IMPORTS})
+    folder = app / ".venv" if venv_kind == "in the folder" else tmp_path / "elsewhere"
+    mine = make_venv(folder, {"fastapi": ("0.110.0", ["fastapi"])})
+    system = make_venv(tmp_path / "system", {})
+    env = {"PATH": str(system.parent), "HOME": str(tmp_path)}
+    if venv_kind == "$VIRTUAL_ENV":
+        env["VIRTUAL_ENV"] = str(folder)
+    report = doctor(app, env=env, reachability=False)
+    [other] = report.find("packages", f"in {system}")
+    assert other.status == INFO and "missing: fastapi" in other.evidence
+    [venv] = report.find("packages", f"in {mine}")
+    assert venv.status == INFO and "cannot import" not in venv.evidence
+    assert "optional imports it lacks" in venv.evidence
+    for module in ("ujson", "orjson", "uvloop"):
+        assert module in venv.evidence
+        [nobody] = report.find("packages", f"import {module}")
+        assert nobody.status == INFO
+    for module in ("future_only", "importlib_metadata", "colorama"):  # never run on this Python
+        assert module not in venv.evidence and not report.find("packages", f"import {module}")
+    assert report.failed == [] and report.exit_code == 0
+
+
+def test_a_missing_import_the_venv_needs_still_fails(tmp_path: Path):
+    app = write(tmp_path / "app", {"main.py": "import sys\nif sys.version_info >= (3, 8):\n"
+                                              "    import needed_here\n"})
+    mine = make_venv(app / ".venv", {})
+    report = doctor(app, env={"PATH": str(mine.parent)}, reachability=False)
+    [venv] = report.find("packages", f"in {mine}")
+    assert venv.status == FAIL and "cannot import: needed_here (main.py:3)" in venv.evidence
+    assert report.find("packages", "import needed_here")[0].status == FAIL

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import yaml
 
 import kit
+
+try:  # the kit supports Python 3.10 (requires-python), where pytest itself depends on tomli
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - only on 3.10
+    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from the PyPI names

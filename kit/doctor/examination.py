@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kit.doctor.declared import Declared, declared_dependencies
+from kit.doctor.import_guards import Conditions, conditions, guarded_lines, holds
 from kit.doctor.interpreters import Discovery, Interpreter, discover, probe_all
 from kit.doctor.project import AppProject, all_nodes
 
-__all__ = ["SUPABASE_FAMILY", "Examination", "ImportSite", "app_imports", "guarded_lines"]
+__all__ = ["SUPABASE_FAMILY", "Examination", "ImportSite", "app_imports"]
 
 # supabase-py and the packages it pins (names as published on PyPI).
 SUPABASE_FAMILY = ("supabase", "postgrest", "storage3", "supabase-auth", "gotrue", "realtime",
@@ -28,20 +29,12 @@ SUPABASE_FAMILY = ("supabase", "postgrest", "storage3", "supabase-auth", "gotrue
 class ImportSite:
     module: str      # top-level name: "psycopg2"
     where: str       # "main.py:3"
-    guarded: bool    # inside try/except ImportError (the app runs without it)
+    guarded: bool    # inside try/except ImportError or alike (the app runs without it)
+    conditions: Conditions = ()  # sys.version_info / sys.platform tests it runs under
 
-
-def guarded_lines(tree: ast.Module) -> set[int]:
-    """Lines inside ``try:`` bodies whose handlers catch ImportError (or everything)."""
-    lines: set[int] = set()
-    for node in all_nodes(tree):
-        if isinstance(node, ast.Try) and any(
-                h.type is None or any(isinstance(n, ast.Name) and n.id in ("ImportError",
-                                      "ModuleNotFoundError", "Exception") for n in ast.walk(h.type))
-                for h in node.handlers):
-            for child in node.body:
-                lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
-    return lines
+    def runs_on(self, interp: Interpreter) -> bool:
+        """False when the import sits under a version or platform test false on ``interp``."""
+        return holds(self.conditions, interp.data.get("markers", {})) is not False
 
 
 def _type_checking_lines(tree: ast.Module) -> set[int]:
@@ -59,7 +52,7 @@ def app_imports(app: AppProject) -> list[ImportSite]:
     local = app.local_modules
     sites: list[ImportSite] = []
     for path, tree in app.runtime_trees().items():
-        guarded, typing_only = guarded_lines(tree), _type_checking_lines(tree)
+        guarded, typing_only, only_when = guarded_lines(tree), _type_checking_lines(tree), conditions(tree)
         for node in all_nodes(tree):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -72,7 +65,8 @@ def app_imports(app: AppProject) -> list[ImportSite]:
             for name in names:
                 top = name.split(".")[0]
                 if top not in local and top != "__future__":
-                    sites.append(ImportSite(top, app.where(path, node), node.lineno in guarded))
+                    sites.append(ImportSite(top, app.where(path, node), node.lineno in guarded,
+                                            only_when.get(node.lineno, ())))
     return sites
 
 

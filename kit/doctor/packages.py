@@ -13,13 +13,14 @@ finds the module itself (``importlib.util.find_spec``, nothing imported), and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from kit.doctor.declared import Declared
 from kit.doctor.examination import Examination, ImportSite
 from kit.doctor.interpreters import Interpreter
-from kit.doctor.model import FAIL, OK, WARN, DoctorCheck
+from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
 
 __all__ = ["IMPORT_TO_DISTRIBUTION", "Gaps", "best_interpreter", "gaps", "package_checks"]
 
@@ -65,7 +66,7 @@ def gaps(ex: Examination, interp: Interpreter) -> Gaps:
             found.missing.append(dep)
         elif req.specifier and not req.specifier.contains(have[1], prereleases=True):
             found.other_version.append((dep, have[1]))
-    found.unimportable = [s for s in ex.imports if not interp.has_module(s.module)]
+    found.unimportable = [s for s in ex.imports if s.runs_on(interp) and not interp.has_module(s.module)]
     return found
 
 
@@ -80,16 +81,24 @@ def best_interpreter(ex: Examination) -> Interpreter | None:
 
 
 def _primary(ex: Examination, interp: Interpreter) -> bool:
-    """An app venv, or what a bare ``python``/``uvicorn``... runs: its gaps break the app."""
-    if interp.path in {p for _, p in ex.discovery.venvs}:
-        return True
-    return any(e.first and e.runs == interp.path for e in ex.discovery.executables)
+    """Whether ``interp`` runs the app, so its gaps break it: with the app's own environments
+    (``.venv``, $VIRTUAL_ENV, poetry...), those and what the tools in their bin folders run
+    (a ``uvicorn`` there may start another Python); without any, what a bare
+    ``python``/``uvicorn``... on PATH runs. Any other interpreter lacking packages is only
+    information: the app is not run by it."""
+    if ex.discovery.venvs:
+        bins = {Path(python).parent for _, python in ex.discovery.venvs}
+        runners = [python for _, python in ex.discovery.venvs]
+        runners += [e.runs for e in ex.discovery.executables if e.runs and Path(e.path).parent in bins]
+    else:
+        runners = [e.runs for e in ex.discovery.executables if e.first and e.runs]
+    return any(ex.same_environment(ex.interpreter_of(path), interp) for path in runners)
 
 
 def _sites(sites: list[ImportSite]) -> str:
     by_module: dict[str, list[str]] = {}
     for s in sites:
-        by_module.setdefault(s.module, []).append(s.where + (" (guarded)" if s.guarded else ""))
+        by_module.setdefault(s.module, []).append(s.where)
     return _listed([f"{m} ({', '.join(w[:3])}{' …' if len(w) > 3 else ''})" for m, w in by_module.items()])
 
 
@@ -129,11 +138,15 @@ def _interpreter_check(ex: Examination, interp: Interpreter) -> DoctorCheck:
         parts.append("other version: " + _listed([f"{d.requirement.name} {have} where {d.source} "
                                                   f"wants {d.requirement.specifier}"
                                                   for d, have in g.other_version]))
-    if g.unimportable:
-        parts.append("cannot import: " + _sites(g.unimportable))
+    needed = [s for s in g.unimportable if not s.guarded]
+    if needed:
+        parts.append("cannot import: " + _sites(needed))
+    if len(needed) < len(g.unimportable):
+        parts.append("optional imports it lacks (guarded, the app runs without them): "
+                     + _sites([s for s in g.unimportable if s.guarded]))
     if not interp.lists_packages:
         parts.append("installed versions unknown (no importlib.metadata before Python 3.8)")
-    status = FAIL if _primary(ex, interp) and g.size else WARN
+    status = FAIL if _primary(ex, interp) and g.size else INFO  # a guarded import is optional
     return DoctorCheck(SECTION, f"in {interp.label()}", status, "; ".join(parts), _install_fix(interp, g))
 
 
@@ -143,7 +156,9 @@ def _nobody_has(ex: Examination, best: Interpreter | None) -> list[DoctorCheck]:
     for module in sorted({s.module for s in ex.imports}):
         if not working or any(i.has_module(module) for i in working):
             continue
-        sites = [s for s in ex.imports if s.module == module]
+        sites = [s for s in ex.imports if s.module == module and any(s.runs_on(i) for i in working)]
+        if not sites:  # only under a version/platform test none of the interpreters passes
+            continue
         dist, why = _distribution_of(module), IMPORT_TO_DISTRIBUTION.get(module, ("", ""))[1]
         declared = [d.source for d in ex.declared if canonicalize_name(d.requirement.name) in
                     (canonicalize_name(dist.split("[")[0]), canonicalize_name(module))]
@@ -152,13 +167,13 @@ def _nobody_has(ex: Examination, best: Interpreter | None) -> list[DoctorCheck]:
                     f"{len({i.prefix for i in working})} Python environments found has it"
                     + (f"; declared at {', '.join(declared)} but not installed" if declared else
                        "; not declared in any dependency file")
-                    + ("; every import is guarded by try/except ImportError, so the app starts "
-                       "without it and fails later" if guarded else ""))
+                    + ("; every import is guarded (try/except ImportError or alike), so the app "
+                       "runs without it: optional" if guarded else ""))
         python = best.path if best else "python"
         fix = f"{python} -m pip install {dist}" + (f" ({why})" if why else "")
         if not declared:
             fix += f", and declare {dist} in the app's requirements"
-        checks.append(DoctorCheck(SECTION, f"import {module}", WARN if guarded else FAIL, evidence, fix,
+        checks.append(DoctorCheck(SECTION, f"import {module}", INFO if guarded else FAIL, evidence, fix,
                                   sites[0].where))
     return checks
 

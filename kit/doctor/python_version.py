@@ -10,8 +10,9 @@ environment.yml, .python-version); when none is declared, from the oldest interp
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from kit.doctor.examination import Examination, guarded_lines
+from kit.doctor.examination import Examination
 from kit.doctor.hazards import (
     HAZARDS,
     NEW_NAMES,
@@ -20,6 +21,7 @@ from kit.doctor.hazards import (
     names_used,
     pep695_lines,
 )
+from kit.doctor.import_guards import conditions, guarded_lines, holds
 from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
 
 __all__ = ["MAX_PER_HAZARD", "lowest_python", "python_version_checks"]
@@ -47,23 +49,28 @@ def _hazard_checks(ex: Examination, lowest: tuple[int, int], source: str) -> lis
     checks: list[DoctorCheck] = []
     counts: dict[str, int] = {}
 
-    def add(name: str, since: tuple[int, int], where: str, seen: str, why: str, fix: str) -> None:
+    def add(name: str, path: Path, line: int, seen: str, why: str, fix: str) -> None:
         counts[name] = counts.get(name, 0) + 1
+        test = ex.app.is_test_file(path)  # the tests break on that Python, the app does not
         if counts[name] <= MAX_PER_HAZARD:
-            checks.append(DoctorCheck(SECTION, name, FAIL, f"{seen}; lowest supported Python is "
-                                      f"{_v(lowest)} ({source}): {why}", fix, where))
+            checks.append(DoctorCheck(SECTION, name, WARN if test else FAIL,
+                                      f"{'a test file ' if test else ''}{seen}; lowest supported "
+                                      f"Python is {_v(lowest)} ({source}): {why}", fix,
+                                      ex.app.where(path, line)))
 
+    at_lowest = {"python_full_version": _v(lowest)}
     for path, tree in ex.app.trees.items():
         runtime = RuntimeAnnotations(tree, models)
         for h in HAZARDS.values():
             if lowest < h.since:
                 for line, seen in h.find(tree, runtime):
-                    add(h.name, h.since, ex.app.where(path, line), seen, h.why, h.fix)
-        guarded = guarded_lines(tree)
+                    add(h.name, path, line, seen, h.why, h.fix)
+        guarded, only_when = guarded_lines(tree), conditions(tree)
         for line, name in names_used(tree):
             since = NEW_NAMES.get(name)
-            if since and lowest < since and line not in guarded:
-                add(f"{name} (Python {_v(since)}+)", since, ex.app.where(path, line), f"uses {name}",
+            if since and lowest < since and line not in guarded and \
+                    holds(only_when.get(line, ()), at_lowest) is not False:
+                add(f"{name} (Python {_v(since)}+)", path, line, f"uses {name}",
                     f"{name} exists from Python {_v(since)}; earlier it is an ImportError or "
                     "AttributeError", "import it from typing_extensions or a backport, or raise the "
                     f"lowest Python to {_v(since)}")
@@ -72,7 +79,7 @@ def _hazard_checks(ex: Examination, lowest: tuple[int, int], source: str) -> lis
         found = pep695_lines(ex.app.sources.get(path, ""))
         if found and lowest < pep695.since:
             for line, seen in found:
-                add(pep695.name, pep695.since, ex.app.where(path, line), seen, pep695.why, pep695.fix)
+                add(pep695.name, path, line, seen, pep695.why, pep695.fix)
         elif not found:
             running = f"{sys.version_info[0]}.{sys.version_info[1]}"
             checks.append(DoctorCheck(SECTION, "syntax error", FAIL if lowest <= sys.version_info[:2]
