@@ -97,6 +97,27 @@ def test_index_html_escapes_names_and_shows_status_links_and_versions() -> None:
     assert "<strong>exit 2</strong>" in page and "id='baseline'" not in page
 
 
+
+@pytest.mark.parametrize("doctor_status", ["warn", "info", "fail"])
+def test_the_doctor_section_never_reads_as_the_report_exit_line(doctor_status: str) -> None:
+    """The report's own exit line comes first and is the page's only "exit"; a doctor with
+    warnings stays closed and calm, a doctor with a failure opens and says so in red."""
+    from kit.doctor.model import DoctorCheck, DoctorReport
+    from kit.doctor.render import render_html
+
+    found = DoctorReport("/tmp/app", [DoctorCheck("packages", "in /usr/bin/python3", doctor_status, "x"),
+                                      DoctorCheck("python", "lowest Python", "ok", "3.10")])
+    page = render_index(summary(passing()), environment=render_html(found))
+    assert page.count("exit ") == 1 and "<strong>exit 0</strong>" in page
+    assert page.index("<strong>exit 0</strong>") < page.index("<section id='doctor'")
+    doctor = page[page.index("<section id='doctor'"):page.index("</summary>")]
+    if doctor_status == "fail":
+        assert "<details open>" in doctor and "1 failed: see the FAIL rows" in doctor
+        assert "color:#cf222e" in doctor
+    else:
+        assert "<details>" in doctor and "nothing failed" in doctor and "failed:" not in doctor
+
+
 def test_junit_suites_cases_failures_and_errors() -> None:
     root = ET.fromstring(render_junit(summary(passing(), failing(), died())))
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "1", "1")

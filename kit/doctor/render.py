@@ -56,6 +56,15 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
+def _verdict_html(report: DoctorReport) -> str:
+    """What the doctor's outcome means, coloured by its worst finding. No "exit N": in a
+    notebook or beside a report's own exit line, only the command's exit code says "exit"."""
+    worst = ERROR if report.errors else FAIL if report.failed else WARN if report.by_status(WARN) else OK
+    words = {ERROR: f"{len(report.errors)} could not run", FAIL: f"{len(report.failed)} failed: see "
+             "the FAIL rows", WARN: "nothing failed (the warnings are advice)", OK: "nothing failed"}
+    return f"<span class='doctor-{worst}' style='color:{_COLOUR[worst]};font-weight:bold'>{words[worst]}</span>"
+
+
 def render_html(report: DoctorReport) -> str:
     """A self-contained ``<section>``: one table row per check (for notebooks and index.html)."""
     rows = []
@@ -70,8 +79,8 @@ def render_html(report: DoctorReport) -> str:
     run = (f"<p>Run the app with: <code>{_e(report.run_command)}</code></p>"
            if report.run_command else "")
     return (f"<section id='doctor' class='kit-doctor'><details{' open' if report.exit_code else ''}>"
-            f"<summary><strong>Environment (kit doctor)</strong>: {_e(_headline(report))} — exit "
-            f"{report.exit_code}: {_EXIT_MEANING[report.exit_code]}</summary>{run}"
+            f"<summary><strong>Environment (kit doctor)</strong>: {_e(_headline(report))} — "
+            f"{_verdict_html(report)}</summary>{run}"
             "<table class='kit-doctor-checks'><thead><tr><th>section</th><th>status</th>"
             f"<th>check</th><th>evidence</th><th>fix</th></tr></thead><tbody>{''.join(rows)}"
             "</tbody></table></details></section>")

@@ -130,8 +130,8 @@ def _meta_rows(summary: ReportSummary) -> str:
 
 def render_index(summary: ReportSummary, comparison: Comparison | None = None,
                  environment: str = "") -> str:
-    """The whole ``index.html`` page (self-contained, no scripts); ``environment`` is the
-    ``kit doctor`` section shown first."""
+    """The whole ``index.html`` page (self-contained, no scripts): the report's own exit line
+    first (the only "exit" on the page), then ``environment``, the ``kit doctor`` section."""
     code = summary.exit_code
     banner = (f"<div class='banner {'ok' if code == 0 else 'bad'}'><strong>exit {code}</strong>: "
               f"{_EXIT_MEANING[code]} — {summary.checks_total - summary.checks_failed}/"
@@ -140,7 +140,7 @@ def render_index(summary: ReportSummary, comparison: Comparison | None = None,
     sections = "".join(render_notebook_section(n) for n in summary.notebooks)
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>kit report {_e(summary.started)}</title><style>{_CSS}</style></head><body>"
-            f"<h1>kit report</h1>{environment}"
+            f"<h1>kit report</h1>{banner}{environment}"
             f"{render_comparison_html(comparison) if comparison else ''}"
-            f"{banner}<table class='meta'>{_meta_rows(summary)}</table>"
+            f"<table class='meta'>{_meta_rows(summary)}</table>"
             f"<h2>Scenarios</h2>{render_summary_html(summary)}{sections}</body></html>")
