@@ -186,3 +186,19 @@ def test_a_start_killed_after_the_password_change_finishes_it(cache, two_stacks,
     finally:
         cluster.stop()
     assert json.loads(cluster.settings_path.read_text())["password"] == "the-new-one"
+
+
+def test_finding_the_binaries_prints_no_runtime_dir_warning_and_hides_no_other():
+    """pgserver's import asks platformdirs for a runtime directory the kit never uses; without
+    XDG_RUNTIME_DIR that printed a RuntimeDirWarning on every fresh stack start."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    code = ("import warnings\nimport kit.stack.postgres as p\nprint(p.binaries())\n"
+            "warnings.warn('XDG_RUNTIME_DIR from elsewhere', UserWarning)\n")
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], env=env, capture_output=True,
+                          text=True, check=True)
+    assert Path(done.stdout.strip(), "postgres").exists()
+    assert "RuntimeDirWarning" not in done.stderr and "is not set" not in done.stderr
+    assert "UserWarning: XDG_RUNTIME_DIR from elsewhere" in done.stderr  # the filter is that narrow

@@ -47,10 +47,25 @@ _FD = 3  # the data directory's descriptor in the server's processes, as root
 INITDB_SETTINGS = ("-U", "postgres", "--auth=scram-sha-256", "--encoding=utf8", "--no-instructions")
 
 
-def binaries() -> Path:
-    from pgserver._commands import POSTGRES_BIN_PATH  # lazy: only the embedded stack needs it
+def _pgserver() -> Any:
+    """pgserver, imported quietly (lazy: only the embedded stack needs it). Importing the
+    package runs its ``PostgresServer`` class body, which asks platformdirs for a user runtime
+    directory for that class's lock file; without ``XDG_RUNTIME_DIR`` (containers, CI, ssh)
+    platformdirs warns ``RuntimeDirWarning: XDG_RUNTIME_DIR is not set`` on stderr. The kit
+    never uses that class or its lock (only the binaries and ``ensure_user_exists``), so that
+    one warning is noise here; every other warning still shows."""
+    import warnings
 
-    return Path(POSTGRES_BIN_PATH)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"XDG_RUNTIME_DIR ", category=UserWarning,
+                                module=r"platformdirs(\.|$)|pgserver(\.|$)")
+        import pgserver._commands
+        import pgserver.utils
+    return pgserver
+
+
+def binaries() -> Path:
+    return Path(_pgserver()._commands.POSTGRES_BIN_PATH)
 
 
 def _as_root() -> bool:
@@ -334,9 +349,7 @@ def _give_to_server_user(folder: Path) -> str:
     """As root, PostgreSQL runs as ``pgserver``: it owns the folder (0700) and nothing above."""
     import pwd
 
-    from pgserver.utils import ensure_user_exists
-
-    entry = ensure_user_exists("pgserver")
+    entry = _pgserver().utils.ensure_user_exists("pgserver")
     assert entry is not None
     if folder.stat().st_uid != entry.pw_uid:
         for path in (folder, *folder.rglob("*")):
