@@ -84,11 +84,12 @@ def _primary(ex: Examination, interp: Interpreter) -> bool:
     """Whether ``interp`` runs the app, so its gaps break it: with the app's own environments
     (``.venv``, $VIRTUAL_ENV, poetry...), those and what the tools in their bin folders run
     (a ``uvicorn`` there may start another Python); without any, what a bare
-    ``python``/``uvicorn``... on PATH runs. Any other interpreter lacking packages is only
-    information: the app is not run by it."""
-    if ex.discovery.venvs:
-        bins = {Path(python).parent for _, python in ex.discovery.venvs}
-        runners = [python for _, python in ex.discovery.venvs]
+    ``python``/``uvicorn``... on PATH runs (also when none of its own runs). Any other
+    interpreter lacking packages is only information: the app is not run by it."""
+    own = [venv.path for _, venv in ex.app_venv_interpreters()]
+    if own:
+        bins = {Path(python).parent for python in own}
+        runners = list(own)
         runners += [e.runs for e in ex.discovery.executables if e.runs and Path(e.path).parent in bins]
     else:
         runners = [e.runs for e in ex.discovery.executables if e.first and e.runs]
