@@ -308,12 +308,12 @@ def test_the_loop_threads_clock_reads_cpu_and_run_queue() -> None:
 
 
 STOPPED_CHILD = """
-import asyncio, json, sys
+import asyncio, json, os, sys
 from kit.loop import watch_loop
 async def main():
     async with watch_loop() as w:
         print("ready", flush=True)
-        for _ in range(40):
+        while not os.path.exists(sys.argv[1]):  # until the test has stopped and resumed it
             await asyncio.sleep(0.025)
     print(json.dumps(w.report.to_dict()), flush=True)
 asyncio.run(main())
@@ -326,7 +326,8 @@ def test_a_process_that_is_not_run_is_a_scheduling_delay_not_a_stall(tmp_path) -
     import subprocess
     import sys
 
-    child = subprocess.Popen([sys.executable, "-c", STOPPED_CHILD], stdout=subprocess.PIPE,
+    done = tmp_path / "done"
+    child = subprocess.Popen([sys.executable, "-c", STOPPED_CHILD, str(done)], stdout=subprocess.PIPE,
                              text=True, cwd=os.path.dirname(os.path.dirname(kit.__file__)))
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
@@ -334,10 +335,13 @@ def test_a_process_that_is_not_run_is_a_scheduling_delay_not_a_stall(tmp_path) -
         child.send_signal(signal.SIGSTOP)
         time.sleep(0.3)
         child.send_signal(signal.SIGCONT)
+        time.sleep(0.2)
+        done.touch()
         report = json.loads(child.stdout.readline())
     finally:
+        done.touch()
         child.wait(timeout=30)
-    assert report["stalls"] == []
+    assert report["stalls"] == [], report
     assert report["max_delay_ms"] >= 250
     assert report["max_gap_ms"] >= 250 and report["threshold_ms"] == 20
     assert "did not run" not in json.dumps(report["stalls"])
