@@ -16,6 +16,7 @@ from storage3.exceptions import StorageApiError
 
 import kit
 from kit.explain import EXPLAINERS, explainer
+from kit.explain import model as explain_model
 from kit.targets import Target
 
 ANON = ".".join(["eyJhbGciOiJIUzI1NiJ9", "eyJyb2xlIjoiYW5vbiJ9", "YW5vbi1zaWduYXR1cmUtYnl0ZXM"])  # fake
@@ -218,3 +219,14 @@ def test_registry_lists_known_explainers_on_a_typo() -> None:
     with pytest.raises(kit.UsageError, match="unknown explainer 'pgrst16'. Fix: use one of: "
                                              "acreate_client_not_awaited, api_key_problem"):
         explainer("pgrst16")
+
+
+def test_the_walkthrough_is_an_absolute_path_only_when_the_notebook_exists(monkeypatch, tmp_path):
+    why = kit.explain("TypeError: object APIResponse can't be used in 'await' expression")
+    assert why.notebook and not why.notebook.startswith("/")  # a path in the kit's repository
+    shown = [line for line in str(why).splitlines() if line.startswith("walkthrough: ")]
+    assert shown == [f"walkthrough: {explain_model.KIT_REPO / why.notebook}"]
+    assert why.to_dict()["walkthrough"] == shown[0].removeprefix("walkthrough: ")
+    monkeypatch.setattr(explain_model, "KIT_REPO", tmp_path)  # a kit installed without notebooks
+    assert why.walkthrough is None and why.to_dict()["walkthrough"] is None
+    assert "walkthrough" not in str(why) and why.notebook not in why._repr_mimebundle_()["text/html"]

@@ -55,6 +55,20 @@ def test_a_missing_table_stays_the_answer_when_the_blocking_mode_really_stalls(
     assert "event_loop_blocked" not in [a.explainer for a in why.ranked]
 
 
+def test_modes_that_raised_the_same_error_share_one_evidence_line(stack: Target, orders: str) -> None:
+    typo = orders.replace("orders_", "ordes_")
+    report = kit.diff(lambda c: c.table(typo).update({"status": "x"}).eq("id", 1).execute(),
+                      target=stack)
+    raised = [r.mode for r in report.rows if r.exception_type == "APIError"]
+    assert len(raised) >= 2
+    why = kit.explain(report)
+    errors = [line for line in why.evidence.lines if "APIError: " in line]
+    assert errors == [f"in {', '.join(raised)}: APIError: {report[raised[0]].error}"]
+    assert len(why.evidence.lines) == len(set(why.evidence.lines))
+    alone = kit.explain(report[raised[0]])  # one row: its error, without a list of modes
+    assert f"APIError: {report[raised[0]].error}" in alone.evidence.lines
+
+
 def test_a_report_where_only_the_demonstrations_misbehave(stack: Target, orders: str) -> None:
     report = kit.diff(lambda c: c.table(orders).select("*").limit(5).execute(), target=stack)
     why = kit.explain(report)

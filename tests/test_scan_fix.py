@@ -70,10 +70,12 @@ async def handler(x):
 def test_fix_rewrites_every_kind_and_keeps_comments(tmp_path: Path) -> None:
     path = tmp_path / "app.py"
     path.write_text(APP)
+    (tmp_path / "before.py").write_text(APP)
     report = fix_paths([path])
     assert path.read_text() == FIXED
-    assert len(report.result) == 0 and report.fixed == 7  # two rounds: KIT101 drop, then wrap
-    assert repr(report) == "<FixReport 7 fixed in 1 files, 0 remaining>"
+    assert len(report.result) == 0 and report.edits == 7  # two rounds: KIT101 drop, then wrap
+    assert report.fixed == len(scan(tmp_path / "before.py")) == 5  # findings, as the scan counts
+    assert repr(report) == "<FixReport 5 fixed in 1 files, 0 remaining>"
 
 
 CALL = '''
@@ -142,10 +144,27 @@ def test_diff_writes_nothing_and_exits_like_ruff(tmp_path: Path,
     assert path.read_text() == APP
     assert captured.out.startswith(f"--- {path}\n+++ {path}\n@@")
     assert "+    await asyncio.to_thread(client.auth.sign_out)\n" in captured.out
-    assert captured.err.strip() == "Would fix 7 errors."
+    assert captured.err.strip() == "Would fix 5 errors."  # the 5 findings a plain scan reports
+    assert main([str(path), "--fix", "--diff"]) == 1  # ruff: --diff wins, nothing is written
+    assert capsys.readouterr().out == captured.out and path.read_text() == APP
     assert main([str(path), "--fix"]) == 0
-    assert "Found 7 errors (7 fixed, 0 remaining)." in capsys.readouterr().err
+    assert "Found 5 errors (5 fixed, 0 remaining)." in capsys.readouterr().err
     assert main([str(path), "--diff"]) == 0 and capsys.readouterr().out == ""
+    assert main([str(path), "--fix", "--diff"]) == 0 and capsys.readouterr().err.strip() == \
+        "Would fix 0 errors."
+
+
+def test_a_fix_that_reveals_another_counts_the_finding_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "one.py"  # KIT101 (await on a sync call): dropping it reveals a KIT102
+    path.write_text("from supabase import create_client\n\nclient = create_client('u', 'k')\n\n\n"
+                    "async def handler():\n    return await client.auth.get_user()\n")
+    assert [f.code for f in scan(path)] == ["KIT101"]
+    assert main([str(path), "--diff"]) == 1
+    assert capsys.readouterr().err.strip() == "Would fix 1 error."
+    assert main([str(path), "--fix"]) == 0
+    assert "Found 1 error (1 fixed, 0 remaining)." in capsys.readouterr().err
+    assert "return await asyncio.to_thread(client.auth.get_user)" in path.read_text()
 
 
 def test_fix_exits_1_when_findings_remain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,7 +172,7 @@ def test_fix_exits_1_when_findings_remain(tmp_path: Path, capsys: pytest.Capture
         "from fastapi import APIRouter\nfrom supabase import create_client\nr = APIRouter()\n\n\n"
         "@r.get('/')\ndef route():\n    c = create_client('u', 'k')\n    return c\n")
     assert main([str(tmp_path), "--fix"]) == 1
-    assert "Found 1 errors (0 fixed, 1 remaining)." in capsys.readouterr().err
+    assert "Found 1 error (0 fixed, 1 remaining)." in capsys.readouterr().err
 
 
 def test_a_rewrite_that_would_not_compile_is_not_made() -> None:
@@ -185,8 +204,9 @@ def test_fixed_corpus_apps_scan_clean_and_run_against_the_stack(
     try:
         broken = _run(path, stack, tables[0])
         assert broken.returncode != 0 and "TypeError" in broken.stderr
+        found = len(scan(path))
         report = fix_paths([path])
-        assert report.fixed >= 3 and len(scan(path)) == 0
+        assert report.fixed == found >= 2 and len(scan(path)) == 0
         assert "# expect:" in path.read_text()  # comments survive
         fixed = _run(path, stack, tables[1])
         assert fixed.returncode == 0, fixed.stderr

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -93,8 +95,28 @@ def test_data_and_keys_survive_down_and_up(own_stack):
     after = json.loads(up.stdout)
     assert after["ANON_KEY"] == info["ANON_KEY"]
     assert after["SERVICE_ROLE_KEY"] == info["SERVICE_ROLE_KEY"]
+    assert after["API_URL"] == info["API_URL"]  # the port too: an exported SUPABASE_URL still works
     with psycopg.connect(after["DB_URL"]) as conn:
         assert conn.execute("SELECT id FROM public.survivor").fetchall() == [(7,)]
+
+
+def test_a_restart_whose_last_port_is_taken_moves_and_says_so(own_stack):
+    project, info = own_stack
+    last = urlsplit(info["API_URL"]).port
+    assert run_kit("stack", "down", cwd=project).returncode == 0
+    with socket.socket() as squatter:  # another program took the port meanwhile
+        squatter.bind(("127.0.0.1", last))
+        squatter.listen()
+        up = run_kit("stack", "up", "--json", cwd=project)
+    assert up.returncode == 0, up.stderr
+    moved = json.loads(up.stdout)["API_URL"]
+    assert urlsplit(moved).port != last
+    note = [line for line in up.stderr.splitlines() if line.startswith("kit: started")]
+    assert len(note) == 1 and f"at {moved}; port {last} was taken" in note[0]
+    assert run_kit("stack", "down", cwd=project).returncode == 0  # the new port is kept from now on
+    again = run_kit("stack", "up", "--json", cwd=project)
+    assert json.loads(again.stdout)["API_URL"] == moved
+    info["API_URL"] = moved
 
 
 def test_logs_show_the_stack_log(own_stack):

@@ -100,7 +100,7 @@ def report_explain_inputs(report: Any) -> list[Any]:
     when none did, the facts that say so (each row's outcome and its exchanges)."""
     own = [row for row in report.rows if failed_for_own_reason(row)]
     if own:
-        return [item for row in own for item in row_explain_inputs(row)]
+        return own  # each row's own inputs (row_explain_inputs), read with the mode they came from
     rows = [{"mode": r.mode, "outcome": r.outcome, "exception": r.exception_type,
              "exchanges": len(r.exchanges), "max_stall_ms": round(r.max_stall_ms, 1),
              "as_demonstrated": as_demonstrated(r)} for r in report.rows]

@@ -24,6 +24,7 @@ class Case:
     results: list[Any] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     bodies: list[HiddenBody] = field(default_factory=list)
+    origins: dict[int, str] = field(default_factory=dict)  # id(exception) -> the diff mode it came from
 
     def find(self, pattern: str | re.Pattern[str]) -> re.Match[str] | None:
         """The first match of ``pattern`` in any text (exception messages, given strings)."""
@@ -58,13 +59,14 @@ def build_case(*items: Any, capture: Capture | None = None) -> Case:
     return case
 
 
-def _add(case: Case, x: Any, depth: int) -> None:
+def _add(case: Case, x: Any, depth: int, origin: str | None = None) -> None:
     if depth > 4 or x is None and depth > 0:
         return
     inputs = getattr(x, "explain_inputs", None)
     if callable(inputs) and not isinstance(x, type):
+        mode = getattr(x, "mode", None)  # a diff report's row: its exceptions come from its mode
         for item in inputs():
-            _add(case, item, depth + 1)
+            _add(case, item, depth + 1, mode if isinstance(mode, str) else origin)
         return
     if _is_loop_watch(x):
         _add_stalls(case, x)
@@ -73,6 +75,8 @@ def _add(case: Case, x: Any, depth: int) -> None:
         current: BaseException | None = x
         while current is not None and all(current is not e for e in case.exceptions):
             case.exceptions.append(current)
+            if origin is not None:
+                case.origins[id(current)] = origin
             case.texts.append(f"{type(current).__name__}: {current}")
             current = current.__cause__ or current.__context__
         case.bodies.extend(b for b in hidden_bodies(x) if b not in case.bodies)

@@ -24,7 +24,7 @@ from kit.explain.case import Case
 if TYPE_CHECKING:
     from kit.capture import Exchange
 
-__all__ = ["ServiceAnswer", "exchange_line", "fact_lines", "failing_exchange", "role_of",
+__all__ = ["ServiceAnswer", "exception_lines", "exchange_line", "fact_lines", "failing_exchange", "role_of",
            "service_answers"]
 
 _SQLSTATE = re.compile(r"^[0-9A-Z]{5}$")
@@ -172,10 +172,24 @@ def exchange_line(ex: Exchange) -> str:
     return f"exchange #{ex.seq}{mode}: {ex.method} {ex.path} → {outcome} ({ex.duration_ms:.0f} ms)"
 
 
+def exception_lines(case: Case) -> list[str]:
+    """One line per distinct exception (type and message): several diff modes that raised the
+    same error give one line naming them, ``in sync, async: APIError: {...}``."""
+    modes: dict[str, list[str]] = {}
+    for exc in case.exceptions:
+        seen = modes.setdefault(f"{type(exc).__name__}: {str(exc)[:300]}", [])
+        origin = case.origins.get(id(exc))
+        if origin and origin not in seen:
+            seen.append(origin)
+    several = len({*case.origins.values()}) > 1
+    return [f"in {', '.join(origins)}: {line}" if several and origins else line
+            for line, origins in modes.items()]
+
+
 def fact_lines(case: Case, *, limit: int = 8, shown: list[Exchange] | None = None) -> list[str]:
     """The plain facts of a case: the exception chain, then each exchange's status and type
     (those in ``shown`` are displayed as exchanges already)."""
-    lines = [f"{type(e).__name__}: {str(e)[:300]}" for e in case.exceptions[:4]]
+    lines = exception_lines(case)[:4]
     lines += [exchange_line(ex) for ex in case.exchanges[:4] if ex not in (shown or [])]
     lines += [f"result: {type(r).__name__}" for r in case.results[:2]]
     return lines[:limit]

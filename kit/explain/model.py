@@ -32,6 +32,7 @@ from __future__ import annotations
 import html
 import importlib.metadata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.render.markup import details, esc, wrap
@@ -50,6 +51,15 @@ NOTEBOOKS = {
 CONFIDENCE = {"code": 0.95, "signature": 0.9, "transport": 0.85, "shape": 0.75,
               "circumstance": 0.6, "weak": 0.5, "context": 0.4, "unlisted": 0.3, "none": 0.0}
 MORE_SPECIFIC = 0.02
+KIT_REPO = Path(__file__).resolve().parents[2]  # the checkout NOTEBOOKS' paths are relative to
+
+
+def notebook_path(notebook: str | None) -> str | None:
+    """A ``NOTEBOOKS`` path as an absolute path in the kit's repository, or None when the file
+    is not there (an installed kit ships no notebooks): a relative path would not resolve
+    from the user's folder."""
+    found = KIT_REPO / notebook if notebook else None
+    return str(found) if found is not None and found.is_file() else None
 _PACKAGES = ("supabase", "postgrest", "storage3", "supabase_auth", "supabase_functions", "httpx")
 
 
@@ -86,7 +96,8 @@ class Evidence:
 
 @dataclass(frozen=True, repr=False)
 class Explanation:
-    """A diagnosis: ``e.cause``, ``e.evidence``, ``e.fix``, ``e.confidence`` (0–1), ``e.notebook``.
+    """A diagnosis: ``e.cause``, ``e.evidence``, ``e.fix``, ``e.confidence`` (0–1), ``e.notebook``
+    (in the kit's repository; ``e.walkthrough`` is its absolute path, None when it is absent).
 
     ``e.alternatives`` holds the other matching explanations, best first.
     """
@@ -126,8 +137,14 @@ class Explanation:
                                                       "after": self.fix.after,
                                                       "note": self.fix.note},
                 "confidence": self.confidence, "notebook": self.notebook,
+                "walkthrough": self.walkthrough,
                 "versions": self.versions, "docs": self.docs,
                 "alternatives": [a.explainer for a in self.alternatives]}
+
+    @property
+    def walkthrough(self) -> str | None:
+        """The absolute path of ``notebook`` in the kit's repository; None when it is not there."""
+        return notebook_path(self.notebook)
 
     def __repr__(self) -> str:
         others = f", {len(self.alternatives)} alternatives" if self.alternatives else ""
@@ -149,8 +166,8 @@ class Explanation:
                 lines += ["before:", _indent(self.fix.before), "after:", _indent(self.fix.after)]
         if self.docs:
             lines += ["", f"docs: {self.docs}"]
-        if self.notebook:
-            lines += [f"walkthrough: {self.notebook}"]
+        if self.walkthrough:
+            lines += [f"walkthrough: {self.walkthrough}"]
         lines += [f"also possible: {a.title} [{a.explainer}, {a.confidence:.2f}]"
                   for a in self.alternatives]
         return "\n".join(lines)
@@ -182,9 +199,8 @@ class Explanation:
         if self.docs:
             parts.append(f"<p>Documentation: <a href='{html.escape(self.docs)}'>"
                          f"{html.escape(self.docs)}</a></p>")
-        if self.notebook:
-            parts.append(f"<p>Walk through it in <a href='{html.escape(self.notebook)}'>"
-                         f"{html.escape(self.notebook)}</a></p>")
+        if self.walkthrough:
+            parts.append(f"<p>Walk through it in <code>{esc(self.walkthrough)}</code></p>")
         versions = ", ".join(f"{k} {v}" for k, v in self.versions.items())
         parts.append(f"<div style='color:#666'>installed: {esc(versions)}</div>")
         if self.alternatives:

@@ -8,7 +8,7 @@ import re
 
 from kit.capture import Exchange
 from kit.explain.case import Case
-from kit.explain.evidence import exchange_line
+from kit.explain.evidence import exception_lines, exchange_line
 from kit.explain.model import CONFIDENCE, MORE_SPECIFIC, NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
 from kit.render.pages import is_html, summarize_page
@@ -46,7 +46,7 @@ def rate_limited(case: Case) -> Explanation | None:
              if ex.response_header("retry-after")]
     if waits:
         lines.append(f"Retry-After: {waits[0]} s")
-    lines += [f"{type(e).__name__}: {str(e)[:200]}" for e in case.exceptions[:2]]
+    lines += exception_lines(case)[:2]
     services = sorted({ex.service for ex in limited}) or ["the API"]
     unparsed = any("Unable to parse error message" in str(getattr(e, "message", ""))
                    for e in case.exceptions)

@@ -77,8 +77,8 @@ def explanation_paragraph(explanation: Explanation) -> str:
     lines = textwrap.wrap(mask_text(text), _WIDTH)
     if explanation.fix is not None and explanation.fix.after:
         lines += ["fixed:"] + ["    " + line for line in explanation.fix.after.splitlines()]
-    if explanation.notebook:
-        lines.append(f"replayed in {explanation.notebook}")
+    if explanation.walkthrough:
+        lines.append(f"replayed in {explanation.walkthrough}")
     return "\n".join(lines)
 
 

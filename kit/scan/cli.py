@@ -8,7 +8,8 @@
 Exit codes: 0 no findings; 1 findings; 2 bad arguments, a missing path, or a file that could
 not be parsed (2 wins over 1: a file that was not read may hide findings; every other file
 is still scanned and its findings printed). As ruff's: with --fix, 0 when nothing remains
-after fixing, 1 when findings remain; with --diff, 1 when a fix would change a file, else 0. Files whose text cannot hold a finding are not
+after fixing, 1 when findings remain; with --diff (alone or with --fix: nothing is written),
+1 when a fix would change a file, else 0. Files whose text cannot hold a finding are not
 parsed at all (``--no-prefilter`` parses everything). Silence one line with
 ``# kit: ignore[KIT102]`` or every rule on it with ``# kit: ignore``.
 """
@@ -68,12 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip these rules (codes or prefixes, comma-separated)")
     parser.add_argument("--no-prefilter", action="store_true",
                         help="parse every file, even those that cannot hold a finding (slower)")
-    edit = parser.add_mutually_exclusive_group()
-    edit.add_argument("--fix", action="store_true",
-                      help="apply the safe rewrites (KIT101 drop await, KIT102 asyncio.to_thread, "
-                           "KIT103 add await, KIT109 add .execute()) to .py files")
-    edit.add_argument("--diff", action="store_true",
-                      help="print the rewrites --fix would make as a diff; write nothing")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply the safe rewrites (KIT101 drop await, KIT102 asyncio.to_thread, "
+                             "KIT103 add await, KIT109 add .execute()) to .py files")
+    parser.add_argument("--diff", action="store_true",
+                        help="print the rewrites --fix would make as a diff; write nothing "
+                             "(also with --fix, as in ruff)")
     parser.add_argument("--include-vendored", action="store_true",
                         help="also scan .venv, venv, site-packages, node_modules, build, hidden "
                              "directories (skipped by default, as ruff does)")
@@ -105,18 +106,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result.exit_code
 
 
+def _errors(count: int) -> str:
+    """ruff's wording: ``1 error``, ``2 errors`` (its summary counts findings, not edits)."""
+    return f"{count} error{'s' * (count != 1)}"
+
+
 def _fix(args: argparse.Namespace, options: dict) -> int:
     from kit.scan.fix import fix_paths
 
-    report = fix_paths(args.paths, write=args.fix, **options)
+    report = fix_paths(args.paths, write=not args.diff, **options)  # --fix --diff: ruff's diff
     errors = EXIT_ERROR if report.result.problems else 0
     if args.diff:
         if report.diff:
             print(report.diff, end="")
-        print(f"Would fix {report.fixed} error{'s' * (report.fixed != 1)}.", file=sys.stderr)
+        print(f"Would fix {_errors(report.fixed)}.", file=sys.stderr)
         return errors or (EXIT_FINDINGS if report.changed else EXIT_CLEAN)
     print(report.result.render(args.format))
     remaining = len(report.result)
-    print(f"Found {report.fixed + remaining} errors ({report.fixed} fixed, {remaining} remaining).",
+    print(f"Found {_errors(report.fixed + remaining)} ({report.fixed} fixed, {remaining} remaining).",
           file=sys.stderr)
     return errors or (EXIT_FINDINGS if remaining else EXIT_CLEAN)

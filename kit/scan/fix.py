@@ -137,11 +137,17 @@ def fix_source(text: str, findings: Iterable[Finding], path: str = "<fix>") -> t
 
 @dataclass
 class FixReport:
-    """What --fix did (or --diff would do): files changed, edits applied, the scan after."""
+    """What --fix did (or --diff would do): files changed, findings fixed, the scan after.
+
+    ``fixed`` counts the findings the scan reported (as ruff counts diagnostics, so
+    ``fixed + len(result)`` is the plain scan's count when no fix reveals a finding it cannot
+    fix); ``edits`` counts rewrites, including the follow-ups a fix reveals (a KIT101's KIT102).
+    """
 
     result: ScanResult
     fixed: int = 0
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (before, after)
+    edits: int = 0
 
     @property
     def diff(self) -> str:
@@ -163,9 +169,9 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
     paths = list(paths)
     overrides: dict[Path, bytes] = {}
     before: dict[Path, tuple[str, str]] = {}
-    fixed = 0
+    fixed = edits = 0
     result = scan(*paths, overrides=overrides, **options)
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS):
         by_file: dict[str, list[Finding]] = {}
         for finding in result:
             if finding.edit and finding.cell is None and finding.path.endswith(".py"):
@@ -178,7 +184,8 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
             if applied:
                 before.setdefault(key, (display, text))
                 overrides[key] = new.encode("utf-8")
-                fixed += applied
+                edits += applied
+                fixed += applied if round_ == 0 else 0  # later rounds fix what a fix revealed
                 progress = True
         if not progress:
             break
@@ -187,4 +194,4 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
     if write:
         for key in before:
             key.write_bytes(overrides[key])
-    return FixReport(result, fixed, changed)
+    return FixReport(result, fixed, changed, edits)

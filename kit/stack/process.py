@@ -32,6 +32,8 @@ from kit.stack.state import (
     StackState,
     log_path,
     prepare_data_dir,
+    remember_port,
+    remembered_port,
     resolve_data_dir,
     resolve_schemas,
     state_path,
@@ -61,14 +63,16 @@ def _target(state: StackState, data_dir: Path) -> Target:
 
 
 def announce(target: Target, how: str, *, cwd: Path | None = None,
-             stream: IO[str] | None = None) -> None:
+             stream: IO[str] | None = None, note: str = "") -> None:
     """Say which stack is used (one line on stderr) when it was started, or reused from a
-    directory other than this one's ``.kit/stack``: a stack elsewhere has other tables."""
+    directory other than this one's ``.kit/stack``: a stack elsewhere has other tables.
+    ``note`` (e.g. that the last port was taken) is added to that line."""
     here = (cwd or Path.cwd()).resolve() / DEFAULT_DIR
     if how == "reused" and target.stack_dir and Path(target.stack_dir) == here:
         return
-    print(f"kit: {how} the embedded stack in {target.stack_dir} at {target.url} "
-          "(KIT_STACK_DIR or stack_dir= picks another)", file=stream or sys.stderr)
+    print(f"kit: {how} the embedded stack in {target.stack_dir} at {target.url}"
+          f"{'; ' + note if note else ''} (KIT_STACK_DIR or stack_dir= picks another)",
+          file=stream or sys.stderr)
 
 
 def running_state(data_dir: Path) -> StackState | None:
@@ -93,6 +97,8 @@ def start(data_dir: str | os.PathLike[str] | None = None, *, port: int = 0,
           auth: Mapping[str, Any] | None = None) -> Target:
     """Start the stack in its own process, or reuse the one already running.
 
+    ``port``: the API port; 0 (default) takes the one the stack last had (``<data dir>/port``)
+    when it is free, so a restart keeps its URL, else any free port (the start line says so).
     ``schemas``: what /rest/v1 exposes (PostgREST's db-schemas), ``"public,api"`` or a list;
     default ``KIT_STACK_SCHEMAS``, else ``public, graphql_public``.
     ``auth`` changes Auth settings (kit.stack.auth.settings, kept in ``<data dir>/auth.json``):
@@ -153,12 +159,13 @@ def _spawn(folder: Path, port: int, timeout: float, exposed: tuple[str, ...]) ->
     state_path(folder).unlink(missing_ok=True)
     # a new cluster is made here (a copy of the template, kit.stack.pg_template) while the stack
     # process imports its modules; its Cluster.start waits for the lock, then starts PostgreSQL
+    last = None if port else remembered_port(folder)  # an explicit port wins
     cluster = None if os.environ.get("KIT_DATABASE_URL") else Cluster(folder / "pg", folder / "postgres.json")
     with cluster.lock(timeout) if cluster else contextlib.nullcontext():
         with open(log_path(folder), "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "kit.stack.server", "--data-dir", str(folder), "--port", str(port),
-                 "--schemas", ",".join(exposed)],
+                 "--prefer-port", str(last or 0), "--schemas", ",".join(exposed)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, cwd=str(folder),
             )
@@ -177,8 +184,10 @@ def _spawn(folder: Path, port: int, timeout: float, exposed: tuple[str, ...]) ->
                                        "KIT_DATABASE_URL are the usual causes")
         state = StackState.read(state_path(folder))
         if state and state.pid == proc.pid and _healthy(state.url, timeout=1.0):
+            remember_port(folder, state.port)  # a restart keeps the URL an exported SUPABASE_URL holds
             target = _target(state, folder)
-            announce(target, "started")
+            moved = f"port {last} was taken, so the URL changed" if last and state.port != last else ""
+            announce(target, "started", note=moved)
             return target
         time.sleep(0.02)
     _terminate(proc.pid, grace=2.0)

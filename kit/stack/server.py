@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -52,15 +53,27 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
+def _bind_preferred(port: int) -> socket.socket:
+    """``port`` (the one the stack last had, kit.stack.state.remembered_port) when it is free,
+    else any free one: bound here, not checked beforehand, so no other program can take it
+    in between."""
+    try:
+        return _bind(port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+    return _bind(0)
+
+
 async def serve(data_dir: Path, port: int, database_url: str | None,
-                schemas: tuple[str, ...] = DEFAULT_SCHEMAS) -> None:
+                schemas: tuple[str, ...] = DEFAULT_SCHEMAS, prefer_port: int = 0) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = not database_url
     url = database_url or start_embedded_postgres(data_dir / "pg")
     db = await Database.open(url)
     ctx = StackContext(db=db, keys=stack_keys.load_or_create(data_dir), data_dir=data_dir,
                        schemas=schemas)
-    sock = _bind(port)
+    sock = _bind_preferred(prefer_port) if prefer_port and not port else _bind(port)
     bound_port = sock.getsockname()[1]
     # httptools (C) parses HTTP/1.1 when installed, else h11; KIT_STACK_HTTP=h11 forces h11
     config = uvicorn.Config(build_app(ctx), log_level="warning", access_log=False, server_header=False,
@@ -95,12 +108,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kit.stack.server")
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--prefer-port", type=int, default=0,
+                        help="without --port: this one when free, else any free port")
     parser.add_argument("--schemas", default=None, help="schemas /rest/v1 exposes, comma-separated")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         asyncio.run(serve(Path(args.data_dir), args.port, os.environ.get("KIT_DATABASE_URL") or None,
-                          resolve_schemas(args.schemas)))
+                          resolve_schemas(args.schemas), args.prefer_port))
     except KitError as exc:  # one line in the log (its last line is what `kit stack up` shows)
         log.error("%s", exc)
         raise SystemExit(1) from None

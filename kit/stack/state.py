@@ -7,6 +7,7 @@
       postgres.json        its superuser password and socket directory (0600)
       storage/             object bytes
       state.json           pid, port, url, database url of the running stack
+      port                 the API port it last had: a restart reuses it when free
       stack.log            the stack process's log
 """
 
@@ -92,7 +93,7 @@ MARKER = ".kit-stack"  # written when the kit creates a stack directory: reset t
 # What a stack creates in its directory; `reset` deletes these and nothing else.
 STACK_FILES = (MARKER, "keys.json", "keys.tmp", "state.json", "state.tmp", "stack.log",
                "postgres.json", "postgres.tmp", "postgres.log", "pg", "storage", "auth.json",
-               "auth.tmp", "outbox.jsonl", "start.lock", "postgres.lock", "pg.tmp")
+               "auth.tmp", "outbox.jsonl", "start.lock", "postgres.lock", "pg.tmp", "port")
 
 
 def prepare_data_dir(folder: Path) -> None:
@@ -127,3 +128,18 @@ def state_path(data_dir: Path) -> Path:
 
 def log_path(data_dir: Path) -> Path:
     return data_dir / "stack.log"
+
+
+def remember_port(data_dir: Path, port: int) -> None:
+    """Keep the API port beyond ``stop`` (state.json goes with the process), so a restarted
+    stack keeps the URL a user exported (``SUPABASE_URL``)."""
+    (data_dir / "port").write_text(f"{port}\n")
+
+
+def remembered_port(data_dir: Path) -> int | None:
+    """The API port the stack last had, or None (never started, or an unreadable file)."""
+    try:
+        port = int((data_dir / "port").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return port if 0 < port < 65536 else None
