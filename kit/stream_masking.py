@@ -123,10 +123,10 @@ class _Masker(Generic[AnyStr]):
     _empty: AnyStr
 
     def __init__(self, known: tuple[AnyStr, ...]) -> None:
-        self._known = known
+        self._known: tuple[AnyStr, ...] = known
         self._hold = max([_MIN_HOLD] + [len(k) + 1 for k in known])
-        self._prev = self._empty  # the last character given out: the context of what follows
-        self._buf = self._empty
+        self._prev: AnyStr = self._empty  # the last character given out: the context of what follows
+        self._buf: AnyStr = self._empty
 
     def feed(self, data: AnyStr) -> AnyStr:
         """Take the next chunk; return the masked text that no later chunk can change."""

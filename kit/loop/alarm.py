@@ -33,11 +33,10 @@ watchdog thread then takes over) and left alone; a loop that never waits does no
 
 from __future__ import annotations
 
+import _signal
 import signal
 import threading
 import time
-
-import _signal
 from collections.abc import Callable
 from types import FrameType
 
