@@ -289,3 +289,13 @@ def test_import_conditions_hold_per_interpreter():
     assert holds(found[7], linux_311) is True  # `or`: the first true operand decides...
     assert holds(found[7], {"python_full_version": "2.7.18", "sys_platform": "linux"}) is None  # ...else x
     assert holds((), {}) is True
+
+
+def test_the_fix_for_a_missing_kit_installs_this_kit_never_pypis_kit() -> None:
+    # `import kit` is this project, whose distribution is also named "kit": PyPI's kit is another one
+    from kit.doctor import packages
+    from kit.doctor.packages import _distribution_of
+
+    checkout = Path(packages.__file__).resolve().parents[2]
+    assert _distribution_of("kit") == f"-e {checkout}"
+    assert _distribution_of("pytest_asyncio") == "pytest-asyncio"

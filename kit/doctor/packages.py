@@ -109,7 +109,12 @@ def _listed(items: list[str], limit: int = 8) -> str:
 
 
 def _distribution_of(module: str) -> str:
-    """The usual distribution of a module: the table, else its name with dashes (``pytest_asyncio``)."""
+    """The usual distribution of a module: the table, else its name with dashes (``pytest_asyncio``).
+    This kit (``import kit``) is not PyPI's ``kit`` (another project): ``-e <its checkout>``."""
+    if module == "kit":
+        checkout = Path(__file__).resolve().parents[2]
+        return f"-e {checkout}" if (checkout / "pyproject.toml").is_file() else \
+            "<this kit's checkout or wheel> (not PyPI's `kit`, another project)"
     return IMPORT_TO_DISTRIBUTION.get(module, (module.replace("_", "-"), ""))[0]
 
 
