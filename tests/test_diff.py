@@ -76,8 +76,8 @@ def test_table_select_in_every_mode(select_report: kit.DiffReport) -> None:
 def test_report_views(select_report: kit.DiffReport, stack: Target) -> None:
     r = select_report
     passed = len(r.checks) - len(r.checks.failed)
-    how = "broke as expected" if r.checks.passed else "broke"
-    assert repr(r).startswith(f"<DiffReport 6 modes, 2 bug modes {how}, checks {passed}/{len(r.checks)} passed, ")
+    assert repr(r).startswith("<DiffReport 6 modes, 2 bug modes broke as they demonstrate (await_sync, "
+                              f"unawaited), checks {passed}/{len(r.checks)} passed, ")
     assert str(r) == render_report_text(r) and str(r).count("\n") > len(r.rows)
     frame = r.to_frame()
     assert list(frame.index) == list(kit.MODES)

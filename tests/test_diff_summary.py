@@ -27,7 +27,7 @@ def test_every_mode_failing_alike_is_one_failure(stack: Target, items: str) -> N
                       target=stack)
     line = summary_line(report)
     # unawaited sent nothing (its demonstration); the five that ran the call failed alike
-    assert "1 bug mode broke" in line
+    assert "1 bug mode broke as it demonstrates (unawaited)" in line
     assert "the other 5 failed the same way: APIError 404 PGRST205" in line
     assert "sync, async" not in line and "failed (" not in line
     assert report.verdict.startswith("sync, async, blocking, to_thread and await_sync all raise "
