@@ -184,9 +184,11 @@ def _spawn(folder: Path, port: int, timeout: float, exposed: tuple[str, ...]) ->
                                        "KIT_DATABASE_URL are the usual causes")
         state = StackState.read(state_path(folder))
         if state and state.pid == proc.pid and _healthy(state.url, timeout=1.0):
-            remember_port(folder, state.port)  # a restart keeps the URL an exported SUPABASE_URL holds
+            if not last:  # a restart keeps the URL an exported SUPABASE_URL holds; a port that
+                remember_port(folder, state.port)  # was taken stays the one it goes back to
             target = _target(state, folder)
-            moved = f"port {last} was taken, so the URL changed" if last and state.port != last else ""
+            moved = (f"port {last} was taken, so the URL changed (the next start goes back to {last} "
+                     "when it is free)" if last and state.port != last else "")
             announce(target, "started", note=moved)
             return target
         time.sleep(0.02)
