@@ -13,36 +13,39 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-__all__ = ["JWT_PATTERN", "MASK", "MASKED_JWT", "SECRET_HEADERS", "is_secret_field", "mask_bytes", "mask_headers",
-           "mask_text", "mask_url"]
+# The rules below are public: kit.stream_masking finds where each can start and applies the
+# rule itself, so a body masked chunk by chunk equals the body masked whole.
+__all__ = ["HEADER_LINE", "JSON_FIELD", "JWT_BYTES", "JWT_PATTERN", "MASK", "MASKED_JWT", "OPAQUE_KEY",
+           "QUERY_FIELD", "SECRET_FIELDS", "SECRET_HEADERS", "is_secret_field", "mask_bytes",
+           "mask_headers", "mask_text", "mask_url"]
 
 MASK = "[masked]"
 MASKED_JWT = "[masked-jwt]"
 
 # A JWT: base64url header and payload that both start with '{"' (eyJ), and a signature.
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
-_JWT_BYTES = re.compile(JWT_PATTERN.pattern.encode())
+JWT_BYTES = re.compile(JWT_PATTERN.pattern.encode())
 # Supabase's newer opaque keys.
-_OPAQUE_KEY = re.compile(r"\bsb_(?:secret|publishable)_[A-Za-z0-9_-]{8,}")
-_OPAQUE_BYTES = re.compile(_OPAQUE_KEY.pattern.encode())
+OPAQUE_KEY = re.compile(r"\bsb_(?:secret|publishable)_[A-Za-z0-9_-]{8,}")
+_OPAQUE_BYTES = re.compile(OPAQUE_KEY.pattern.encode())
 
 SECRET_HEADERS = frozenset({"apikey", "authorization", "proxy-authorization", "cookie",
                             "set-cookie", "x-api-key", "x-supabase-api-key"})
-_SECRET_FIELDS = ("access_token", "refresh_token", "provider_token", "provider_refresh_token",
+SECRET_FIELDS = ("access_token", "refresh_token", "provider_token", "provider_refresh_token",
                   "password", "token", "apikey", "api_key", "secret", "service_role_key",
                   "anon_key", "jwt_secret", "token_hash", "current_password", "email_otp",
                   "hashed_token", "password_hash", "nonce")
-_FIELD_ALT = "|".join(_SECRET_FIELDS)
+_FIELD_ALT = "|".join(SECRET_FIELDS)
 # "access_token": "...", in JSON; access_token=...& in query strings and form bodies.
-_JSON_FIELD = re.compile(r'("(?:' + _FIELD_ALT + r')"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
+JSON_FIELD = re.compile(r'("(?:' + _FIELD_ALT + r')"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
 # (a "#" too: Supabase Auth puts the session in a redirect's fragment, #access_token=...&refresh_token=...)
-_QUERY_FIELD = re.compile(r"((?:^|[?&;#\s])(?:" + _FIELD_ALT + r")=)([^&#\s\"'<]*)", re.IGNORECASE)
+QUERY_FIELD = re.compile(r"((?:^|[?&;#\s])(?:" + _FIELD_ALT + r")=)([^&#\s\"'<]*)", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+@", re.IGNORECASE)
 # Words that every secret field / secret header name contains (checked by a test), so a text
-# without any of them cannot match _JSON_FIELD, _QUERY_FIELD or _HEADER_LINE.
+# without any of them cannot match JSON_FIELD, QUERY_FIELD or HEADER_LINE.
 _FIELD_WORDS = ("token", "password", "key", "secret", "otp", "nonce")
 _HEADER_WORDS = ("key", "authorization", "cookie")
-_HEADER_LINE = re.compile(r"^((?:" + "|".join(SECRET_HEADERS) + r")\s*:\s*)(.+)$", re.IGNORECASE | re.MULTILINE)
+HEADER_LINE = re.compile(r"^((?:" + "|".join(SECRET_HEADERS) + r")\s*:\s*)(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
 def mask_text(text: str, known: Iterable[str] = ()) -> str:
@@ -61,20 +64,20 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     if "eyJ" in text:
         text = JWT_PATTERN.sub(MASKED_JWT, text)
     if "sb_" in text:
-        text = _OPAQUE_KEY.sub(MASK, text)
+        text = OPAQUE_KEY.sub(MASK, text)
     low = text.lower()
     if any(word in low for word in _FIELD_WORDS):
-        text = _JSON_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)) + m.group(3), text)
+        text = JSON_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)) + m.group(3), text)
         if "=" in text:  # the rule needs one; its scan is the slowest (~0.1 s per MB)
-            text = _QUERY_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)), text)
+            text = QUERY_FIELD.sub(lambda m: m.group(1) + _masked_value(m.group(2)), text)
     if any(word in low for word in _HEADER_WORDS):
-        text = _HEADER_LINE.sub(lambda m: m.group(1) + _masked_header(m.group(2)), text)
+        text = HEADER_LINE.sub(lambda m: m.group(1) + _masked_header(m.group(2)), text)
     return text
 
 
 def is_secret_field(name: str) -> bool:
     """True for field names whose values are secrets (``access_token``, ``password``...)."""
-    return name.lower() in _SECRET_FIELDS or name.lower() in SECRET_HEADERS
+    return name.lower() in SECRET_FIELDS or name.lower() in SECRET_HEADERS
 
 
 def mask_bytes(body: bytes, known: Iterable[str] = ()) -> bytes:
@@ -83,7 +86,7 @@ def mask_bytes(body: bytes, known: Iterable[str] = ()) -> bytes:
         if secret and len(secret) >= 8 and secret.encode() in body:
             body = body.replace(secret.encode(), MASK.encode())
     if b"eyJ" in body:
-        body = _JWT_BYTES.sub(MASKED_JWT.encode(), body)
+        body = JWT_BYTES.sub(MASKED_JWT.encode(), body)
     return _OPAQUE_BYTES.sub(MASK.encode(), body) if b"sb_" in body else body
 
 

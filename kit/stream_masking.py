@@ -57,15 +57,15 @@ def _re2_class(chars: str) -> str:
     return "".join(f"\\x{{{ord(c):x}}}" for c in chars)
 
 
-_FIELDS = "|".join(_ignorecase(n) for n in secrets._SECRET_FIELDS)
+_FIELDS = "|".join(_ignorecase(n) for n in secrets.SECRET_FIELDS)
 _HEADERS = "|".join(_ignorecase(n) for n in sorted(secrets.SECRET_HEADERS))
 # Starts only: a longer hit (a whole JSON field) would swallow a start that kit.secrets' scan
 # does see (a field's opening quote can sit inside a value that is never matched as one).
-_TEXT_STARTS = (f'"(?:{_FIELDS})"'                                   # _JSON_FIELD
-                f"|(?:^|[?&;#{_re2_class(PY_SPACES)}])(?:{_FIELDS})="  # _QUERY_FIELD
-                f"|(?m:^)(?:{_HEADERS})"                               # _HEADER_LINE
+_TEXT_STARTS = (f'"(?:{_FIELDS})"'                                   # JSON_FIELD
+                f"|(?:^|[?&;#{_re2_class(PY_SPACES)}])(?:{_FIELDS})="  # QUERY_FIELD
+                f"|(?m:^)(?:{_HEADERS})"                               # HEADER_LINE
                 "|eyJ|sb_")                                            # JWT, opaque keys
-_NAMES = "|".join(secrets._SECRET_FIELDS)
+_NAMES = "|".join(secrets.SECRET_FIELDS)
 # A rule that matched its start and then ran to the end of the text so far: still open.
 _JSON_OPEN = re.compile(r'"(?:' + _NAMES + r')"\s*(?::\s*(?:"(?:[^"\\]|\\.)*\\?)?)?\Z', re.IGNORECASE)
 _JSON_START = re.compile(r'"(?:' + _NAMES + r')"\s*:\s*"', re.IGNORECASE)
@@ -74,7 +74,7 @@ _HEADER_OPEN = re.compile(r"^(?:" + "|".join(secrets.SECRET_HEADERS) + r")\s*(?:
 _TOKEN_OPEN = re.compile(r"(?:eyJ|sb_)[A-Za-z0-9_.-]*\Z")
 _TOKEN_OPEN_BYTES = re.compile(_TOKEN_OPEN.pattern.encode())
 # kit.secrets' opaque-key rule without its \b: a key right after a masked secret still counts.
-_OPAQUE_ANYWHERE = re.compile(secrets._OPAQUE_KEY.pattern.removeprefix(r"\b"))
+_OPAQUE_ANYWHERE = re.compile(secrets.OPAQUE_KEY.pattern.removeprefix(r"\b"))
 _OPAQUE_ANYWHERE_BYTES = re.compile(_OPAQUE_ANYWHERE.pattern.encode())
 _WORD = re.compile(r"\w")
 _WORD_BYTES = re.compile(rb"\w")
@@ -198,10 +198,10 @@ def _replace_known(window: AnyStr, known: tuple[AnyStr, ...], mask: AnyStr) -> A
 
 # Which of kit.secrets' rules can match at a start, by its first character (a rule start the
 # finder reports begins with '"', a space or ?&;#, 'e' of eyJ, 's' of sb_, or a header name).
-_HEADER_RULE = (secrets._HEADER_LINE, _HEADER_OPEN)
-_QUERY_RULE = (secrets._QUERY_FIELD, None)
+_HEADER_RULE = (secrets.HEADER_LINE, _HEADER_OPEN)
+_QUERY_RULE = (secrets.QUERY_FIELD, None)
 _OTHER_RULES = (_QUERY_RULE, _HEADER_RULE)
-_TEXT_RULES = {'"': ((secrets._JSON_FIELD, _JSON_OPEN),),
+_TEXT_RULES = {'"': ((secrets.JSON_FIELD, _JSON_OPEN),),
                "e": ((secrets.JWT_PATTERN, _TOKEN_OPEN), _QUERY_RULE, _HEADER_RULE),
                "s": ((_OPAQUE_ANYWHERE, _TOKEN_OPEN), _QUERY_RULE, _HEADER_RULE),
                **{c: (_QUERY_RULE,) for c in PY_SPACES + "?&;#"}}
@@ -233,7 +233,7 @@ class TextMasker(_Masker[str]):
         for rule, still_open in _TEXT_RULES.get(text[start], _OTHER_RULES):
             match = rule.match(text, start)
             if match:
-                ends.append(_line_end(text, match) if rule is secrets._HEADER_LINE else match.end())
+                ends.append(_line_end(text, match) if rule is secrets.HEADER_LINE else match.end())
             elif not final and still_open is not None and still_open.match(text, start):
                 return _OPEN
         return _settled(ends, len(text), final)
@@ -258,7 +258,7 @@ class BytesMasker(_Masker[bytes]):
 
     def _end(self, text: bytes, start: int, final: bool) -> int | None:
         ends = [start + len(k) for k in self._known if text.startswith(k, start)]
-        for rule in (secrets._JWT_BYTES, _OPAQUE_ANYWHERE_BYTES):
+        for rule in (secrets.JWT_BYTES, _OPAQUE_ANYWHERE_BYTES):
             match = rule.match(text, start)
             if match:
                 ends.append(match.end())
@@ -278,7 +278,7 @@ def _line_end(text: str, header: re.Match[str]) -> int:
     end = header.end()
     head = header.start()
     while (field := _JSON_START.search(text, head, end)) is not None:
-        value = secrets._JSON_FIELD.match(text, field.start())
+        value = secrets.JSON_FIELD.match(text, field.start())
         if value is None:
             head = field.end()
             continue

@@ -41,9 +41,9 @@ def test_mask_url_hides_a_password_in_the_url():
 
 
 def test_the_quick_presence_words_cover_every_secret_name() -> None:
-    from kit.secrets import _FIELD_WORDS, _HEADER_WORDS, _SECRET_FIELDS, SECRET_HEADERS
+    from kit.secrets import _FIELD_WORDS, _HEADER_WORDS, SECRET_FIELDS, SECRET_HEADERS
 
-    assert all(any(w in name for w in _FIELD_WORDS) for name in _SECRET_FIELDS)
+    assert all(any(w in name for w in _FIELD_WORDS) for name in SECRET_FIELDS)
     assert all(any(w in name for w in _HEADER_WORDS) for name in SECRET_HEADERS)
     assert mask_text('{"Refresh_Token": "abc"}') == '{"Refresh_Token": "[masked]"}'
     assert mask_text("X-Api-Key: abc\nok") == "X-Api-Key: [masked]\nok"
