@@ -93,3 +93,15 @@ def test_diagnostics_script_runs_from_anywhere(tmp_path: Path):
     assert done.returncode == data["exit_code"], done.stderr
     assert data["path"] == "." and data["lowest_python"] == "3.10"
     assert any(c["name"] == "SUPABASE_URL" for c in data["checks"])
+
+
+def test_diagnostics_script_does_not_lend_the_kit_to_the_apps_interpreters(tmp_path: Path):
+    # the app imports kit; /usr/bin's python3 does not have it: the wrapper must not make it look found
+    (tmp_path / "main.py").write_text("import kit\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KIT_PYTHON": os.environ.get(
+        "KIT_PYTHON", str(REPO / ".venv" / "bin" / "python"))}
+    done = subprocess.run([str(REPO / "diagnostics" / "doctor"), "--no-network", "--format", "json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    data = json.loads(done.stdout)
+    system = [c for c in data["checks"] if c["name"].startswith("in /usr/bin/python3")]
+    assert system and all("cannot import: kit" in c["evidence"] for c in system), system
