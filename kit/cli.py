@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one of: " + ", ".join(STACK_ACTIONS))
     st.add_argument("files", nargs="*", help="migration files (for migrate)")
     st.add_argument("--data-dir", default=None, help="stack data directory (default .kit/stack)")
-    st.add_argument("--port", type=int, default=0, help="port for up (default: a free one)")
+    st.add_argument("--port", type=int, default=0, help="API port for up (default: the one the stack last had, else a free one)")
     st.add_argument("--schemas", default=None,
                     help="for up: schemas /rest/v1 exposes, comma-separated (default "
                          "KIT_STACK_SCHEMAS, else public,graphql_public)")
