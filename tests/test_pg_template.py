@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -202,3 +203,48 @@ def test_finding_the_binaries_prints_no_runtime_dir_warning_and_hides_no_other()
     assert Path(done.stdout.strip(), "postgres").exists()
     assert "RuntimeDirWarning" not in done.stderr and "is not set" not in done.stderr
     assert "UserWarning: XDG_RUNTIME_DIR from elsewhere" in done.stderr  # the filter is that narrow
+
+
+def _fake_template(root: Path, key: str, *, binary: Path | None, age_days: float = 0) -> Path:
+    folder = root / key
+    (folder / "pg").mkdir(parents=True)
+    manifest = {"key": key, "dirs": [], "files": {}}
+    if binary is not None:
+        manifest["postgres"] = str(binary)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    stamp = time.time() - age_days * 86400
+    os.utime(folder, (stamp, stamp))
+    return folder
+
+
+def test_prune_removes_templates_of_deleted_binaries_and_long_unused_ones_only(tmp_path):
+    from kit.stack.file_lock import hold
+
+    root = tmp_path / "pg-templates"
+    binary = tmp_path / "venv-alive" / "postgres"
+    binary.parent.mkdir()
+    binary.write_text("")
+    kept = {_fake_template(root, "pg16.2-alive", binary=binary, age_days=3),
+            _fake_template(root, "pg16.2-legacy", binary=None, age_days=29),  # no binary recorded
+            _fake_template(root, "pg16.2-current", binary=tmp_path / "gone" / "postgres", age_days=90)}
+    gone = {_fake_template(root, "pg16.2-deleted-venv", binary=tmp_path / "gone" / "postgres"),
+            _fake_template(root, "pg16.2-old", binary=binary, age_days=31)}
+    busy = _fake_template(root, "pg16.2-busy", binary=tmp_path / "gone" / "postgres")
+    with hold(root / "pg16.2-busy.lock", 1, "copying", shared=True):  # another start copies it
+        removed = TemplateCache(root).prune(keep="pg16.2-current")
+    assert sorted(removed) == sorted(f.name for f in gone)
+    assert all(f.is_dir() for f in kept | {busy}) and not any(f.exists() for f in gone)
+    assert [p.name for p in root.iterdir() if p.name.startswith(".")] == []  # nothing half-deleted
+    assert TemplateCache(tmp_path / "no-such-cache").prune(keep="x") == []
+
+
+def test_a_copy_marks_its_template_used_and_its_manifest_names_the_binary(cache, two_stacks):
+    from kit.stack.postgres import binaries
+
+    template = _template(cache)
+    manifest = json.loads((template / "manifest.json").read_text())
+    assert manifest["postgres"] == str(binaries() / "postgres")
+    old = time.time() - 40 * 86400
+    os.utime(template, (old, old))
+    TemplateCache(cache / "pg-templates").copy_into(cache.parent / "fresh-copy", timeout=60)
+    assert template.stat().st_mtime > time.time() - 3600

@@ -12,7 +12,8 @@ the kit keeps it mode 0700. Deleting it is always safe (the next start rebuilds 
                                               with kit/stack/sql/*.sql applied
     <cache>/pg-templates/<key>/postgres.json  its superuser password (0600): a copy starts with it
                                               and changes it at its first start (Cluster.start)
-    <cache>/pg-templates/<key>/manifest.json  the key, every directory and every file's size
+    <cache>/pg-templates/<key>/manifest.json  the key, the postgres binary it was made with,
+                                              every directory and every file's size
     <cache>/pg-templates/<key>.lock           builders hold it exclusive, copiers shared
 
 ``key`` is PostgreSQL's version and a hash of the binaries' identity, the initdb settings and
@@ -21,6 +22,11 @@ is built in a temporary folder beside its final name and renamed into place; a c
 template has a missing file or a file of another size rebuilds it. A copy is not fsynced
 (creating its ~1000 files is already most of a cold start): an operating-system crash within
 the first seconds of a new stack can leave it damaged, and ``kit stack reset`` starts afresh.
+
+Each virtualenv has its own PostgreSQL binaries, so each gets its own template (about 40 MB).
+Every copy marks its template as used (the folder's mtime); each start then removes, without
+waiting for anyone, the templates whose binary is gone (a deleted virtualenv) or that no start
+has used for ``UNUSED_DAYS`` days, unless another process holds their lock.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +51,7 @@ from kit.stack.file_lock import hold
 
 SQL_DIR = Path(__file__).with_name("sql")  # the bootstrap SQL kit.stack.database applies at each start
 _FORMAT = 1  # bump when the template's layout changes
+UNUSED_DAYS = 30  # a template no start has copied for this long is removed (prune)
 
 
 class TemplateDamaged(StackStartFailed):
@@ -99,9 +107,14 @@ class TemplateCache:
         for _ in range(2):
             with hold(lock, timeout, f"building the PostgreSQL template {folder}", shared=True):
                 try:
-                    return _copy(folder, key, dest)
+                    password = _copy(folder, key, dest)
                 except TemplateDamaged as exc:
                     damage = exc
+                else:
+                    with contextlib.suppress(OSError):
+                        os.utime(folder)  # used now: prune keeps it
+                    self.prune(keep=key)
+                    return password
             with hold(lock, timeout, f"building the PostgreSQL template {folder}"):
                 try:
                     _verify(folder, key)  # another process rebuilt it meanwhile
@@ -113,6 +126,25 @@ class TemplateCache:
                     _build(folder, timeout)
         raise TemplateDamaged(f"the PostgreSQL template {folder} is damaged right after it was built: {damage}",
                               fix=f"delete {self.root} and start again")
+
+    def prune(self, keep: str, *, unused_days: float = UNUSED_DAYS) -> list[str]:
+        """Remove the templates (other than ``keep``) whose manifest names a postgres binary that
+        no longer exists, or whose folder no copy has touched for ``unused_days`` days; a template
+        whose lock another process holds is left alone. Never raises: pruning is housekeeping.
+        Returns the keys removed."""
+        removed: list[str] = []
+        horizon = time.time() - unused_days * 86400
+        with contextlib.suppress(OSError):
+            for folder in sorted(self.root.iterdir()):
+                if folder.name == keep or folder.name.startswith(".") or not folder.is_dir():
+                    continue
+                with contextlib.suppress(OSError, StackStartFailed):
+                    if folder.stat().st_mtime >= horizon and _binary_exists(folder):
+                        continue
+                    with hold(self.root / f"{folder.name}.lock", 0, "using a template"):  # one try
+                        _discard(folder)
+                        removed.append(folder.name)
+        return removed
 
     def _make_private(self) -> None:
         """The cache directory and ``pg-templates`` exist, are ours and are 0700."""
@@ -133,7 +165,7 @@ def _build(folder: Path, timeout: float) -> None:
     The caller holds the template's lock: a ``.build-<key>-*`` folder found now is a killed build's."""
     import psycopg
 
-    from kit.stack.postgres import Cluster
+    from kit.stack.postgres import Cluster, binaries
 
     for stale in folder.parent.glob(f".build-{folder.name}-*"):
         Cluster(stale / "pg", stale / "postgres.json", template=False).stop()
@@ -156,11 +188,22 @@ def _build(folder: Path, timeout: float) -> None:
                 dirs.append(rel)
             else:
                 files[rel] = path.stat().st_size
-        _write_private(work / "manifest.json", {"key": folder.name, "dirs": dirs, "files": files})
+        _write_private(work / "manifest.json", {"key": folder.name, "postgres": str(binaries() / "postgres"),
+                                                "dirs": dirs, "files": files})
         os.rename(work, folder)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def _binary_exists(folder: Path) -> bool:
+    """False when the template's manifest names a postgres binary that is gone (a manifest from
+    before the binary was recorded names none: True)."""
+    try:
+        binary = json.loads((folder / "manifest.json").read_text()).get("postgres")
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: its age decides
+    return not isinstance(binary, str) or Path(binary).exists()
 
 
 def _read_manifest(folder: Path, key: str) -> dict[str, Any]:
