@@ -169,6 +169,17 @@ def test_bootstrap_is_idempotent_and_creates_supabase_roles_and_auth_functions(s
     assert row[1:] == ("6f1c1a7e-2f7e-4d0e-9a43-3d1b6f1d2a11", "authenticated", "a@example.com")
 
 
+def test_ping_db_is_a_round_trip_on_the_login_roles_pool_and_ping_is_not(stack, sql):
+    """The benchmark's two floors (bench/stack.py): /_kit/ping/db really reads the database, as
+    the request pool's login role, never as the superuser; /_kit/ping never does."""
+    answer = httpx.get(f"{stack.url}/_kit/ping/db")
+    assert answer.status_code == 200 and answer.json()["ok"] is True
+    pid = answer.json()["backend_pid"]
+    [(user,)] = sql("SELECT usename FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchall()
+    assert user == "authenticator"
+    assert httpx.get(f"{stack.url}/_kit/ping").json() == {"ok": True}
+
+
 def test_python_api_start_reuses_and_status_raises_when_stopped(tmp_path):
     folder = tmp_path / ".kit" / "stack"
     with pytest.raises(StackNotRunning, match="python -m kit stack up"):

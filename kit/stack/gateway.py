@@ -3,7 +3,7 @@
     /rest/v1      PostgREST subset        (kit.stack.rest)
     /storage/v1   Supabase Storage subset (kit.stack.storage)
     /auth/v1      Supabase Auth (GoTrue) subset (kit.stack.auth)
-    /_kit         admin: health, ping (the benchmark floor)
+    /_kit         admin: health, ping and ping/db (the benchmark's floors)
 
 Middleware, outermost first: faults (when rules are set), the edge's size limits, then
 apikey/JWT authentication.
@@ -25,6 +25,7 @@ from kit.stack.apikey import ApiKeyMiddleware
 from kit.stack.context import StackContext
 from kit.stack.errors_format import gateway_error, postgrest_error, storage_error
 from kit.stack.request_input import MAX_HEADER_BYTES, MAX_URL_BYTES
+from kit.stack.round_trip import round_trip
 
 _PONG = json.dumps({"ok": True}).encode()
 
@@ -32,6 +33,18 @@ _PONG = json.dumps({"ok": True}).encode()
 async def ping(request: Request) -> Response:
     """A constant answer: the floor the stack's latency benchmark compares against."""
     return Response(_PONG, media_type="application/json")
+
+
+async def ping_db(request: Request) -> Response:
+    """One one-row statement on the API requests' pool through ``kit.stack.round_trip``, the
+    way every /rest request reaches the database, then ``{"ok": true, "backend_pid": N}``: the
+    floor no route that reads the database can go below (bench/stack.py compares select-by-id
+    with it and with ``ping``)."""
+    ctx: StackContext = request.app.state.ctx
+    assert ctx.db.requests is not None, "the database is bootstrapped before routes are built"
+    async with ctx.db.requests.connection() as conn:
+        [result] = await round_trip(conn, [("SELECT pg_backend_pid()", None)])
+    return Response(b'{"ok":true,"backend_pid":%d}' % result.rows[0][0], media_type="application/json")
 
 
 async def health(request: Request) -> Response:
@@ -90,7 +103,7 @@ def build_app(ctx: StackContext, *, extra_middleware: Sequence[Middleware] = ())
 
     faults = FaultSet()  # in memory only: a restarted stack has no rules
     routes: list[BaseRoute] = [
-        Mount("/_kit", routes=[Route("/ping", ping), Route("/health", health),
+        Mount("/_kit", routes=[Route("/ping", ping), Route("/ping/db", ping_db), Route("/health", health),
                                *admin_routes(faults, ctx.keys.service_role_key)]),
         *service_routes(ctx),
     ]
