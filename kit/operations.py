@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import itertools
+import linecache
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,15 +37,28 @@ def operation(source: str, **values: Any) -> Callable[[Any], Any]:
     if "c" not in names:
         raise UsageError(f"the operation {source!r} does not use the client c",
                          fix="start it with c., e.g. c.storage.from_('reference-ads').download('x.png')")
-    code = compile(tree, "<kit operation>", "eval")
     unknown = names - {"c", *values} - set(dir(builtins))
     if unknown:
         raise UsageError(f"the operation {source!r} uses {', '.join(sorted(unknown))}, which it is not given",
-                         fix=f"pass them by name: kit.operation(..., {sorted(unknown)[0]}=...)")
+                         fix=f"pass them by name: kit.operation(..., {min(unknown)}=...)")
+    code = compile(tree, _remembered(text), "eval")
     scope = {"__builtins__": builtins}
     run: Callable[[Any], Any] = lambda c: eval(code, scope, {**values, "c": c})
     run.__doc__ = text
     return run
+
+
+def _remembered(text: str) -> str:
+    """A file name for the operation's code, ``<kit operation N>``, whose one line ``linecache``
+    now holds: tracebacks and the loop monitor's stall locations show the operation's text
+    instead of an empty line (linecache keeps an entry whose mtime is None through
+    ``checkcache``: the form CPython uses for source that has no file)."""
+    name = f"<kit operation {next(_numbers)}>"
+    linecache.cache[name] = (len(text) + 1, None, [text + "\n"], name)
+    return name
+
+
+_numbers = itertools.count(1)
 
 
 def method_call(spec: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,

@@ -345,3 +345,26 @@ def test_a_process_that_is_not_run_is_a_scheduling_delay_not_a_stall(tmp_path) -
     assert report["max_delay_ms"] >= 250
     assert report["max_gap_ms"] >= 250 and report["threshold_ms"] == 20
     assert "did not run" not in json.dumps(report["stalls"])
+
+
+async def test_a_stall_inside_a_kit_operation_shows_the_operation_text() -> None:
+    blocking = kit.operation("c.sleep(seconds)", seconds=BLOCK_S * 2)  # c is the time module here
+    async with watch_loop() as w:
+        await asyncio.sleep(0.01)
+        blocking(time)
+        await asyncio.sleep(0.01)
+    stall = max(w.stalls, key=lambda s: s.duration_ms)
+    assert stall.user_frame is not None
+    assert stall.user_frame.filename.startswith("<kit operation ")
+    assert stall.user_frame.source_line == "c.sleep(seconds)"
+    assert "c.sleep(seconds)" in str(w.report)
+
+
+def test_a_failing_kit_operation_shows_its_text_in_the_traceback() -> None:
+    import traceback
+
+    first, second = kit.operation("c.upper()"), kit.operation("c.no_such_method()")
+    assert first("x") == "X"
+    with pytest.raises(AttributeError) as failure:
+        second("x")
+    assert traceback.extract_tb(failure.value.__traceback__)[-1].line == "c.no_such_method()"
