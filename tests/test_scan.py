@@ -141,6 +141,17 @@ def test_notebook_magics_top_level_await_and_cell_locations(tmp_path: Path) -> N
     assert result[0].location == f"{path}:cell 4 line 3:1"
 
 
+def test_notebook_findings_at_the_same_line_of_two_cells_stay_in_their_own_cells(tmp_path: Path) -> None:
+    handler = "async def {name}():\n    return c.table('t').select('*').execute()"
+    path = _notebook(tmp_path, ("code", "from supabase import create_client\nc = create_client('u', 'k')"),
+                     ("code", handler.format(name="first")), ("markdown", "between"),
+                     ("code", handler.format(name="second")))
+    result = scan(path)
+    assert [(f.cell, f.line, f.code) for f in result] == [(2, 2, "KIT102"), (4, 2, "KIT102")]
+    assert "`async def first`" in result[0].message and "`async def second`" in result[1].message
+    assert "`async def` at cell 4 line 1 awaits nothing else" in result[1].message
+
+
 def test_notebook_cell_that_does_not_parse_is_reported_others_scanned(tmp_path: Path) -> None:
     path = _notebook(tmp_path, ("code", "import asyncio"), ("code", "def broken(:\n  pass"),
                      ("code", "asyncio.run(asyncio.sleep(0))"))

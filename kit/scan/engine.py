@@ -192,7 +192,9 @@ def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
             lines.extend(source.data.decode("utf-8", "replace").splitlines() or [""])
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
-    found: list[tuple[Finding, tuple[int, ...]]] = []
+    # (finding, related lines, its line in the source scanned): a notebook's finding.line is the
+    # line in its cell, the other two are lines of the joined cells
+    found: list[tuple[Finding, tuple[int, ...], int]] = []
     silenced_102: set[int] = set()
     for event in facts.events:
         for rule in by_event.get(event.type, ()):
@@ -209,12 +211,12 @@ def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
                     source.display, line, _char_col(text, hit.col - 1) + 1, rule.code,
                     hit.message, rule.fix, hit.confidence, cell, text.strip(), hit.edit,
                     end_line - hit.line + line if end_line else 0,
-                    _char_col(end_text, end_col) + 1 if end_line else 0), hit.related))
+                    _char_col(end_text, end_col) + 1 if end_line else 0), hit.related, hit.line))
     if "KIT102" not in codes:
-        return [f for f, _ in found]
-    reported_102 = {f.line: f for f, _ in found if f.code == "KIT102"}
-    kept: list[Finding] = []
-    for finding, related in found:
+        return [f for f, _, _ in found]
+    reported_102 = {at: f for f, _, at in found if f.code == "KIT102"}
+    kept: list[tuple[Finding, int]] = []
+    for finding, related, at in found:
         if finding.code == "KIT104" and related:
             if any(_ignored(line_text(r), "KIT104") for r in related) or silenced_102 & set(related):
                 continue
@@ -222,11 +224,11 @@ def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
             if repeated:
                 first = reported_102[repeated[0]]
                 reported_102[repeated[0]] = replace(first, message=(
-                    f"{first.message}; `async def` at line {finding.line} awaits nothing else, so "
+                    f"{first.message}; `async def` at {ctx.where(at)} awaits nothing else, so "
                     "a plain `def` called through `asyncio.to_thread` fixes it too"))
                 continue
-        kept.append(finding)
-    return [reported_102.get(f.line, f) if f.code == "KIT102" else f for f in kept]
+        kept.append((finding, at))
+    return [reported_102.get(at, f) if f.code == "KIT102" else f for f, at in kept]
 
 
 def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
