@@ -213,3 +213,64 @@ def test_fixed_corpus_apps_scan_clean_and_run_against_the_stack(
     finally:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute(f"drop table public.{tables[0]}, public.{tables[1]}")  # type: ignore[arg-type]
+
+
+def _write_notebook(path: Path, *cells: tuple[str, str]) -> Path:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    for kind, source in cells:
+        cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+        if kind == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="kept\n")]
+            cell.metadata["tags"] = ["mine"]
+        notebook.cells.append(cell)
+    path.write_text(nbformat.writes(notebook) + "\n")
+    return path
+
+
+def test_fix_rewrites_notebook_cells_and_keeps_outputs_magics_and_other_cells(tmp_path: Path) -> None:
+    import nbformat
+
+    path = _write_notebook(
+        tmp_path / "debug.ipynb",
+        ("markdown", "# Debugging the upload"),
+        ("code", "from supabase import acreate_client, create_client\nsync = create_client('u', 'k')"),
+        ("code", "async def load(key):\n    # why is it slow?\n    return sync.table('t').select('*').eq('k', key).execute()"),
+        ("code", "other = await acreate_client('u', 'k')\nawait other.table('t').select('*')"),
+        ("code", "%time x = 1\nasync def again():\n    return sync.table('t').select('*').execute()"))
+    before = scan(path)
+    assert [(f.cell, f.code) for f in before] == [(3, "KIT102"), (4, "KIT109"), (5, "KIT102")]
+    original = path.read_text()
+
+    shown = fix_paths([path], write=False)
+    assert path.read_text() == original and shown.fixed == 2
+    assert f"--- {path}:cell 3" in shown.diff and "+import asyncio" in shown.diff
+    assert "cell 5" not in shown.diff and '"outputs"' not in shown.diff
+
+    report = fix_paths([path])
+    assert [(f.cell, f.code) for f in report.result] == [(5, "KIT102")]  # the magic cell is left alone
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    cells = [c.source for c in notebook.cells]
+    assert cells[2] == ("import asyncio\n\n\nasync def load(key):\n    # why is it slow?\n"
+                        "    return await asyncio.to_thread(sync.table('t').select('*').eq('k', key).execute)")
+    assert cells[3] == "other = await acreate_client('u', 'k')\nawait other.table('t').select('*').execute()"
+    assert cells[4] == nbformat.reads(original, as_version=4).cells[4].source
+    assert all(c.outputs[0].text == "kept\n" and c.metadata["tags"] == ["mine"]
+               for c in notebook.cells if c.cell_type == "code")
+
+
+def test_a_notebook_that_imports_asyncio_in_an_earlier_cell_gets_no_second_import(tmp_path: Path) -> None:
+    import nbformat
+
+    path = _write_notebook(
+        tmp_path / "nb.ipynb",
+        ("code", "import asyncio as aio\nfrom supabase import create_client\nc = create_client('u', 'k')"),
+        ("code", "async def a():\n    return c.table('t').select('*').execute()"),
+        ("code", "async def b():\n    await c.auth.sign_out()"))
+    report = fix_paths([path])
+    assert len(report.result) == 0 and report.fixed == 2
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells]
+    assert cells[1] == "async def a():\n    return await aio.to_thread(c.table('t').select('*').execute)"
+    assert "import" not in cells[2] and "aio.to_thread(c.auth.sign_out)" in cells[2]

@@ -11,7 +11,8 @@ Edits, by the finding's ``edit``:
     add_await    KIT103  ``coro(...)`` → ``await coro(...)`` inside an ``async def``
     execute      KIT109  ``await builder`` → ``await builder.execute()`` on an AsyncClient
 A rewritten file that does not compile is never written. Fixes run in rounds (a KIT101 fix
-can reveal a KIT102) until nothing changes, at most ``MAX_ROUNDS``. Notebooks are not fixed.
+can reveal a KIT102) until nothing changes, at most ``MAX_ROUNDS``. Notebooks are fixed cell by
+cell (kit.scan.fix_notebook).
 """
 
 from __future__ import annotations
@@ -106,31 +107,43 @@ class _Fixer(cst.CSTTransformer):
         return updated.with_changes(value=self._bare(updated.value))
 
 
-def _compiles(code: str, path: str) -> bool:
+def _compiles(code: str, path: str, flags: int = 0) -> bool:
     try:
-        compile(code, path, "exec", dont_inherit=True)
+        compile(code, path, "exec", flags=flags, dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
     return True
 
 
+def edits_of(findings: Iterable[Finding]) -> dict[Span, str]:
+    """The findings' edits by span (lines are the file's, or the cell's for a notebook's)."""
+    return {(f.line, f.col, f.end_line, f.end_col): f.edit for f in findings if f.edit and f.end_line}
+
+
 def fix_source(text: str, findings: Iterable[Finding], path: str = "<fix>") -> tuple[str, int]:
     """The text with the findings' edits applied, and how many were; the text unchanged (0)
     when it does not compile before, or would not compile after."""
-    edits = {(f.line, f.col, f.end_line, f.end_col): f.edit for f in findings
-             if f.edit and f.end_line and f.cell is None}
-    if not edits or not _compiles(text, path):
+    return rewrite(text, edits_of(f for f in findings if f.cell is None), path)
+
+
+def rewrite(text: str, edits: dict[Span, str], path: str, *, to_thread: str | None = None,
+            flags: int = 0) -> tuple[str, int]:
+    """``fix_source`` on edits by span: ``to_thread`` is the name the code already has for
+    ``asyncio.to_thread`` (else it is looked up in ``text``, and ``import asyncio`` added when
+    missing); ``flags`` are ``compile`` flags (``ast.PyCF_ALLOW_TOP_LEVEL_AWAIT`` for a cell)."""
+    if not edits or not _compiles(text, path, flags):
         return text, 0
     try:
         parsed = cst.parse_module(text)
     except cst.ParserSyntaxError:
         return text, 0
-    fixer = _Fixer(edits, to_thread_name(parsed) or "asyncio.to_thread")
+    known = to_thread or to_thread_name(parsed)
+    fixer = _Fixer(edits, known or "asyncio.to_thread")
     module = MetadataWrapper(parsed).visit(fixer)
-    if fixer.needs_asyncio:
+    if fixer.needs_asyncio and known is None:
         module = with_asyncio_import(module)
     code = module.code
-    if not fixer.applied or not _compiles(code, path):
+    if not fixer.applied or not _compiles(code, path, flags):
         return text, 0
     return code, fixer.applied
 
@@ -151,10 +164,15 @@ class FixReport:
 
     @property
     def diff(self) -> str:
+        from kit.scan.fix_notebook import cell_diff
+
         parts: list[str] = []
         for path, (before, after) in sorted(self.changed.items()):
-            parts.extend(difflib.unified_diff(before.splitlines(keepends=True),
-                                              after.splitlines(keepends=True), path, path))
+            if path.endswith(".ipynb"):
+                parts.append(cell_diff(path, before, after))
+            else:
+                parts.extend(difflib.unified_diff(before.splitlines(keepends=True),
+                                                  after.splitlines(keepends=True), path, path))
         return "".join(parts)
 
     def __repr__(self) -> str:
@@ -164,8 +182,10 @@ class FixReport:
 
 def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
               **options: Any) -> FixReport:
-    """Fix the findings that have a safe edit, in rounds; write the files unless ``write`` is
-    False (``--diff``). ``options`` are kit.scan's (select, ignore, include_vendored...)."""
+    """Fix the findings that have a safe edit, in rounds, in .py files and notebooks; write the
+    files unless ``write`` is False (``--diff``). ``options`` are kit.scan's (select, ignore, include_vendored...)."""
+    from kit.scan.fix_notebook import fix_notebook  # it builds on this module
+
     paths = list(paths)
     overrides: dict[Path, bytes] = {}
     before: dict[Path, tuple[str, str]] = {}
@@ -174,13 +194,14 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
     for round_ in range(MAX_ROUNDS):
         by_file: dict[str, list[Finding]] = {}
         for finding in result:
-            if finding.edit and finding.cell is None and finding.path.endswith(".py"):
+            if finding.edit and finding.path.endswith((".py", ".ipynb")):
                 by_file.setdefault(finding.path, []).append(finding)
         progress = False
         for display, findings in by_file.items():
             key = Path(display).resolve()
             text = overrides[key].decode("utf-8") if key in overrides else key.read_text("utf-8")
-            new, applied = fix_source(text, findings, display)
+            new, applied = (fix_notebook(text, findings, display) if display.endswith(".ipynb")
+                            else fix_source(text, findings, display))
             if applied:
                 before.setdefault(key, (display, text))
                 overrides[key] = new.encode("utf-8")

@@ -46,7 +46,7 @@ def _language(data: dict) -> str:
     return str(language or "python").lower()
 
 
-def _neutralise(line: str) -> str:
+def neutralise(line: str) -> str:
     stripped = line.lstrip()
     if not stripped:
         return line
@@ -92,11 +92,11 @@ class NotebookSource:
                 magic = first[2:].split(None, 1)[0] if first[2:].strip() else ""
                 if magic in PYTHON_CELL_MAGICS:
                     lines.append("")
-                    lines.extend(_neutralise(line) for line in text_lines[1:])
+                    lines.extend(neutralise(line) for line in text_lines[1:])
                 else:
                     lines.extend("" for _ in text_lines)
             else:
-                lines.extend(_neutralise(line) for line in text_lines)
+                lines.extend(neutralise(line) for line in text_lines)
         return cls(lines, cells)
 
     @property
