@@ -292,3 +292,26 @@ def test_one_problem_is_one_fail(tmp_path: Path, kind: str):
         assert venv.fix == f"{mine} -m pip install fastapi needed-here"
     else:
         assert venv.status == OK and report.exit_code == 0
+
+
+def test_the_python_the_app_runs_with_is_one_of_its_environments_once(tmp_path: Path):
+    """`python -m kit doctor` runs in the app's environment (``interpreter=sys.executable``):
+    that Python counts even when neither PATH nor the app's folder leads to it, and an
+    environment reached by several ways (a symlinked $VIRTUAL_ENV, another name) is one row."""
+    app = write(tmp_path / "app", {"main.py": "import fastapi\n"})
+    kits = make_venv(tmp_path / "kit-env", {"fastapi": ("0.110.0", ["fastapi"])})
+    system = make_venv(tmp_path / "system", {})
+    report = doctor(app, env={"PATH": str(system.parent)}, reachability=False, interpreter=str(kits))
+    assert report.failed == []  # not "none of the 1 Python environments found has fastapi"
+    [row] = report.find("interpreters", f"environment {kits.parent.parent}")
+    assert "the kit's own Python" in row.evidence
+    assert report.find("packages", f"in {kits}")[0].status == OK
+    assert report.find("packages", f"in {system}")[0].status == INFO
+
+    mine = make_venv(app / ".venv", {"fastapi": ("0.110.0", ["fastapi"])})
+    (tmp_path / "link").symlink_to(app)
+    report = doctor(app, env={"PATH": str(system.parent), "VIRTUAL_ENV": str(tmp_path / "link" / ".venv")},
+                    reachability=False, interpreter=str(mine.parent / "python3"))
+    assert len(report.find("interpreters", "environment ")) == 2  # the app's .venv and system's
+    [warning] = report.find("interpreters", "app environment")
+    assert warning.name == "app environment .venv" and warning.status == WARN
