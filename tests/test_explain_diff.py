@@ -41,6 +41,11 @@ def test_a_missing_table_is_the_answer_not_the_unawaited_demonstration(stack: Ta
     assert "coroutine_never_awaited" not in ranked
     assert "event_loop_blocked" not in ranked  # the blocking mode's own stall is not the answer
     assert f'client.table("{orders}")' in (why.fix.after if why.fix else "")
+    made = list(dict.fromkeys(ex.mode for ex in why.evidence.exchanges))
+    assert {"sync", "async", "to_thread"} <= set(made)
+    [line] = why.to_dict()["exchanges"]  # one request, made identically in every mode: one line
+    assert line.startswith(f"{', '.join(made)}: GET /rest/v1/{typo}?select=%2A → 404 application/json")
+    assert [x for x in str(why).splitlines() if x.startswith("  exchange:")] == [f"  exchange: {line}"]
 
 
 def test_a_missing_table_stays_the_answer_when_the_blocking_mode_really_stalls(
@@ -97,6 +102,23 @@ class SlowLookup:
 
     async def status(self) -> Any:
         return self.client.table(self.table).select("status").eq("id", 1).execute().data
+
+
+def test_identical_exchanges_share_a_line_and_different_ones_stay_apart(stack: Target,
+                                                                      orders: str) -> None:
+    typo, other = orders.replace("orders_", "ordrs_"), orders.replace("orders_", "orderz_")
+    report = kit.diff(service_factory={"first": lambda c: FixedLookup(c.sync, typo),
+                                       "second": lambda c: FixedLookup(c.sync, typo),
+                                       "other": lambda c: FixedLookup(c.sync, other)},
+                      call=lambda s: s.status(), target=stack)
+    why = kit.explain(report)
+    lines = why.to_dict()["exchanges"]
+    assert [line.split(" → ")[0] for line in lines] == [
+        f"first, second: GET /rest/v1/{typo}?select=status&id=eq.1",
+        f"other: GET /rest/v1/{other}?select=status&id=eq.1"]
+    assert all(" → 404 application/json " in line for line in lines)
+    html = why._repr_mimebundle_()["text/html"]
+    assert html.count("<summary>first, second: GET") == 1 and html.count("<summary>other: GET") == 1
 
 
 def test_the_stall_that_fails_a_check_is_the_stall_that_is_explained(stack: Target,
