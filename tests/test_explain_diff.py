@@ -169,3 +169,32 @@ def test_an_operation_without_execute_is_explained_as_such(stack: Target, orders
     why = kit.explain(report)
     assert why.explainer == "execute_forgotten" and len(report.capture) == 0
     assert "SyncSelectRequestBuilder" in str(why)
+
+
+def test_same_exchanges_merge_only_what_was_asked_and_answered_alike() -> None:
+    """Pure code: exchanges as the capture records them; mode and timing differ, nothing else."""
+    from kit.capture import Capture, Exchange
+    from kit.explain import build_case
+    from kit.explain.evidence import fact_lines, same_exchanges
+
+    cap = Capture()
+
+    def made(seq: int, mode: str | None, method: str = "GET", status: int = 404, path: str = "x",
+             ms: float = 10.0) -> Exchange:
+        return Exchange(method, f"http://h/rest/v1/{path}", (), cap.keep_body(b""), status,
+                        (("content-type", "application/json"),), cap.keep_body(b"{}"), 0.0, 1.0, ms,
+                        mode=mode, seq=seq)
+
+    exchanges = [made(1, "sync"), made(2, "async", ms=12.5), made(3, "sync", status=200),
+                 made(4, "async", method="POST"), made(5, "to_thread", path="y"), made(6, "sync"),
+                 made(7, None, path="z"), made(8, None, path="z")]
+    assert [same.line() for same in same_exchanges(exchanges)] == [
+        "sync (2×), async: GET /rest/v1/x → 404 application/json 2 B in 10.0–12.5 ms",
+        "sync: GET /rest/v1/x → 200 application/json 2 B in 10.0 ms",
+        "async: POST /rest/v1/x → 404 application/json 2 B in 10.0 ms",
+        "to_thread: GET /rest/v1/y → 404 application/json 2 B in 10.0 ms",
+        "2×: GET /rest/v1/z → 404 application/json 2 B in 10.0 ms"]
+    facts = fact_lines(build_case(exchanges))
+    assert facts[0] == ("exchanges #1, #2, #6: sync (2×), async: GET /rest/v1/x → 404 "
+                        "application/json 2 B in 10.0–12.5 ms")
+    assert facts[1] == "exchange #3 [sync]: GET /rest/v1/x → 200 application/json (10 ms)"

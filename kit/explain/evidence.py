@@ -178,8 +178,8 @@ def exchange_line(ex: Exchange) -> str:
 @dataclass(frozen=True)
 class SameExchange:
     """Exchanges that asked and got the same: method, URL, status, content type, size, error,
-    fault rule and retry attempt (``Exchange.request_line`` and its tags); typically one request
-    that several diff modes made. Displayed as one line naming its modes."""
+    fault rule and retry attempt; typically one request that several diff modes made.
+    Displayed as one line naming its modes."""
 
     exchanges: tuple[Exchange, ...]
 
@@ -191,8 +191,8 @@ class SameExchange:
         """``sync, async: GET /rest/v1/x → 404 application/json 177 B in 16.4–29.4 ms``; a mode
         that made it more than once says how often (``sync (3×): ...``), as does a capture
         without modes (``3×: ...``); one exchange without a mode is its request line alone."""
-        took = sorted(ex.duration_ms for ex in self.exchanges)
-        timing = f"{took[0]:.1f} ms" if len(took) == 1 else f"{took[0]:.1f}–{took[-1]:.1f} ms"
+        fastest, slowest = (f"{f(ex.duration_ms for ex in self.exchanges):.1f}" for f in (min, max))
+        timing = f"{fastest} ms" if fastest == slowest else f"{fastest}–{slowest} ms"
         counts = Counter(ex.mode or "" for ex in self.exchanges)
         made_by = ", ".join(f"{mode} ({n}×)" if n > 1 else mode for mode, n in counts.items() if mode)
         if counts[""] > 1:
@@ -204,10 +204,19 @@ class SameExchange:
 def same_exchanges(exchanges: Iterable[Exchange]) -> list[SameExchange]:
     """``exchanges`` grouped by what was asked and answered, in order of first appearance;
     those that differ in anything but their mode and timing stay apart."""
-    groups: dict[str, list[Exchange]] = {}
+    groups: dict[tuple[Any, ...], list[Exchange]] = {}
     for ex in exchanges:
-        groups.setdefault(ex.request_line() + ex.tags(mode=False), []).append(ex)
+        key = (ex.method, ex.url, ex.status, ex.content_type, ex.response_size, ex.error,
+               ex.fault_rule, ex.retry_attempt)
+        groups.setdefault(key, []).append(ex)
     return [SameExchange(tuple(group)) for group in groups.values()]
+
+
+def _exchange_fact(same: SameExchange) -> str:
+    if len(same.exchanges) == 1:
+        return exchange_line(same.first)
+    numbers = ", ".join(f"#{ex.seq}" for ex in same.exchanges[:5])
+    return f"exchanges {numbers}{' …' if len(same.exchanges) > 5 else ''}: {same.line()}"
 
 
 def exception_lines(case: Case) -> list[str]:
@@ -225,10 +234,13 @@ def exception_lines(case: Case) -> list[str]:
 
 
 def fact_lines(case: Case, *, limit: int = 8, shown: list[Exchange] | None = None) -> list[str]:
-    """The plain facts of a case: the exception chain, then each exchange's status and type
-    (those in ``shown`` are displayed as exchanges already)."""
+    """The plain facts of a case: the exception chain, then each request's status and type,
+    one line for a request several modes made identically (those in ``shown`` are displayed
+    as exchanges already)."""
     lines = exception_lines(case)[:4]
-    lines += [exchange_line(ex) for ex in case.exchanges[:4] if ex not in (shown or [])]
+    displayed = {id(ex) for ex in shown or []}
+    lines += [_exchange_fact(same) for same in
+              same_exchanges(ex for ex in case.exchanges if id(ex) not in displayed)[:4]]
     lines += [f"result: {type(r).__name__}" for r in case.results[:2]]
     return lines[:limit]
 
