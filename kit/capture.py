@@ -143,15 +143,24 @@ class Exchange:
     def masked_error(self) -> str | None:
         return mask_text(self.error, self.secrets) if self.error else None
 
-    def summary(self) -> str:
-        """``GET /rest/v1/chats?select=* → 200 application/json 123 B in 4.1 ms [to_thread]``."""
+    def request_line(self) -> str:
+        """``GET /rest/v1/chats?select=* → 200 application/json 123 B``: what was asked and what
+        came back (masked), without the time it took."""
         parsed = urlsplit(self.masked_url)
         target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
         outcome = (f"{self.status} {self.content_type or '-'} {self.response_size} B"
                    if self.error is None else f"error {self.masked_error}")
-        extras = "".join(f" [{x}]" for x in (self.mode, self.fault_rule and f"fault {self.fault_rule}",
-                                            self.retry_attempt and f"retry {self.retry_attempt}") if x)
-        return f"{self.method} {target} → {outcome} in {self.duration_ms:.1f} ms{extras}"
+        return f"{self.method} {target} → {outcome}"
+
+    def tags(self, *, mode: bool = True) -> str:
+        """`` [to_thread] [fault slow] [retry 1]``: the mode that made it (``mode=False`` leaves
+        it out), the fault rule that touched it, its retry attempt."""
+        return "".join(f" [{x}]" for x in (mode and self.mode, self.fault_rule and f"fault {self.fault_rule}",
+                                           self.retry_attempt and f"retry {self.retry_attempt}") if x)
+
+    def summary(self) -> str:
+        """``GET /rest/v1/chats?select=* → 200 application/json 123 B in 4.1 ms [to_thread]``."""
+        return f"{self.request_line()} in {self.duration_ms:.1f} ms{self.tags()}"
 
     def __repr__(self) -> str:
         return f"<Exchange #{self.seq} {self.summary()}>"

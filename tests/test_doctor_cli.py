@@ -52,6 +52,7 @@ def test_clean_app_exits_0_and_progress_lines_on_request(quiet_path: Path,
     out, err = capsys.readouterr()
     assert out.splitlines()[0].startswith(f"kit doctor {quiet_path}: ")
     assert out.rstrip().endswith("exit 0: nothing failed")
+    assert "(the kit's own Python)" in out  # `python -m kit doctor` runs in the app's environment
     assert "kit doctor: reading the app's files" in err and "kit doctor: checking python" in err
 
 
@@ -105,3 +106,4 @@ def test_diagnostics_script_does_not_lend_the_kit_to_the_apps_interpreters(tmp_p
     data = json.loads(done.stdout)
     system = [c for c in data["checks"] if c["name"].startswith("in /usr/bin/python3")]
     assert system and all("cannot import: kit" in c["evidence"] for c in system), system
+    assert "the kit's own Python" not in done.stdout  # the wrapper runs the kit from outside

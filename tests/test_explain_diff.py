@@ -41,6 +41,11 @@ def test_a_missing_table_is_the_answer_not_the_unawaited_demonstration(stack: Ta
     assert "coroutine_never_awaited" not in ranked
     assert "event_loop_blocked" not in ranked  # the blocking mode's own stall is not the answer
     assert f'client.table("{orders}")' in (why.fix.after if why.fix else "")
+    made = list(dict.fromkeys(ex.mode for ex in why.evidence.exchanges))
+    assert {"sync", "async", "to_thread"} <= set(made)
+    [line] = why.to_dict()["exchanges"]  # one request, made identically in every mode: one line
+    assert line.startswith(f"{', '.join(made)}: GET /rest/v1/{typo}?select=%2A → 404 application/json")
+    assert [x for x in str(why).splitlines() if x.startswith("  exchange:")] == [f"  exchange: {line}"]
 
 
 def test_a_missing_table_stays_the_answer_when_the_blocking_mode_really_stalls(
@@ -99,6 +104,23 @@ class SlowLookup:
         return self.client.table(self.table).select("status").eq("id", 1).execute().data
 
 
+def test_identical_exchanges_share_a_line_and_different_ones_stay_apart(stack: Target,
+                                                                      orders: str) -> None:
+    typo, other = orders.replace("orders_", "ordrs_"), orders.replace("orders_", "orderz_")
+    report = kit.diff(service_factory={"first": lambda c: FixedLookup(c.sync, typo),
+                                       "second": lambda c: FixedLookup(c.sync, typo),
+                                       "other": lambda c: FixedLookup(c.sync, other)},
+                      call=lambda s: s.status(), target=stack)
+    why = kit.explain(report)
+    lines = why.to_dict()["exchanges"]
+    assert [line.split(" → ")[0] for line in lines] == [
+        f"first, second: GET /rest/v1/{typo}?select=status&id=eq.1",
+        f"other: GET /rest/v1/{other}?select=status&id=eq.1"]
+    assert all(" → 404 application/json " in line for line in lines)
+    html = why._repr_mimebundle_()["text/html"]
+    assert html.count("<summary>first, second: GET") == 1 and html.count("<summary>other: GET") == 1
+
+
 def test_the_stall_that_fails_a_check_is_the_stall_that_is_explained(stack: Target,
                                                                      orders: str) -> None:
     latency = {"match": {"table": orders}, "effect": {"latency": 0.05}}
@@ -147,3 +169,32 @@ def test_an_operation_without_execute_is_explained_as_such(stack: Target, orders
     why = kit.explain(report)
     assert why.explainer == "execute_forgotten" and len(report.capture) == 0
     assert "SyncSelectRequestBuilder" in str(why)
+
+
+def test_same_exchanges_merge_only_what_was_asked_and_answered_alike() -> None:
+    """Pure code: exchanges as the capture records them; mode and timing differ, nothing else."""
+    from kit.capture import Capture, Exchange
+    from kit.explain import build_case
+    from kit.explain.evidence import fact_lines, same_exchanges
+
+    cap = Capture()
+
+    def made(seq: int, mode: str | None, method: str = "GET", status: int = 404, path: str = "x",
+             ms: float = 10.0) -> Exchange:
+        return Exchange(method, f"http://h/rest/v1/{path}", (), cap.keep_body(b""), status,
+                        (("content-type", "application/json"),), cap.keep_body(b"{}"), 0.0, 1.0, ms,
+                        mode=mode, seq=seq)
+
+    exchanges = [made(1, "sync"), made(2, "async", ms=12.5), made(3, "sync", status=200),
+                 made(4, "async", method="POST"), made(5, "to_thread", path="y"), made(6, "sync"),
+                 made(7, None, path="z"), made(8, None, path="z")]
+    assert [same.line() for same in same_exchanges(exchanges)] == [
+        "sync (2×), async: GET /rest/v1/x → 404 application/json 2 B in 10.0–12.5 ms",
+        "sync: GET /rest/v1/x → 200 application/json 2 B in 10.0 ms",
+        "async: POST /rest/v1/x → 404 application/json 2 B in 10.0 ms",
+        "to_thread: GET /rest/v1/y → 404 application/json 2 B in 10.0 ms",
+        "2×: GET /rest/v1/z → 404 application/json 2 B in 10.0 ms"]
+    facts = fact_lines(build_case(exchanges))
+    assert facts[0] == ("exchanges #1, #2, #6: sync (2×), async: GET /rest/v1/x → 404 "
+                        "application/json 2 B in 10.0–12.5 ms")
+    assert facts[1] == "exchange #3 [sync]: GET /rest/v1/x → 200 application/json (10 ms)"

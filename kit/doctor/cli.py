@@ -57,8 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``kit doctor``; returns the exit code. ``main(["myapp", "--format", "json"])``."""
+def main(argv: Sequence[str] | None = None, *, interpreter: str | None = sys.executable) -> int:
+    """Run ``kit doctor``; returns the exit code. ``main(["myapp", "--format", "json"])``.
+
+    ``interpreter``: the Python the app runs with besides what PATH and its folder show; by
+    default this one (``python -m kit doctor`` runs in the app's environment, where the kit is
+    installed). ``diagnostics/doctor`` runs the kit from outside and passes None."""
     parser = build_parser()
     args = parse_arguments(parser, argv)
     if isinstance(args, int):
@@ -74,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              fix="--health http://127.0.0.1:8000/health")
         say = progress_printer(args.progress, sys.stderr)
         report = doctor(args.path, python=args.python, health=args.health, timeout=args.timeout,
-                        reachability=not args.no_network, progress=say)
+                        reachability=not args.no_network, interpreter=interpreter, progress=say)
         if say is not None and args.progress == "auto":
             sys.stderr.write("\r\x1b[2K")
     except UsageError as exc:

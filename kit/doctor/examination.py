@@ -80,12 +80,13 @@ class Examination:
     imports: list[ImportSite] = field(default_factory=list)
 
     @classmethod
-    def gather(cls, app: AppProject, *, progress: Callable[[str], None] = lambda _: None) -> Examination:
+    def gather(cls, app: AppProject, *, interpreter: str | None = None,
+               progress: Callable[[str], None] = lambda _: None) -> Examination:
         progress("reading the app's files")
         declared, unreadable = declared_dependencies(app)
         imports = [s for s in app_imports(app) if s.module not in sys.stdlib_module_names]
         progress("finding interpreters")
-        found = discover(app)
+        found = discover(app, interpreter=interpreter)
         modules = sorted({s.module for s in imports})
         interpreters = probe_all(found.interpreter_paths, modules=modules, env=app.env,
                                  family=list(SUPABASE_FAMILY), progress=progress)
@@ -98,8 +99,12 @@ class Examination:
         return self.interpreters.get(path) if path else None
 
     def app_venv_interpreters(self) -> list[tuple[str, Interpreter]]:
-        return [(label, self.interpreters[p]) for label, p in self.discovery.venvs
-                if p in self.interpreters and self.interpreters[p].ok]
+        """The app's own environments, each once (the first label that found it)."""
+        by_prefix: dict[str, tuple[str, Interpreter]] = {}
+        for label, p in self.discovery.venvs:
+            if p in self.interpreters and self.interpreters[p].ok:
+                by_prefix.setdefault(self.interpreters[p].prefix, (label, self.interpreters[p]))
+        return list(by_prefix.values())
 
     def same_environment(self, a: Interpreter | None, b: Interpreter | None) -> bool:
         return bool(a and b and a.ok and b.ok and Path(a.prefix) == Path(b.prefix))

@@ -3,6 +3,7 @@
 interpreter each console script really runs (its shebang), and what each interpreter has.
 
     found = discover(app)                    # Executables + venv interpreters
+    found = discover(app, interpreter=sys.executable)   # + the Python the app is known to run with
     interpreters = probe_all(found.interpreter_paths, modules=["psycopg2"], family=["supabase"],
                              env=app.env)
 
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 TOOL_NAMES = ("python", "python3", "uvicorn", "gunicorn", "celery", "pip", "pip3")
+GIVEN_INTERPRETER = "the kit's own Python"  # discover()'s label for ``interpreter=sys.executable``
 PROBE = Path(__file__).with_name("probe.py")
 _SH_EXEC = re.compile(rb"'''exec' \"?([^\"\s]+)")
 _SHELLS = {"sh", "bash", "dash", "zsh"}
@@ -226,8 +228,22 @@ VENV_LOCATORS: list[Callable[[AppProject], Iterable[tuple[str, Path]]]] = [
     _in_app, _from_env, _from_pyproject, _managed]
 
 
-def discover(app: AppProject) -> Discovery:
-    """Every tool of ``TOOL_NAMES`` on PATH and in the app's environments."""
+def _identity(python: str) -> tuple[str, str]:
+    """One interpreter by two names (``.venv/bin/python``, ``.venv/bin/python3.11``; ``/bin``
+    and ``/usr/bin``) has one identity. The folder counts: a venv's python links to its base
+    interpreter but is another environment."""
+    return os.path.realpath(Path(python).parent), os.path.realpath(python)
+
+
+def _same_file(a: str, b: str) -> bool:
+    return _identity(a) == _identity(b)
+
+
+def discover(app: AppProject, *, interpreter: str | None = None) -> Discovery:
+    """Every tool of ``TOOL_NAMES`` on PATH and in the app's environments. ``interpreter`` is
+    a Python the app is known to run with (``sys.executable`` when the kit runs in the app's
+    environment), one of its environments even when no locator finds it; listed once when
+    one does."""
     found = Discovery()
     for locate in VENV_LOCATORS:
         try:
@@ -236,8 +252,11 @@ def discover(app: AppProject) -> Discovery:
             continue
         for label, folder in located:
             python = _venv_python(folder)
-            if python and python not in (p for _, p in found.venvs):
+            if python and not any(_same_file(python, p) for _, p in found.venvs):
                 found.venvs.append((label, python))
+    if interpreter and Path(interpreter).is_file() and \
+            not any(_same_file(interpreter, p) for _, p in found.venvs):
+        found.venvs.append((GIVEN_INTERPRETER, interpreter))
     places = [(f"PATH #{i}", Path(d)) for i, d in enumerate(app.env.get("PATH", "").split(os.pathsep), 1) if d]
     places += [(label, Path(python).parent) for label, python in found.venvs]
     seen_files: set[str] = set()
@@ -289,11 +308,9 @@ def probe_all(paths: list[str], *, modules: list[str], family: list[str],
         progress(f"probing {path}")
         return probe(path, modules, family, env=env)
 
-    # python and python3 in one bin folder (or /bin and /usr/bin) are one interpreter: ask once.
-    # The folder counts: a venv's python links to its base interpreter but is another environment.
-    same: dict[tuple[str, str], list[str]] = {}
+    same: dict[tuple[str, str], list[str]] = {}  # one interpreter by several names is asked once
     for path in paths:
-        same.setdefault((os.path.realpath(Path(path).parent), os.path.realpath(path)), []).append(path)
+        same.setdefault(_identity(path), []).append(path)
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(pool.map(one, [group[0] for group in same.values()]))
     return {path: Interpreter(path, answer.data, answer.error)

@@ -2,6 +2,8 @@
 
     checks = package_checks(ex)     # one check per interpreter, one per import nobody has,
                                     # and the supabase-py family's versions
+    missing_everywhere(ex)          # the imports no interpreter has (each fails once, in its
+                                    # own row; an interpreter's row does not fail for it again)
     best_interpreter(ex)            # the interpreter that lacks the least
 
 Import names are not distribution names (``import psycopg2`` comes from ``psycopg2-binary``
@@ -22,7 +24,8 @@ from kit.doctor.examination import Examination, ImportSite
 from kit.doctor.interpreters import Interpreter
 from kit.doctor.model import FAIL, INFO, OK, WARN, DoctorCheck
 
-__all__ = ["IMPORT_TO_DISTRIBUTION", "Gaps", "best_interpreter", "gaps", "package_checks"]
+__all__ = ["IMPORT_TO_DISTRIBUTION", "Gaps", "MissingEverywhere", "best_interpreter", "gaps",
+           "missing_everywhere", "package_checks"]
 
 SECTION = "packages"
 IMPORT_TO_DISTRIBUTION = {
@@ -131,7 +134,51 @@ def _install_fix(interp: Interpreter, g: Gaps) -> str:
     return "; ".join(parts)
 
 
-def _interpreter_check(ex: Examination, interp: Interpreter) -> DoctorCheck:
+@dataclass(frozen=True)
+class MissingEverywhere:
+    """An import no working interpreter has (``import psycopg2`` at main.py:2) and the
+    dependency lines that declare its distribution (psycopg2-binary at pyproject.toml:4)."""
+
+    module: str
+    sites: tuple[ImportSite, ...]
+    distribution: str
+    declared: tuple[Declared, ...]
+
+    @property
+    def guarded(self) -> bool:
+        """Every import of it is optional (try/except ImportError or alike)."""
+        return all(s.guarded for s in self.sites)
+
+
+def missing_everywhere(ex: Examination) -> list[MissingEverywhere]:
+    """The app's imports none of the working interpreters has, by module name."""
+    found = []
+    working = ex.working()
+    for module in sorted({s.module for s in ex.imports}):
+        if not working or any(i.has_module(module) for i in working):
+            continue
+        sites = tuple(s for s in ex.imports if s.module == module and any(s.runs_on(i) for i in working))
+        if not sites:  # only under a version/platform test none of the interpreters passes
+            continue
+        dist = _distribution_of(module)
+        declared = tuple(d for d in ex.declared if canonicalize_name(d.requirement.name) in
+                         (canonicalize_name(dist.split("[")[0]), canonicalize_name(module)))
+        found.append(MissingEverywhere(module, sites, dist, declared))
+    return found
+
+
+def _not_reported_elsewhere(g: Gaps, failing: list[MissingEverywhere]) -> Gaps:
+    """``g`` without what the failing ``import X`` rows already report (no environment has X)."""
+    modules = {row.module for row in failing}
+    deps = [d for row in failing for d in row.declared]
+    return Gaps([d for d in g.missing if d not in deps], g.other_version,
+                [s for s in g.unimportable if s.module not in modules])
+
+
+def _interpreter_check(ex: Examination, interp: Interpreter,
+                       failing: list[MissingEverywhere]) -> DoctorCheck:
+    """One row per environment; what a failing ``import X`` row reports is listed here but
+    fails only there (one problem, one FAIL)."""
     g = gaps(ex, interp)
     if not g.size and not g.unimportable:
         evidence = (f"all {len(ex.declared)} declared dependencies installed, every import found"
@@ -152,35 +199,35 @@ def _interpreter_check(ex: Examination, interp: Interpreter) -> DoctorCheck:
                      + _sites([s for s in g.unimportable if s.guarded]))
     if not interp.lists_packages:
         parts.append("installed versions unknown (no importlib.metadata before Python 3.8)")
-    status = FAIL if _primary(ex, interp) and g.size else INFO  # a guarded import is optional
-    return DoctorCheck(SECTION, f"in {interp.label()}", status, "; ".join(parts), _install_fix(interp, g))
+    own_rows = [f"`import {row.module}`" for row in failing if row.module in {s.module for s in needed}]
+    if own_rows:
+        parts.append(f"{', '.join(own_rows)} " + ("fails in its own row (no environment has it)"
+                                                  if len(own_rows) == 1 else
+                                                  "fail in their own rows (no environment has them)"))
+    left = _not_reported_elsewhere(g, failing).size
+    status = FAIL if _primary(ex, interp) and left else INFO  # a guarded import is optional
+    return DoctorCheck(SECTION, f"in {interp.label()}", status, "; ".join(parts),
+                       _install_fix(interp, g) if left or not own_rows else "")
 
 
-def _nobody_has(ex: Examination, best: Interpreter | None) -> list[DoctorCheck]:
+def _nobody_has(ex: Examination, best: Interpreter | None,
+                everywhere: list[MissingEverywhere]) -> list[DoctorCheck]:
     checks = []
-    working = ex.working()
-    for module in sorted({s.module for s in ex.imports}):
-        if not working or any(i.has_module(module) for i in working):
-            continue
-        sites = [s for s in ex.imports if s.module == module and any(s.runs_on(i) for i in working)]
-        if not sites:  # only under a version/platform test none of the interpreters passes
-            continue
-        dist, why = _distribution_of(module), IMPORT_TO_DISTRIBUTION.get(module, ("", ""))[1]
-        declared = [d.source for d in ex.declared if canonicalize_name(d.requirement.name) in
-                    (canonicalize_name(dist.split("[")[0]), canonicalize_name(module))]
-        guarded = all(s.guarded for s in sites)
-        evidence = (f"import {module} at {', '.join(s.where for s in sites[:5])}; none of the "
-                    f"{len({i.prefix for i in working})} Python environments found has it"
+    for row in everywhere:
+        why = IMPORT_TO_DISTRIBUTION.get(row.module, ("", ""))[1]
+        declared = [d.source for d in row.declared]
+        evidence = (f"import {row.module} at {', '.join(s.where for s in row.sites[:5])}; none of the "
+                    f"{len({i.prefix for i in ex.working()})} Python environments found has it"
                     + (f"; declared at {', '.join(declared)} but not installed" if declared else
                        "; not declared in any dependency file")
                     + ("; every import is guarded (try/except ImportError or alike), so the app "
-                       "runs without it: optional" if guarded else ""))
+                       "runs without it: optional" if row.guarded else ""))
         python = best.path if best else "python"
-        fix = f"{python} -m pip install {dist}" + (f" ({why})" if why else "")
+        fix = f"{python} -m pip install {row.distribution}" + (f" ({why})" if why else "")
         if not declared:
-            fix += f", and declare {dist} in the app's requirements"
-        checks.append(DoctorCheck(SECTION, f"import {module}", INFO if guarded else FAIL, evidence, fix,
-                                  sites[0].where))
+            fix += f", and declare {row.distribution} in the app's requirements"
+        checks.append(DoctorCheck(SECTION, f"import {row.module}", INFO if row.guarded else FAIL,
+                                  evidence, fix, row.sites[0].where))
     return checks
 
 
@@ -221,7 +268,9 @@ def package_checks(ex: Examination) -> list[DoctorCheck]:
               for line in ex.unreadable]
     best = best_interpreter(ex)
     one_per_environment = list({i.prefix: i for i in reversed(ex.working())}.values())[::-1]
-    checks += [_interpreter_check(ex, i) for i in one_per_environment]
-    checks += _nobody_has(ex, best)
+    everywhere = missing_everywhere(ex)
+    failing = [row for row in everywhere if not row.guarded]
+    checks += [_interpreter_check(ex, i, failing) for i in one_per_environment]
+    checks += _nobody_has(ex, best, everywhere)
     checks += [c for c in (_family_check(i) for i in one_per_environment) if c is not None]
     return checks

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,12 +37,18 @@ SECTIONS: dict[str, Callable[[Examination, DoctorOptions], list[DoctorCheck]]] =
 
 def doctor(path: str | os.PathLike[str] = ".", *, python: str | None = None, health: str | None = None,
            env: Mapping[str, str] | None = None, timeout: float = 5.0, reachability: bool = True,
+           interpreter: str | None = None,
            progress: Callable[[str], None] | None = None) -> DoctorReport:
     """Examine the app at ``path`` and this machine; returns a ``DoctorReport`` that displays itself.
 
     ``python`` ("3.9") overrides the app's declared lowest Python; ``health`` is the app's own
     health URL; ``env`` replaces ``os.environ`` (PATH, the app's variables); ``timeout`` is
     seconds per HTTP probe; ``reachability=False`` skips the Supabase and local-stack probes.
+    ``interpreter`` is a Python the app is known to run with, one of its environments even
+    when neither PATH nor its folder leads to it (listed once when they do): ``python -m kit
+    doctor`` passes ``sys.executable`` (the kit is installed in the app's environment), the
+    report runner its notebooks' kernel; ``diagnostics/doctor``, which runs the kit from
+    outside the app's environments, passes none.
     ``progress`` hears one short line per step. Raises ``UsageError`` for a missing folder or
     a bad ``python``. Facts each check relies on are in its module's docstring.
 
@@ -50,7 +57,7 @@ def doctor(path: str | os.PathLike[str] = ".", *, python: str | None = None, hea
     """
     say = progress or (lambda _: None)
     app = AppProject.load(path, env=env, python=python)
-    ex = Examination.gather(app, progress=say)
+    ex = Examination.gather(app, interpreter=interpreter, progress=say)
     options = DoctorOptions(health=health, timeout=timeout, reachability=reachability)
     report = DoctorReport(str(path))
     for name, section in SECTIONS.items():
@@ -77,7 +84,8 @@ def doctor_html_in_background(path: str | os.PathLike[str], *, env: Mapping[str,
     "<section id='doctor' class='ki"
     """
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kit-doctor")
-    future = pool.submit(doctor, path, env=env, timeout=timeout)
+    # the report's notebooks run in this interpreter (kit.report.runner.ensure_kernelspec)
+    future = pool.submit(doctor, path, env=env, timeout=timeout, interpreter=sys.executable)
     pool.shutdown(wait=False)
 
     def section() -> str:

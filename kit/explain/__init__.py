@@ -33,7 +33,7 @@ from kit.explain import (
 )
 from kit.explain.case import Case, build_case
 from kit.explain.catalogue import CATALOGUE, CatalogueEntry, find_entry
-from kit.explain.evidence import ServiceAnswer, fact_lines, service_answers
+from kit.explain.evidence import ServiceAnswer, fact_lines, same_exchanges, service_answers
 from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
 from kit.explain.registry import EXPLAINERS, explainer, register
 
@@ -61,10 +61,15 @@ def explain(*items: Any, capture: Capture | None = None) -> Explanation:
 
 
 def _with_facts(evidence: Evidence, case: Case) -> Evidence:
-    """The rule's own evidence, then the case's plain facts it did not already list."""
-    exchanges = list(evidence.exchanges)
-    exchanges += [ex for ex in case.exchanges if ex not in exchanges and not ex.ok][:3]
-    exchanges = exchanges[:6]
+    """The rule's own evidence, then the case's plain facts it did not already list. Exchanges
+    count by request (``same_exchanges``): every mode that made a shown request identically
+    joins its line, then up to three other failing requests; six requests in all."""
+    own = {id(ex) for ex in evidence.exchanges}
+    failing = [ex for ex in case.exchanges if id(ex) not in own and not ex.ok]
+    groups = same_exchanges([*evidence.exchanges, *failing])
+    shown = [g for g in groups if any(id(ex) in own for ex in g.exchanges)]
+    shown += [g for g in groups if not any(id(ex) in own for ex in g.exchanges)][:3]
+    exchanges = [ex for same in shown[:6] for ex in same.exchanges]
     lines = list(evidence.lines)
     lines += [fact for fact in fact_lines(case, shown=exchanges) if fact not in lines]
     return Evidence(tuple(lines), tuple(exchanges))
@@ -85,9 +90,10 @@ def _not_recognised(case: Case) -> Explanation:
              "body: kit.render.render_value(exc) shows a body hidden in an exception); capture "
              "the run with kit.clients(target) to record every request; the service's logs "
              "(`python -m kit stack logs`, or the dashboard's API/Postgres logs).")
+    exchanges = tuple(ex for same in same_exchanges(case.exchanges)[:5] for ex in same.exchanges)
     return Explanation(
         "not_recognised", "Not recognised",
         "None of the kit's explainers matches this failure, so the kit does not guess. The "
         f"facts below are what it saw. {where}",
-        Evidence(tuple(lines), tuple(case.exchanges[:5])), None, CONFIDENCE["none"],
+        Evidence(tuple(lines), exchanges), None, CONFIDENCE["none"],
         NOTEBOOKS["start"])

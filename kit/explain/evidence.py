@@ -3,6 +3,7 @@ the exchanges (status, content type), the installed versions.
 
     answers = service_answers(case)      # [ServiceAnswer("postgrest", "PGRST205", 404, ...)]
     fact_lines(case)                     # ["APIError: {...}", "GET /rest/v1/note → 404 application/json", ...]
+    same_exchanges(exchanges)            # one SameExchange per request made identically in several modes
 
 A ``ServiceAnswer`` is an error code a service put in a structured field: postgrest-py's
 ``APIError.code`` (a ``PGRSTxxx`` or a SQLSTATE), storage3's ``StorageApiError.code`` (the body's
@@ -16,6 +17,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +27,8 @@ from kit.explain.case import Case
 if TYPE_CHECKING:
     from kit.capture import Exchange
 
-__all__ = ["ServiceAnswer", "exception_lines", "exchange_line", "fact_lines", "failing_exchange", "role_of",
-           "service_answers"]
+__all__ = ["SameExchange", "ServiceAnswer", "exception_lines", "exchange_line", "fact_lines",
+           "failing_exchange", "role_of", "same_exchanges", "service_answers"]
 
 _SQLSTATE = re.compile(r"^[0-9A-Z]{5}$")
 _PGRST = re.compile(r"^PGRST[0-9X]\d\d$")
@@ -172,6 +175,50 @@ def exchange_line(ex: Exchange) -> str:
     return f"exchange #{ex.seq}{mode}: {ex.method} {ex.path} → {outcome} ({ex.duration_ms:.0f} ms)"
 
 
+@dataclass(frozen=True)
+class SameExchange:
+    """Exchanges that asked and got the same: method, URL, status, content type, size, error,
+    fault rule and retry attempt; typically one request that several diff modes made.
+    Displayed as one line naming its modes."""
+
+    exchanges: tuple[Exchange, ...]
+
+    @property
+    def first(self) -> Exchange:
+        return self.exchanges[0]
+
+    def line(self) -> str:
+        """``sync, async: GET /rest/v1/x → 404 application/json 177 B in 16.4–29.4 ms``; a mode
+        that made it more than once says how often (``sync (3×): ...``), as does a capture
+        without modes (``3×: ...``); one exchange without a mode is its request line alone."""
+        fastest, slowest = (f"{f(ex.duration_ms for ex in self.exchanges):.1f}" for f in (min, max))
+        timing = f"{fastest} ms" if fastest == slowest else f"{fastest}–{slowest} ms"
+        counts = Counter(ex.mode or "" for ex in self.exchanges)
+        made_by = ", ".join(f"{mode} ({n}×)" if n > 1 else mode for mode, n in counts.items() if mode)
+        if counts[""] > 1:
+            made_by = ", ".join(part for part in (made_by, f"{counts['']}×") if part)
+        request = f"{self.first.request_line()} in {timing}{self.first.tags(mode=False)}"
+        return f"{made_by}: {request}" if made_by else request
+
+
+def same_exchanges(exchanges: Iterable[Exchange]) -> list[SameExchange]:
+    """``exchanges`` grouped by what was asked and answered, in order of first appearance;
+    those that differ in anything but their mode and timing stay apart."""
+    groups: dict[tuple[Any, ...], list[Exchange]] = {}
+    for ex in exchanges:
+        key = (ex.method, ex.url, ex.status, ex.content_type, ex.response_size, ex.error,
+               ex.fault_rule, ex.retry_attempt)
+        groups.setdefault(key, []).append(ex)
+    return [SameExchange(tuple(group)) for group in groups.values()]
+
+
+def _exchange_fact(same: SameExchange) -> str:
+    if len(same.exchanges) == 1:
+        return exchange_line(same.first)
+    numbers = ", ".join(f"#{ex.seq}" for ex in same.exchanges[:5])
+    return f"exchanges {numbers}{' …' if len(same.exchanges) > 5 else ''}: {same.line()}"
+
+
 def exception_lines(case: Case) -> list[str]:
     """One line per distinct exception (type and message): several diff modes that raised the
     same error give one line naming them, ``in sync, async: APIError: {...}``."""
@@ -187,10 +234,13 @@ def exception_lines(case: Case) -> list[str]:
 
 
 def fact_lines(case: Case, *, limit: int = 8, shown: list[Exchange] | None = None) -> list[str]:
-    """The plain facts of a case: the exception chain, then each exchange's status and type
-    (those in ``shown`` are displayed as exchanges already)."""
+    """The plain facts of a case: the exception chain, then each request's status and type,
+    one line for a request several modes made identically (those in ``shown`` are displayed
+    as exchanges already)."""
     lines = exception_lines(case)[:4]
-    lines += [exchange_line(ex) for ex in case.exchanges[:4] if ex not in (shown or [])]
+    displayed = {id(ex) for ex in shown or []}
+    lines += [_exchange_fact(same) for same in
+              same_exchanges(ex for ex in case.exchanges if id(ex) not in displayed)[:4]]
     lines += [f"result: {type(r).__name__}" for r in case.results[:2]]
     return lines[:limit]
 

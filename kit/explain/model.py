@@ -39,6 +39,7 @@ from kit.render.markup import details, esc, wrap
 
 if TYPE_CHECKING:
     from kit.capture import Exchange
+    from kit.explain.evidence import SameExchange
 
 __all__ = ["CONFIDENCE", "MORE_SPECIFIC", "NOTEBOOKS", "Evidence", "Explanation", "Fix", "installed_versions"]
 
@@ -132,7 +133,7 @@ class Explanation:
 
         return {"explainer": self.explainer, "title": self.title, "cause": self.cause,
                 "evidence": [mask_text(line) for line in self.evidence.lines],
-                "exchanges": [ex.summary() for ex in self.evidence.exchanges],
+                "exchanges": [same.line() for same in self._same_exchanges()],
                 "fix": None if self.fix is None else {"before": self.fix.before,
                                                       "after": self.fix.after,
                                                       "note": self.fix.note},
@@ -158,7 +159,7 @@ class Explanation:
         lines = [f"{self.title}  [{self.explainer}, confidence {self.confidence:.2f}]",
                  "", self.cause, "", "evidence:"]
         lines += [f"  {mask_text(line)}" for line in self.evidence.lines]
-        lines += [f"  exchange: {ex.summary()}" for ex in self.evidence.exchanges]
+        lines += [f"  exchange: {same.line()}" for same in self._same_exchanges()]
         lines.append("  installed: " + ", ".join(f"{k} {v}" for k, v in self.versions.items()))
         if self.fix:
             lines += ["", f"fix: {self.fix.note}"]
@@ -175,6 +176,12 @@ class Explanation:
     def __str__(self) -> str:
         return self.text()
 
+    def _same_exchanges(self) -> list[SameExchange]:
+        """One entry per request, however many diff modes made it identically."""
+        from kit.explain.evidence import same_exchanges
+
+        return same_exchanges(self.evidence.exchanges)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": self.text(), "text/html": wrap(self._html())}
 
@@ -188,9 +195,9 @@ class Explanation:
         if self.evidence.lines:
             items = "".join(f"<li><code>{esc(line)}</code></li>" for line in self.evidence.lines)
             parts.append(f"<b>Evidence</b><ul>{items}</ul>")
-        for ex in self.evidence.exchanges[:10]:
-            parts.append(details(esc(ex.summary(), ex.secrets),
-                                 render_exchange(ex, standalone=False)))
+        for same in self._same_exchanges()[:10]:
+            parts.append(details(esc(same.line(), same.first.secrets),
+                                 render_exchange(same.first, standalone=False)))
         if self.fix:
             parts.append(f"<b>Fix</b><p>{esc(self.fix.note)}</p>")
             if self.fix.before or self.fix.after:
