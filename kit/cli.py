@@ -2,7 +2,7 @@
 
     kit stack up [--port N] [--data-dir DIR] [--schemas public,api] [--auth NAME=VALUE ...]
                                                   start (or reuse) the embedded stack
-    kit stack down | status [--json] | logs [-n N] | reset [--yes] | migrate FILE...
+    kit stack down | status [-o pretty|json|env] | logs [-n N] | reset [--yes] | migrate FILE...
     kit scan PATH... [--format text|json|sarif]
     kit report [--profile NAME|FILE] ...
     kit doctor [PATH] [--python 3.9] [--health URL] [--format text|json|html]
@@ -97,6 +97,22 @@ def _status_json(target: Target) -> str:
     return json.dumps({key: value for _, key, value in _stack_rows(target)}, indent=2)
 
 
+def _status_env(target: Target) -> str:
+    """``KEY="value"`` lines sorted by name, as ``supabase status -o env`` prints them (the CLI
+    writes them with godotenv's Marshal: sorted keys, double quotes, backslash and quote
+    escaped), so ``kit stack status -o env > .env`` gives an app the names it reads."""
+    rows = sorted((key, value) for _, key, value in _stack_rows(target) if value is not None)
+    return "\n".join(f"{key}={_double_quoted(value)}" for key, value in rows)
+
+
+def _double_quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _status(target: Target, output: str) -> str:
+    return {"json": _status_json, "env": _status_env}.get(output, _stack_status_text)(target)
+
+
 def stack_command(args: argparse.Namespace) -> int:
     from kit import stack
 
@@ -114,7 +130,7 @@ def stack_command(args: argparse.Namespace) -> int:
         if note:
             print(note, file=sys.stderr, flush=True)
         target = stack.start(args.data_dir, port=args.port, schemas=args.schemas, auth=auth)
-        print(_status_json(target) if args.json else _stack_status_text(target))
+        print(_status(target, args.output))
     elif args.action == "down":
         print("stack stopped" if stack.stop(args.data_dir) else "no stack was running")
     elif args.action == "status":
@@ -123,7 +139,7 @@ def stack_command(args: argparse.Namespace) -> int:
         except StackNotRunning as exc:
             print(exc, file=sys.stderr)
             return EXIT_FAILED
-        print(_status_json(target) if args.json else _stack_status_text(target))
+        print(_status(target, args.output))
     elif args.action == "logs":
         print(stack.logs(args.data_dir, lines=args.lines))
     elif args.action == "reset":
@@ -178,7 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--schemas", default=None,
                     help="for up: schemas /rest/v1 exposes, comma-separated (default "
                          "KIT_STACK_SCHEMAS, else public,graphql_public)")
-    st.add_argument("--json", action="store_true", help="machine-readable status")
+    st.add_argument("-o", "--output", choices=("pretty", "json", "env"), default="pretty",
+                    help="status format: pretty, json, or env (KEY=\"value\" lines, as "
+                         "`supabase status -o env`)")
+    st.add_argument("--json", dest="output", action="store_const", const="json",
+                    help="the same as -o json")
     st.add_argument("-n", "--lines", type=int, default=50, help="log lines to show")
     st.add_argument("--yes", action="store_true", help="reset without asking")
     st.add_argument("--auth", action="append", default=[], metavar="NAME=VALUE",

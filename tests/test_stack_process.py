@@ -59,6 +59,19 @@ def test_status_prints_url_keys_and_database_like_supabase_status(own_stack):
     assert httpx.get(info["API_URL"] + "/_kit/health").json()["ok"] is True
 
 
+def test_status_o_env_is_a_dotenv_a_shell_can_source_with_the_json_values(own_stack, tmp_path):
+    project, info = own_stack
+    out = run_kit("stack", "status", "-o", "env", cwd=project)
+    assert out.returncode == 0
+    names = [line.split("=", 1)[0] for line in out.stdout.splitlines()]
+    assert names == sorted(info) and all(line.split("=", 1)[1].startswith('"') for line in out.stdout.splitlines())
+    (tmp_path / ".env").write_text(out.stdout)
+    sourced = subprocess.run(["bash", "-c", "set -a; . ./.env; env -0"], cwd=tmp_path, capture_output=True,
+                             text=True, check=True, env={"PATH": os.environ["PATH"]}).stdout
+    env = dict(item.split("=", 1) for item in sourced.split("\0") if "=" in item)
+    assert {name: env[name] for name in info} == info
+
+
 def test_up_reuses_the_running_stack(own_stack):
     project, info = own_stack
     again = run_kit("stack", "up", "--json", cwd=project)
