@@ -126,6 +126,20 @@ def test_keys_against_url_and_the_role_each_name_promises(tmp_path: Path):
         assert secret not in text and secret.split(".")[1] not in text
 
 
+def test_a_key_and_url_fit_only_when_both_name_the_project(tmp_path: Path):
+    """A key naming no project (every local stack's: the kit's, the CLI's) is not called a fit:
+    another stack's key looks the same offline; the server decides (reachability)."""
+    hosted = run(app_with(tmp_path / "hosted", CONFIG_APP),
+                 {"SUPABASE_URL": f"https://{REF}.supabase.co", "SUPABASE_SERVICE_ROLE_KEY": make_key("service_role")})
+    fit = {c.name: c for c in hosted.section("configuration")}["SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY"]
+    assert fit.status == OK and f"both name project {REF}" in fit.evidence
+    local = run(app_with(tmp_path / "local", CONFIG_APP),
+                {"SUPABASE_URL": "http://127.0.0.1:54321",
+                 "SUPABASE_SERVICE_ROLE_KEY": make_key("service_role", None, iss="kit")})
+    unsure = {c.name: c for c in local.section("configuration")}["SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY"]
+    assert unsure.status == INFO and "names no project" in unsure.evidence and "fits" not in unsure.evidence
+
+
 def test_unset_variables_dotenv_local_and_expired_keys(tmp_path: Path):
     demo = make_key("service_role", None, iss="supabase-demo")
     app = app_with(tmp_path, {**CONFIG_APP, ".env": f"export SUPABASE_SERVICE_ROLE_KEY='{demo}'\n"})
@@ -134,7 +148,8 @@ def test_unset_variables_dotenv_local_and_expired_keys(tmp_path: Path):
                        "ANALYTICS_SUPABASE_KEY": make_key("anon", REF, exp_in=-60)})
     checks = {c.name: c for c in report.section("configuration")}
     assert checks["SUPABASE_SERVICE_ROLE_KEY"].evidence.startswith("set from .env: JWT, role service_role")
-    assert checks["SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY"].status == OK  # local demo key, local URL
+    local_pair = checks["SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY"]  # local demo key, local URL
+    assert local_pair.status == INFO and "only the server can tell" in local_pair.evidence
     assert checks["SUPABASE_ANON_KEY"].status == FAIL  # os.getenv without default: None when unset
     assert checks["SUPABASE_SCHEMA"].status == INFO and "default applies" in checks["SUPABASE_SCHEMA"].evidence
     assert "not set" in checks["SUPABASE_ANON_KEY"].evidence and "export SUPABASE_ANON_KEY" in checks[
@@ -299,3 +314,16 @@ def test_the_fix_for_a_missing_kit_installs_this_kit_never_pypis_kit() -> None:
     checkout = Path(packages.__file__).resolve().parents[2]
     assert _distribution_of("kit") == f"-e {checkout}"
     assert _distribution_of("pytest_asyncio") == "pytest-asyncio"
+
+
+def test_another_stacks_key_is_rejected_by_the_server_with_a_fix_that_reads(stack):
+    from kit.doctor.key_source import KeySource
+    from kit.doctor.reachability import service_checks
+    from kit.stack.keys import new_keys
+
+    foreign = new_keys().anon_key  # signed with another stack's JWT secret
+    [rest, *_] = service_checks(stack.url, foreign, source=KeySource("embedded", f"the stack at {stack.url}"))
+    assert rest.status == FAIL and "HTTP 401" in rest.evidence
+    assert rest.fix == ("the key belongs to another project or stack, or expired: copy it again; "
+                        f"`kit stack status` prints the anon or service_role key of the stack at {stack.url}")
+    assert foreign not in str(rest)

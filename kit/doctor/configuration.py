@@ -22,7 +22,7 @@ from kit.doctor.examination import Examination
 from kit.doctor.key_source import supabase_target
 from kit.doctor.model import FAIL, INFO, OK, DoctorCheck
 from kit.doctor.project import AppProject, all_nodes
-from kit.doctor.supabase_keys import expected_role, key_facts, mismatch
+from kit.doctor.supabase_keys import KeyFacts, expected_role, key_facts, mismatch, url_ref
 from kit.secrets import mask_url
 
 __all__ = ["EnvRead", "configuration_checks", "configured_values", "dotenv_values", "env_reads",
@@ -205,9 +205,21 @@ def _pair_check(url_var: str, key_var: str, where: str, values: dict[str, str],
                                   "key: it bypasses Row Level Security", "fine on a server; never send it "
                                   "to a browser or a mobile app", where))
     if not checks:
-        checks.append(DoctorCheck(SECTION, name, OK, f"the key ({facts.describe()}) fits the URL "
-                                  f"{mask_url(url)}", "", where))
+        checks.append(_key_names_url(name, facts, url, where))
     return checks
+
+
+def _key_names_url(name: str, facts: KeyFacts, url: str, where: str) -> DoctorCheck:
+    """OK only when the key itself names the URL's project; a key that names none (every local
+    stack's) is not contradicted, but whether the server accepts it only the server can tell."""
+    ref = url_ref(url)
+    if facts.ref and ref and facts.ref == ref:
+        return DoctorCheck(SECTION, name, OK, f"the key ({facts.describe()}) and the URL "
+                           f"{mask_url(url)} both name project {ref}", "", where)
+    return DoctorCheck(SECTION, name, INFO, f"nothing in the key ({facts.describe()}) contradicts the "
+                       f"URL {mask_url(url)}, but it names no project: only the server can tell whether "
+                       "it signed this key", "the reachability checks ask it (not with --no-network)",
+                       where)
 
 
 def _url_beside(variable: str, app: AppProject, values: dict[str, str]) -> str | None:

@@ -202,7 +202,7 @@ def _service_check(label: str, probe: HttpProbe, source: KeySource) -> DoctorChe
     if probe.status in (401, 403):
         return DoctorCheck(SECTION, name, FAIL, f"HTTP {probe.status}: the key was rejected "
                            f"({probe.body[:120].decode('utf-8', 'replace')!r})",
-                           "the key belongs to another project or expired: copy it again from "
+                           "the key belongs to another project or stack, or expired: copy it again; "
                            f"{source.source_of('KEY')}")
     if probe.status and probe.status >= 400:
         return DoctorCheck(SECTION, name, FAIL, f"HTTP {probe.status}: "
