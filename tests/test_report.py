@@ -236,7 +236,10 @@ def test_broken_notebooks_exit_2_with_each_failure_named(stack_dir: Path, tmp_pa
     write_notebook(tmp_path / "gen_raises.ipynb",
                    [("import kit\nfrom kit.checks import Check\n"
                      "kit.record([Check('recorded before the error', True)])"),
-                    "raise RuntimeError('scenario broke on purpose')"])
+                    "x = 1", "raise RuntimeError('scenario broke on purpose')"])
+    nb = nbformat.read(tmp_path / "gen_raises.ipynb", as_version=4)  # a markdown cell between:
+    nb.cells.insert(4, nbformat.v4.new_markdown_cell("the next cell raises"))  # In [] and cell differ
+    nbformat.write(nb, tmp_path / "gen_raises.ipynb")
     write_notebook(tmp_path / "gen_dies.ipynb", ["import os\nos._exit(1)"])
     write_notebook(tmp_path / "gen_sleeps.ipynb", ["import time\ntime.sleep(600)"])
     profile = write_profile(tmp_path, ["gen_raises.ipynb", "gen_dies.ipynb", "gen_sleeps.ipynb"],
@@ -245,7 +248,7 @@ def test_broken_notebooks_exit_2_with_each_failure_named(stack_dir: Path, tmp_pa
     assert code == 2
     results = {n["name"]: n for n in json.loads((directory / "summary.json").read_text())["notebooks"]}
     assert results["gen_raises"]["status"] == CELL_ERROR
-    assert "RuntimeError: scenario broke on purpose" in results["gen_raises"]["error"]
+    assert results["gen_raises"]["error"] == "cell 6: RuntimeError: scenario broke on purpose"  # as kit scan counts
     assert [c["name"] for c in results["gen_raises"]["checks"]] == ["recorded before the error"]
     assert results["gen_dies"]["status"] == KERNEL_DIED
     assert results["gen_sleeps"]["status"] == TIMED_OUT

@@ -76,6 +76,25 @@ def _one_line(text: str, limit: int = 300) -> str:
     return f"{cut}{sep}{fix}" if sep else cut
 
 
+def _which_cell(notebook: str, error: Any) -> str:
+    """``cell N``: the failing cell's place among all cells of the notebook as written (markdown
+    included, from 1), the number ``kit scan`` gives it; papermill's own ``cell_index`` counts
+    the parameters cell it injects and ``exec_count`` only the code cells that ran. Found by the
+    cell's source; ``the injected parameters cell`` when no cell of the notebook has it."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(notebook, as_version=4).cells
+    except Exception:  # noqa: BLE001 - the error message must still come out
+        cells = []
+    places = [number for number, cell in enumerate(cells, start=1) if cell.source == error.source]
+    if len(places) == 1:
+        return f"cell {places[0]}"
+    if not places and (error.source or "").startswith("# Parameters"):  # papermill's python translator
+        return "the injected parameters cell"
+    return f"the cell run as In [{error.exec_count}]"
+
+
 def execute(spec: dict[str, Any]) -> tuple[str, str]:
     """Run papermill; return (status, one-line error)."""
     import papermill
@@ -101,7 +120,7 @@ def execute(spec: dict[str, Any]) -> tuple[str, str]:
             config=Config({"KernelManager": {"transport": "ipc", "ip": str(
                 Path(spec["raw_output"]).with_name("kernel-ipc"))}}))
     except PapermillExecutionError as exc:
-        return CELL_ERROR, _one_line(f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
+        return CELL_ERROR, _one_line(f"{_which_cell(spec['input'], exc)}: {exc.ename}: {exc.evalue}")
     except CellTimeoutError:
         return TIMED_OUT, f"still running when its {spec['timeout']:g} s timeout ran out"
     except DeadKernelError as exc:
