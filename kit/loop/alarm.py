@@ -88,9 +88,7 @@ class SignalTicks:
 
     @property
     def signal_name(self) -> str:
-        """``SIGALRM``, ``SIGRTMIN+29``: the signal as the user names it."""
-        if signal.SIGRTMIN <= self.signum <= signal.SIGRTMAX:
-            return f"SIGRTMIN+{self.signum - signal.SIGRTMIN}"
+        """The signal as the user names it: ``SIGALRM``."""
         return signal.Signals(self.signum).name
 
     @classmethod
@@ -173,6 +171,11 @@ class TimerTicks(SignalTicks):
 
     name = "rt-timer"
     _timer: PosixTimer | None = None
+
+    @property
+    def signal_name(self) -> str:
+        """``SIGRTMIN+30``: Python's ``signal.SIGRTMIN`` is glibc's, above its own reserved ones."""
+        return f"SIGRTMIN+{self.signum - signal.SIGRTMIN}"
 
     @classmethod
     def _free_signal(cls) -> int | None:
