@@ -21,6 +21,8 @@ the monitor cannot use SIGALRM and picks its next sampler (see ``sampled_by`` in
     the monitor, alternating, median ratio. Target: <= 1.02. Then with threshold 100 ms.
     Then an I/O-bound one: round trips to an echo server over loopback, where the loop waits in
     its selector twice per round trip (the monitor times each wait: kit.loop.selector_wait).
+(b') with --compare-ticks: the CPU-bound overhead of each tick source the kit has (the rt-timer,
+    SIGALRM), each alone in turn, side by side with the bare workload.
 (c) arena overhead: kit.diff of one select in `async` mode vs the bare awaited call on a
     warm AsyncClient, and vs asyncio.run of a fresh client + the call (the honest
     comparison: the arena builds fresh clients and a fresh loop each time).
@@ -56,11 +58,11 @@ class Monitors:
     def __init__(self, hold_sigalrm: bool) -> None:
         self.hold_sigalrm = hold_sigalrm
 
-    def start(self, loop: asyncio.AbstractEventLoop, **options: float) -> LoopMonitor:
+    def start(self, loop: asyncio.AbstractEventLoop, threshold_ms: float = 20.0) -> LoopMonitor:
         if self.hold_sigalrm:
             signal.signal(signal.SIGALRM, _users_timeout_handler)
             signal.setitimer(signal.ITIMER_REAL, USER_TIMEOUT_S)
-        return LoopMonitor(loop, **options).start()
+        return LoopMonitor(loop, threshold_ms=threshold_ms).start()
 
     def stop(self, monitor: LoopMonitor) -> LoopReport:
         report = monitor.stop()
@@ -191,6 +193,41 @@ def echo_overhead(monitors: Monitors, rounds: int = 12, trips: int = 2000) -> fl
     return asyncio.run(main())
 
 
+def tick_sources_overhead(rounds: int = 20) -> dict[str, float]:
+    """Median monitored/bare time of the CPU-bound workload for each of the kit's tick sources
+    that can run here (``kit.loop.alarm.TICK_SOURCES``, each alone in turn), side by side: the
+    three runs of a round in forward, then reverse order, so drift in machine load cancels out."""
+    from kit.loop import alarm
+
+    sources = alarm.TICK_SOURCES
+
+    async def timed(source: type[alarm.SignalTicks] | None) -> float:
+        monitor = None
+        if source is not None:
+            alarm.TICK_SOURCES = (source,)
+            monitor = LoopMonitor(asyncio.get_running_loop()).start()
+        started = time.perf_counter()
+        await _cpu_workload()
+        elapsed = time.perf_counter() - started
+        if source is not None and monitor is not None and monitor.stop().sampled_by != source.name:
+            raise RuntimeError(f"{source.name} could not run here (SIGALRM held?)")
+        return elapsed
+
+    async def main() -> dict[str, float]:
+        await timed(None)  # warm-up
+        ratios: dict[str, list[float]] = {source.name: [] for source in sources}
+        for index in range(rounds):
+            order: list[type[alarm.SignalTicks] | None] = [None, *sources]
+            elapsed = {s: await timed(s) for s in (order if index % 2 == 0 else order[::-1])}
+            for source in sources:
+                ratios[source.name].append(elapsed[source] / elapsed[None])
+        return {name: statistics.median(values) for name, values in ratios.items()}
+    try:
+        return asyncio.run(main())
+    finally:
+        alarm.TICK_SOURCES = sources
+
+
 def arena(rounds: int = 15) -> tuple[float, float, float]:
     import kit
     from kit.clients import clients as make_clients
@@ -255,6 +292,8 @@ def one_run(args: argparse.Namespace, rng: random.Random) -> dict[str, float]:
         figures["overhead"], _, _ = overhead(monitors)
         figures["overhead_100ms"], _, _ = overhead(monitors, threshold_ms=100.0)
         figures["overhead_echo"] = echo_overhead(monitors)
+    if args.compare_ticks:
+        figures.update({f"ticks_{name}": ratio for name, ratio in tick_sources_overhead().items()})
     if not args.skip_arena:
         diff_ms, warm_ms, cold_ms = arena()
         figures.update(arena_ms=diff_ms, arena_vs_warm=diff_ms / warm_ms,
@@ -270,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hog-per-core", type=int, default=2, help="busy processes per core")
     parser.add_argument("--runs", type=int, default=3, help="repeat everything; min/median/max")
     parser.add_argument("--seed", type=int, default=None, help="seed of the random phases")
+    parser.add_argument("--compare-ticks", action="store_true",
+                        help="(b') the CPU-bound overhead of each tick source, side by side")
     parser.add_argument("--user-sigalrm", action="store_true",
                         help="hold SIGALRM and ITIMER_REAL around each monitor as pytest-timeout does")
     args = parser.parse_args(argv)
@@ -300,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
               f"pairs per run)  target <= 1.02; with threshold 100 ms: "
               f"{spread(f['overhead_100ms'], '{:.3f}')}; loopback echo round trips (I/O-bound): "
               f"{spread(f['overhead_echo'], '{:.3f}')}")
+    ticks = [key for key in f if key.startswith("ticks_")]
+    if ticks:
+        print("(b') overhead of each tick source, side by side (monitored/bare, median of 20 rounds "
+              "per run): " + "; ".join(f"{key[6:]} {spread(f[key], '{:.3f}')}" for key in ticks))
     if "arena_ms" in f:
         print(f"(c) arena: kit.diff(async) {spread(f['arena_ms'], '{:.1f}')} ms; ratio to the bare "
               f"awaited call {spread(f['arena_vs_warm'], '{:.1f}')}; to asyncio.run(fresh client + "
