@@ -15,6 +15,8 @@ The real-time signals ``SIGRTMIN``..``SIGRTMAX`` are free for applications (``si
 keeps the first two or three for its threads and moves ``SIGRTMIN`` above them; Python's
 ``signal.SIGRTMIN`` is that runtime value, 34 on glibc). ``free_realtime_signal`` takes none that
 has a handler, from Python (``signal.getsignal``) or from C (``sigaction(2)``), or is blocked.
+A timer has at most one signal queued at a time; expiries meanwhile are counted as overruns
+(``timer_getoverrun(2)``), so a thread busy in a C call is never flooded with real-time signals.
 
 Facts the ctypes declarations rely on, for 64-bit Linux (x86_64, aarch64; anything else: no timer):
 
