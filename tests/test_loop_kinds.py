@@ -1,7 +1,8 @@
-"""Stalls of every kind traced to their line, by the SIGALRM sampler and by the watchdog thread.
+"""Stalls of every kind traced to their line, by each sampler: the POSIX timer's real-time signal
+(``"rt-timer"``), SIGALRM (``"alarm"``) and the watchdog thread.
 
-The SIGALRM sampler is used only when nothing else holds SIGALRM; pytest-timeout's ``signal``
-method holds it during each test, so the sampler's own cases run in a child process.
+The child process holds SIGALRM as pytest-timeout's ``signal`` method does (the rt-timer runs
+anyway), then every real-time signal (the kit falls back to SIGALRM, given back meanwhile).
 """
 
 from __future__ import annotations
@@ -81,8 +82,26 @@ async def users_handler_is_kept():
     return {"first": first["sampled_by"], "kept": kept, "fired": fired,
             "then": report.sampled_by, "then_traced": "sleeps" in then}
 
+def handled_rt_signals():
+    return [s for s in range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
+            if signal.getsignal(s) is not signal.SIG_DFL]
+
+def timeout_handler(signum, frame):
+    raise TimeoutError("the user's timeout")
+
 async def main():
-    out = {kind: await trace(block) for kind, block in KINDS.items()}
+    # pytest-timeout's signal method, as pytest_timeout.pytest_timeout_set_timer arms it
+    signal.signal(signal.SIGALRM, timeout_handler)
+    signal.setitimer(signal.ITIMER_REAL, 300)
+    out = {"rt-timer": {kind: await trace(block) for kind, block in KINDS.items()}}
+    remaining, interval = signal.getitimer(signal.ITIMER_REAL)
+    out["rt_after"] = [signal.getsignal(signal.SIGALRM) is timeout_handler,
+                       0 < remaining < 300 and interval == 0.0, handled_rt_signals()]
+    signal.setitimer(signal.ITIMER_REAL, 0)  # and its cancel()
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    for s in range(signal.SIGRTMIN, signal.SIGRTMAX + 1):  # every real-time signal the user's
+        signal.signal(s, lambda *a: None)
+    out["alarm"] = {kind: await trace(block) for kind, block in KINDS.items()}
     out["after"] = [signal.getsignal(signal.SIGALRM) is signal.SIG_DFL,
                     signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)]
     out["user"] = await users_handler_is_kept()
@@ -112,11 +131,19 @@ FUNCTIONS = {"sleep": "sleeps", "python": "computes", "c_call": "c_call_holding_
              "recv": "receives", "lock": "waits_for_a_lock"}
 
 
+@pytest.mark.parametrize("sampler", ["rt-timer", "alarm"])
 @pytest.mark.parametrize("kind", sorted(FUNCTIONS))
-def test_the_alarm_sampler_traces_each_kind_of_block_to_its_line(child_report: dict, kind: str) -> None:
-    report = child_report[kind]
+def test_each_signal_sampler_traces_each_kind_of_block_to_its_line(child_report: dict, kind: str,
+                                                                   sampler: str) -> None:
+    report = child_report[sampler][kind]
     assert (report["sampled_by"], report["traced"]) == \
-        ("alarm", [_marked_lines(CHILD)[kind], FUNCTIONS[kind]]), report
+        (sampler, [_marked_lines(CHILD)[kind], FUNCTIONS[kind]]), report
+
+
+def test_the_rt_timer_leaves_pytest_timeouts_sigalrm_alone_and_gives_its_signal_back(
+        child_report: dict) -> None:
+    # the user's handler, the user's timer still counting down once, no real-time handler left
+    assert child_report["rt_after"] == [True, True, []]
 
 
 def test_the_alarm_sampler_gives_sigalrm_back(child_report: dict) -> None:
@@ -142,7 +169,8 @@ KINDS_HERE = {
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS_HERE))
-async def test_the_watchdog_traces_a_block_where_sigalrm_is_taken(kind: str, tmp_path: Path) -> None:
+async def test_the_watchdog_traces_a_block_where_every_tick_signal_is_taken(kind: str,
+                                                                          tmp_path: Path) -> None:
     import asyncio
     import importlib.util
 
@@ -155,10 +183,11 @@ async def test_the_watchdog_traces_a_block_where_sigalrm_is_taken(kind: str, tmp
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     import signal
-    taken = signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None)
-    previous = signal.getsignal(signal.SIGALRM)
-    if not taken:  # no pytest-timeout signal here: take SIGALRM as a user would
-        signal.signal(signal.SIGALRM, lambda *a: None)
+    # the user's handlers on SIGALRM (unless pytest-timeout's is there) and every real-time signal
+    free = [s for s in (signal.SIGALRM, *range(signal.SIGRTMIN, signal.SIGRTMAX + 1))
+            if signal.getsignal(s) is signal.SIG_DFL]
+    for signum in free:
+        signal.signal(signum, lambda *a: None)
     try:
         monitor = LoopMonitor(asyncio.get_running_loop()).start()
         await asyncio.sleep(0.01)
@@ -166,8 +195,8 @@ async def test_the_watchdog_traces_a_block_where_sigalrm_is_taken(kind: str, tmp
         await asyncio.sleep(0.01)
         report = monitor.stop()
     finally:
-        if not taken:
-            signal.signal(signal.SIGALRM, previous)
+        for signum in free:
+            signal.signal(signum, signal.SIG_DFL)
     assert report.sampled_by == "watchdog"
     lines = {(s.user_frame.filename, s.user_frame.lineno) for st in report.stalls for s in st.sites
              if s.user_frame}

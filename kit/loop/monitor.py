@@ -9,9 +9,10 @@ Each beat is a callback posted to the loop (``call_soon_threadsafe``) every inte
 ``perf_counter()``, the loop thread's CPU and run-queue times, its time idle in the selector's
 wait (``kit.loop.selector_wait``) and its voluntary context switches. From half the threshold
 after the last beat on, while the loop has not beaten, the loop thread's stack is sampled, then
-every ``sample_every_ms``. For a loop in the main thread, with SIGALRM free, a SIGALRM timer
-ticking in the loop thread itself posts the beats and takes the samples, on time however loaded
-the machine is (``kit.loop.alarm``; ``LoopReport.sampled_by == "alarm"``); elsewhere a watchdog
+every ``sample_every_ms``. For a loop in the main thread a signal timer ticking in the loop
+thread itself posts the beats and takes the samples, on time however loaded the machine is
+(``kit.loop.alarm``; ``LoopReport.sampled_by`` is ``"rt-timer"``, a POSIX timer's real-time
+signal, or ``"alarm"``, SIGALRM when that is free and there is no POSIX timer); elsewhere a watchdog
 thread does both (``sys._current_frames``), when the OS runs it. Samples of a gap that ends under
 the threshold are dropped. A gap longer than the threshold is judged on evidence
 (``kit.loop.evidence.judge_gap``): the time the loop was busy (the gap less its selector wait),
@@ -36,7 +37,7 @@ import time
 from collections import deque
 from types import FrameType
 
-from kit.loop.alarm import AlarmTicks
+from kit.loop.alarm import SignalTicks, install_ticks
 from kit.loop.evidence import (
     ThreadClock,
     ThreadTimes,
@@ -102,12 +103,12 @@ class LoopMonitor:
         self._watchdog_frozen = 0.0
         self._watchdog_runqueue = 0.0
         self._watchdog_due: float | None = None  # when the watchdog's current wait should end
-        # On a loop in the main thread a SIGALRM timer (kit.loop.alarm) ticks in the loop thread
+        # On a loop in the main thread a signal timer (kit.loop.alarm) ticks in the loop thread
         # itself: it posts the beats and takes the samples, whatever the load; the watchdog then
         # stands by. The selector's wait time says how much of a gap the loop was idle
         # (kit.loop.selector_wait), and the loop thread's voluntary context switches outside that
         # wait whether it blocked in a call.
-        self._ticks: AlarmTicks | None = None
+        self._ticks: SignalTicks | None = None
         self._tick_samples: deque[tuple[float, tuple[FrameInfo, ...]]] = deque()
         self._last_tick_sample = 0.0
         self._selector_wait: SelectorWait | None = None
@@ -116,13 +117,13 @@ class LoopMonitor:
         self._sampled_by = "watchdog"
 
     def _check_ticks(self) -> None:
-        """Before each selector wait (loop thread): if the user took SIGALRM (a handler, or a timer
+        """Before each selector wait (loop thread): if the user took the ticks' signal (a handler, or a timer
         that replaced the kit's, so the ticks stopped), the watchdog thread takes over."""
         ticks = self._ticks
         if ticks is None or not ticks.active or not ticks.lost(time.perf_counter()):
             return
         if not ticks.still_ours() and self._running:
-            self._sampled_by = "alarm, then watchdog (SIGALRM was taken)"
+            self._sampled_by = f"{ticks.name}, then watchdog ({ticks.signal_name} was taken)"
             self._start_watchdog()
 
     def _start_watchdog(self) -> None:
@@ -197,7 +198,7 @@ class LoopMonitor:
             try:
                 self.loop.call_soon_threadsafe(self._beat)
             except RuntimeError:
-                pass  # the loop is closed: stop() gives SIGALRM back
+                pass  # the loop is closed: stop() gives the signal back
 
     @property
     def _tick_sample_every(self) -> float:
@@ -224,12 +225,12 @@ class LoopMonitor:
             self._selector_wait = wait
             self._last_idle = wait.idle(now) if wait is not None else 0.0
             self._last_switches = voluntary_switches()
-        ticks = AlarmTicks.install(self._tick, every_s=self.interval)
+        ticks = install_ticks(self._tick, every_s=self.interval)
         if ticks is not None:
-            self._ticks, self._sampled_by = ticks, "alarm"
+            self._ticks, self._sampled_by = ticks, ticks.name
 
     def _uninstall(self) -> None:
-        """Give back SIGALRM and the selector's ``select`` (from any thread)."""
+        """Give back the ticks' signal and the selector's ``select`` (from any thread)."""
         ticks, wait = self._ticks, self._selector_wait
         self._ticks = self._selector_wait = None
         if ticks is not None:

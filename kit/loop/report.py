@@ -132,9 +132,11 @@ class LoopReport:
     ``delays`` are gaps over the threshold the machine caused (``SchedulingDelay``), kept apart
     from ``stalls``; ``max_gap_ms`` is the longest gap between beats of any kind, the figure to
     read beside ``threshold_ms`` when there is no stall. ``sampled_by`` says where the stacks came
-    from: ``"alarm"`` (a SIGALRM timer, in the loop thread: ``kit.loop.alarm``), ``"watchdog"``
-    (the watchdog thread, which a loaded machine may not run in time) or ``"alarm, then watchdog
-    (SIGALRM was taken)"`` when the user's code set a SIGALRM handler or timer during the watch.
+    from: ``"rt-timer"`` (a POSIX timer's real-time signal, in the loop thread; Linux),
+    ``"alarm"`` (a SIGALRM timer, in the loop thread, where there is no POSIX timer; both
+    ``kit.loop.alarm``), ``"watchdog"`` (the watchdog thread, which a loaded machine may not run in
+    time) or, e.g., ``"rt-timer, then watchdog (SIGRTMIN+30 was taken)"`` when the user's code set
+    a handler on the kit's signal (or, for SIGALRM, a timer) during the watch.
     """
 
     threshold_ms: float
