@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "KIT_STACK_SCHEMAS, else public,graphql_public)")
     st.add_argument("-o", "--output", choices=("pretty", "json", "env"), default="pretty",
                     help="status format: pretty, json, or env (KEY=\"value\" lines, as "
-                         "`supabase status -o env`)")
+                         "supabase status -o env prints them)")
     st.add_argument("--json", dest="output", action="store_const", const="json",
                     help="the same as -o json")
     st.add_argument("-n", "--lines", type=int, default=50, help="log lines to show")
