@@ -15,8 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-import kit
-
 pytest_plugins = ("pytester",)
 REPO = Path(__file__).resolve().parents[1]
 

@@ -64,7 +64,7 @@ class Leftovers:
         tables = ", ".join(self.tables) or "no table"
         return (f"kit: removed what an interrupted pytest run left in the database: "
                 f"{len(self.tables)} kit_pytest_undo triggers ({tables}) and the kit_pytest "
-                f"schema with {self.logged_writes} logged writes (not replayed)")
+                f"schema; the {self.logged_writes} writes its last test logged stay as they are")
 
 
 class UndoLog:
@@ -135,8 +135,9 @@ class UndoLog:
 
     def _leftovers(self) -> Leftovers:
         tables = [r[0] for r in self.conn.execute(
-            "SELECT g.tgrelid::regclass::text FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid"
-            " JOIN pg_namespace n ON n.oid = p.pronamespace"
+            "SELECT format('%I.%I', tn.nspname, c.relname) FROM pg_trigger g"
+            " JOIN pg_proc p ON p.oid = g.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace tn ON tn.oid = c.relnamespace"
             " WHERE n.nspname = 'kit_pytest' AND NOT g.tgisinternal ORDER BY 1").fetchall()]
         logged = 0
         if self.conn.execute("SELECT to_regclass('kit_pytest.undo') IS NOT NULL").fetchone()[0]:
