@@ -41,14 +41,16 @@ def logged(kit_db, email):
                           "OR old_row->>'email' = %s", (email, email)).fetchone()[0]
 
 
-def test_a_tests_writes_are_logged_no_one_elses(kit_db, kit_target):
+def test_a_tests_writes_are_logged_no_one_elses(kit_db, kit_target, kit_clients):
     kit_db.execute(f"INSERT INTO {PATIENTS} (email, name) VALUES ('kit@example.test', 'Kit')")
+    kit_clients.sync.table(PATIENTS).insert({"email": "zoe@example.test", "name": "Zoe"}).execute()
     kit_db.execute(f"UPDATE {PATIENTS} SET name = 'Renamed' WHERE email = 'ada@example.test'")
     with psycopg.connect(os.environ["SUPABASE_DB_URL"], autocommit=True) as other:
         other.execute(f"INSERT INTO {PATIENTS} (email, name) VALUES ('dora@example.test', 'Dora')")
     app = create_client(kit_target.url, kit_target.service_role_key)
     app.table(PATIENTS).insert({"email": "eve@example.test", "name": "Eve"}).execute()
     assert logged(kit_db, "kit@example.test") == 1 and logged(kit_db, "ada@example.test") == 1
+    assert logged(kit_db, "zoe@example.test") == 1    # signed with SUPABASE_JWT_SECRET
     assert logged(kit_db, "dora@example.test") == 0   # another connection's write
     assert logged(kit_db, "eve@example.test") == 0    # a plain-key client on a remote target
 
@@ -56,6 +58,7 @@ def test_a_tests_writes_are_logged_no_one_elses(kit_db, kit_target):
 def test_the_tests_writes_were_undone(kit_db):
     rows = kit_db.execute(f"SELECT email, name FROM {PATIENTS} ORDER BY email").fetchall()
     assert ("kit@example.test", "Kit") not in rows and ("ada@example.test", "Ada") in rows
+    assert ("zoe@example.test", "Zoe") not in rows
 
 
 def test_waits_when_asked(kit_db):
@@ -107,10 +110,11 @@ def user_project(plugin_stack: Path, tmp_path: Path) -> Iterator[UserProject]:
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n"
                                          "asyncio_default_fixture_loop_scope = function\n")
     env = {name: value for name, value in os.environ.items()
-           if name not in ("SUPABASE_KEY", "SUPABASE_ANON_KEY", "API_URL", "KIT_STACK_DIR")}
+           if name not in ("SUPABASE_KEY", "SUPABASE_ANON_KEY", "API_URL", "KIT_STACK_DIR",
+                           "JWT_SECRET")}
     env.update(SUPABASE_URL=target.url, SUPABASE_DB_URL=target.database_url,
                SUPABASE_SERVICE_ROLE_KEY=target.service_role_key, KIT_TEST_PATIENTS=patients,
-               PYTHONUNBUFFERED="1")
+               SUPABASE_JWT_SECRET=target.jwt_secret or "", PYTHONUNBUFFERED="1")
     yield UserProject(target.database_url, patients, tmp_path, env)
     with psycopg.connect(target.database_url, autocommit=True) as conn:
         conn.execute(f"DROP TABLE public.{visits}, public.{patients}")
@@ -223,3 +227,22 @@ def test_header_tagged_writes_are_undone_and_the_last_session_removes_the_object
         second.close()
         assert _kit_objects(conn) == []
         conn.execute(f"DROP TABLE public.{table}")
+
+
+def test_a_jwt_secret_from_the_env_is_used_only_when_it_verifies_the_key():
+    import jwt
+
+    from kit.pytest.fixtures import with_jwt_secret
+    from kit.targets import Target
+
+    secret = uuid.uuid4().hex * 2
+    key = jwt.encode({"role": "service_role"}, secret, algorithm="HS256")
+    remote = Target("remote", "https://abc.supabase.co", "", key,
+                    key_source="env SUPABASE_SERVICE_ROLE_KEY")
+    assert with_jwt_secret(remote, {"SUPABASE_JWT_SECRET": secret})[0].jwt_secret == secret
+    assert with_jwt_secret(remote, {"JWT_SECRET": secret}) == (remote, "")  # local's name
+    found, line = with_jwt_secret(remote, {"SUPABASE_JWT_SECRET": "not-" + secret})
+    assert found == remote and line == (
+        "kit: SUPABASE_JWT_SECRET does not verify the key from env SUPABASE_SERVICE_ROLE_KEY; "
+        "ignored (kit_clients' writes are tagged by the x-kit-test header only)")
+    assert secret not in line

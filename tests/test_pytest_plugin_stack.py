@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import kit
+from kit.pytest.fixtures import JWT_SECRET_ENV
 from kit.targets import ENV_NAMES
 
 pytest_plugins = ("pytester",)
@@ -99,7 +100,8 @@ def test_help_names_the_variables_each_target_reads(pytester: pytest.Pytester):
     for kind in ("local", "remote"):
         names = ENV_NAMES[kind]
         said = option.split(f"{kind}: reads ", 1)[1].split(";", 1)[0].split(". ", 1)[0]
-        for name in (names.url, names.key, names.anon_key, names.db_url, names.any_key):
+        for name in (names.url, names.key, names.anon_key, names.db_url, names.any_key,
+                     JWT_SECRET_ENV[kind]):
             if name:
                 assert name in said, (kind, name, said)
     assert "SUPABASE_" not in option.split("local: reads ", 1)[1].split(";", 1)[0]

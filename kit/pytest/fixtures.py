@@ -17,9 +17,11 @@ or ``--kit-target=local|remote``); every test that uses it, directly or through
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -62,8 +64,32 @@ def _kit_run_target(request: pytest.FixtureRequest) -> Target:
     if request.config.getoption("kit_migrations", None):
         raise UsageError(f"--kit-migrations applies to the embedded stack, not --kit-target={kind}",
                          fix="apply migrations to that project with its own tools, or drop the option")
+    found, problem = with_jwt_secret(target(kind), os.environ)
+    if problem:
+        say(request.config, problem)
+    return found
 
-    return target(kind)
+
+JWT_SECRET_ENV = {"local": "JWT_SECRET", "remote": "SUPABASE_JWT_SECRET"}
+
+
+def with_jwt_secret(found: Target, environ: Mapping[str, str]) -> tuple[Target, str]:
+    """``found`` with the JWT secret of its kind's variable (``JWT_SECRET``, what ``supabase
+    status -o env`` prints; ``SUPABASE_JWT_SECRET``), so kit clients sign the test's tag into
+    their JWT; and a line to say when that secret does not verify the target's key ("" else)."""
+    name = JWT_SECRET_ENV.get(found.kind, "")
+    secret = environ.get(name, "").strip()
+    if found.jwt_secret or not secret:
+        return found, ""
+    import jwt
+
+    try:
+        jwt.decode(found.key, secret, algorithms=["HS256"],
+                   options={"verify_aud": False, "verify_exp": False})
+    except jwt.PyJWTError:
+        return found, (f"kit: {name} does not verify the key from {found.key_source or 'the env'}; "
+                       "ignored (kit_clients' writes are tagged by the x-kit-test header only)")
+    return dataclasses.replace(found, jwt_secret=secret), ""
 
 
 @pytest.fixture

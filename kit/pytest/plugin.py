@@ -16,6 +16,7 @@ import pytest
 
 from kit.pytest.findings import Findings
 from kit.pytest.fixtures import (
+    JWT_SECRET_ENV,
     _kit_run_target,
     _kit_tag,
     _kit_undo_log,
@@ -51,11 +52,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "it, flagged and explained; an HTML page where JSON was expected fails")
     group.addoption("--kit-target", choices=("embedded", "local", "remote"), default="embedded",
                     dest="kit_target", help="where kit_target and kit_clients point. embedded "
-                    "(default): the kit's stack (see --kit-stack-dir); local: reads API_URL, "
-                    "SERVICE_ROLE_KEY, ANON_KEY, DB_URL (`supabase status -o env`); remote: "
-                    "reads SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY (else SUPABASE_KEY), "
-                    "SUPABASE_ANON_KEY, SUPABASE_DB_URL. Writes are undone only with a "
-                    "database URL; the kit removes its kit_pytest objects after the run")
+                    f"(default): the kit's stack (see --kit-stack-dir); local: {_reads('local')} "
+                    f"(`supabase status -o env`); remote: {_reads('remote')}. Writes are undone "
+                    "only with a database URL; the kit removes its kit_pytest objects after the run")
     group.addoption("--kit-stack-dir", default=None, dest="kit_stack_dir", metavar="DIR",
                     help="the embedded stack in DIR (started if needed, stopped after the run "
                          "only then). Default: KIT_STACK_DIR, else the nearest .kit/stack "
@@ -67,6 +66,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="PATH", help="apply these .sql files (a folder: its *.sql in name "
                     "order) to the embedded stack once per run, each file once (as `kit stack "
                     "migrate`); repeatable")
+
+
+def _reads(kind: str) -> str:
+    """``reads API_URL, SERVICE_ROLE_KEY, ...``: the variables ``--kit-target=kind`` reads."""
+    from kit.targets import ENV_NAMES
+
+    names = ENV_NAMES[kind]
+    key = names.key + (f" (else {names.any_key})" if names.any_key else "")
+    return f"reads {', '.join((names.url, key, names.anon_key, names.db_url, JWT_SECRET_ENV[kind]))}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
