@@ -122,16 +122,16 @@ def other_stack_line(stack_dir: str, url: str, environ: Mapping[str, str]) -> st
     """One line when the app's environment names another API than the fixtures' stack, else "".
 
     >>> other_stack_line("/p/.kit/stack", "http://127.0.0.1:4001", {"API_URL": "http://127.0.0.1:4002"})
-    'kit: the kit fixtures used the embedded stack in /p/.kit/stack at http://127.0.0.1:4001, but API_URL is http://127.0.0.1:4002 (another stack, other tables): --kit-stack-dir DIR picks the stack, --kit-target=local|remote the API your env names'
+    'kit: the kit fixtures used the embedded stack in /p/.kit/stack at http://127.0.0.1:4001, but API_URL is http://127.0.0.1:4002 (another stack, other tables): --kit-stack-dir DIR picks the stack (default: the nearest .kit/stack), --kit-target=local|remote the API your env names'
     """
     from kit.targets import ENV_NAMES
 
-    names = dict.fromkeys(names.url for names in ENV_NAMES.values())
-    other = [(name, environ[name].strip()) for name in names
+    url_names = dict.fromkeys(names.url for names in ENV_NAMES.values())  # each once, in order
+    other = [(name, environ[name].strip()) for name in url_names
              if environ.get(name, "").strip() and environ[name].strip().rstrip("/") != url.rstrip("/")]
     if not other:
         return ""
     named = ", ".join(f"{name} is {value}" for name, value in other)
     return (f"kit: the kit fixtures used the embedded stack in {stack_dir} at {url}, but {named} "
-            "(another stack, other tables): --kit-stack-dir DIR picks the stack, "
-            "--kit-target=local|remote the API your env names")
+            "(another stack, other tables): --kit-stack-dir DIR picks the stack (default: the "
+            "nearest .kit/stack), --kit-target=local|remote the API your env names")
