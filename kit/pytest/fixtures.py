@@ -119,12 +119,16 @@ def _kit_undo_log(request: pytest.FixtureRequest, _kit_run_target: Target) -> It
 
 
 def say(config: pytest.Config, line: str) -> None:
-    """One line on the terminal now, past pytest's output capture."""
+    """One line on the terminal now (on a line of its own), past pytest's output capture."""
     import sys
 
     capman = config.pluginmanager.getplugin("capturemanager")
+    terminal = config.pluginmanager.getplugin("terminalreporter")
     with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
-        print(line, file=sys.stderr, flush=True)
+        if terminal is not None:
+            terminal.write_line(line)
+        else:  # an xdist worker: no terminal of its own
+            print(line, file=sys.stderr, flush=True)
 
 
 @pytest.fixture

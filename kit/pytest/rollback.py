@@ -64,7 +64,8 @@ class Leftovers:
         tables = ", ".join(self.tables) or "no table"
         return (f"kit: removed what an interrupted pytest run left in the database: "
                 f"{len(self.tables)} kit_pytest_undo triggers ({tables}) and the kit_pytest "
-                f"schema; the {self.logged_writes} writes its last test logged stay as they are")
+                f"schema; not undone: {self.logged_writes} logged "
+                f"write{'' if self.logged_writes == 1 else 's'} of its last test")
 
 
 class UndoLog:
