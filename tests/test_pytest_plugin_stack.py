@@ -106,3 +106,5 @@ def test_help_names_the_variables_each_target_reads(pytester: pytest.Pytester):
                 assert name in said, (kind, name, said)
     assert "SUPABASE_" not in option.split("local: reads ", 1)[1].split(";", 1)[0]
     assert "the nearest .kit/stack" in helped and "--kit-private-stack" in helped
+    group = helped.split("the Supabase sync/async kit", 1)[1].split("repeatable", 1)[0]
+    assert "--kit-migrations" in group and "`" not in group  # plain text, as kit's own

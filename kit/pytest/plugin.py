@@ -53,19 +53,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kit-target", choices=("embedded", "local", "remote"), default="embedded",
                     dest="kit_target", help="where kit_target and kit_clients point. embedded "
                     f"(default): the kit's stack (see --kit-stack-dir); local: {_reads('local')} "
-                    f"(`supabase status -o env`); remote: {_reads('remote')}. Writes are undone "
+                    f"(as supabase status -o env prints them); remote: {_reads('remote')}. Writes are undone "
                     "only with a database URL; the kit removes its kit_pytest objects after the run")
     group.addoption("--kit-stack-dir", default=None, dest="kit_stack_dir", metavar="DIR",
                     help="the embedded stack in DIR (started if needed, stopped after the run "
                          "only then). Default: KIT_STACK_DIR, else the nearest .kit/stack "
-                         "from the rootdir, the stack `python -m kit stack status` shows")
+                         "from the rootdir, the stack python -m kit stack status shows")
     group.addoption("--kit-private-stack", action="store_true", dest="kit_private_stack",
                     help="a fresh embedded stack for this run only (in the temporary "
                          "directory, deleted after it) instead of the project's")
     group.addoption("--kit-migrations", action="append", default=None, dest="kit_migrations",
                     metavar="PATH", help="apply these .sql files (a folder: its *.sql in name "
-                    "order) to the embedded stack once per run, each file once (as `kit stack "
-                    "migrate`); repeatable")
+                    "order) to the embedded stack once per run, each file once (as kit stack "
+                    "migrate); repeatable")
 
 
 def _reads(kind: str) -> str:

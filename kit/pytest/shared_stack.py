@@ -1,4 +1,4 @@
-"""One embedded stack per test run, shared by the pytest-xdist workers of that run.
+"""The embedded stack of a test run (the project's by default), shared by its pytest-xdist workers.
 
     root = stack_dir(config, tmp_path_factory)   # the project's, --kit-stack-dir, or private
     target = acquire(root, migrations)           # start it, or reuse the one running there
