@@ -97,7 +97,7 @@ def rollback_cost(trials: int) -> dict[str, float]:
                 tagged.execute("SELECT set_config('request.jwt.claims', %s, false)",
                                (json.dumps({"kit_test": "bench"}),))
                 undo_log = UndoLog(url)
-                with undo_log.around_test(tag="bench", untagged=False):
+                with undo_log.around_test(tag="bench"):
                     tagged.execute("INSERT INTO bench_rows (note) VALUES ('warm')")
                 bare, undone = [], []
                 for _ in range(trials):
@@ -105,7 +105,7 @@ def rollback_cost(trials: int) -> dict[str, float]:
                     plain.execute("INSERT INTO bench_rows (note) VALUES ('kept')")
                     bare.append(time.perf_counter() - start)
                     start = time.perf_counter()
-                    with undo_log.around_test(tag="bench", untagged=False):
+                    with undo_log.around_test(tag="bench"):
                         tagged.execute("INSERT INTO bench_rows (note) VALUES ('undone')")
                     undone.append(time.perf_counter() - start)
                 left = plain.execute("SELECT count(*) FROM bench_rows").fetchone()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -36,6 +37,23 @@ def stack(stack_dir: Path) -> Iterator[Target]:
 def db_url(stack: Target) -> str:
     assert stack.database_url
     return stack.database_url
+
+
+@pytest.fixture(scope="session")
+def plugin_stack() -> Iterator[Path]:
+    """A stack for the pytest plugin's runs (tests/test_pytest_plugin*.py): the plugin installs
+    its undo triggers in its database. It is ``<tmp>/.kit/stack``, so a project in ``<tmp>/app``
+    finds it as its nearest ``.kit/stack``.
+
+    Its folder is not under pytest's base temporary directory: pgserver's PostgreSQL user
+    must traverse it, and each pytest that starts makes /tmp/pytest-of-<user> private again
+    (the plugin's own run folders avoid it for the same reason, see kit.pytest.shared_stack).
+    """
+    with tempfile.TemporaryDirectory(prefix="kit-plugin-tests-") as tmp:
+        folder = Path(tmp) / ".kit" / "stack"
+        kit.stack.start(folder)
+        yield folder
+        kit.stack.stop(folder)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The pytest plugin, proven by running pytest in a subprocess on small example suites.
 
-One embedded stack serves every run here (``--kit-stack-dir``); the xdist test starts its
-own, to see the workers share it and the controller stop it.
+One embedded stack serves every run here (``--kit-stack-dir``, the ``plugin_stack`` fixture of
+conftest.py); the xdist test starts its own, to see the workers share it and the controller
+stop it.
 """
 
 from __future__ import annotations
@@ -9,13 +10,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import httpx
 import pytest
-
-import kit
 
 pytest_plugins = ("pytester",)
 REPO = Path(__file__).resolve().parents[1]
@@ -178,21 +176,6 @@ def _line_of(source: str, text: str) -> int:
     return next(n for n, line in enumerate(source.splitlines(), 1) if text in line)
 
 
-@pytest.fixture(scope="module")
-def plugin_stack():
-    """A stack for these runs only: the plugin installs its undo triggers in its database.
-
-    Its folder is not under pytest's base temporary directory: pgserver's PostgreSQL user
-    must traverse it, and each pytest that starts makes /tmp/pytest-of-<user> private again
-    (the plugin's own run folders avoid it for the same reason, see kit.pytest.shared_stack).
-    """
-    with tempfile.TemporaryDirectory(prefix="kit-plugin-tests-") as tmp:
-        folder = Path(tmp) / "stack"
-        kit.stack.start(folder)
-        yield folder
-        kit.stack.stop(folder)
-
-
 def _suite(pytester: pytest.Pytester, mode: str = "strict") -> None:
     pytester.makeini(INI.format(mode=mode))
     (pytester.path / "app").mkdir()
@@ -329,7 +312,7 @@ def test_xdist_workers_share_one_stack_that_the_run_stops(pytester: pytest.Pytes
             assert kit_db.execute("SELECT count(*) FROM marks").fetchone()[0] <= 2
         """)
     result = pytester.runpytest_subprocess("-n", "2", "--kit-stalls-warn", "--kit-stalls=300",
-                                           timeout=240)
+                                           "--kit-private-stack", timeout=240)
     result.assert_outcomes(passed=7)
     # the workers' findings reach the controller's summary
     summary = result.stdout.str().split("kit: event loop and Supabase traffic", 1)[1]

@@ -11,10 +11,13 @@ fixtures and does nothing else until one of these is used:
     @pytest.mark.kit_stalls(ms=50)  # one test (or module, via pytestmark) without the option
     @pytest.mark.kit_capture        # likewise for the capture
 
-Fixtures: ``kit_stack`` (session; one embedded stack per run, shared by xdist workers),
-``kit_target``, ``kit_clients``, ``kit_faults``, ``kit_db``, ``kit_user`` (a user signed
-in through Auth). Every test that uses any of them but ``kit_stack`` has its REST writes
-undone afterwards (``kit.pytest.rollback``). ``-p no:kit`` switches the plugin off entirely.
+Fixtures: ``kit_stack`` (session; the project's nearest ``.kit/stack``, started there if
+needed, ``--kit-stack-dir DIR`` or ``--kit-private-stack``; shared by xdist workers;
+``--kit-migrations PATH`` applied to it), ``kit_target``, ``kit_clients``, ``kit_faults``,
+``kit_db``, ``kit_user`` (a user signed in through Auth). Every test that uses any of them
+but ``kit_stack`` has its REST writes undone afterwards (``kit.pytest.rollback``, which
+removes its triggers and schema when the run ends). ``-p no:kit`` switches the plugin off
+entirely.
 
 Modules: ``plugin`` (the hooks), ``options`` (what is asked, per test), ``stalls``
 (watching a test's loop), ``traffic`` (recording Supabase traffic), ``sections`` (failure

@@ -5,8 +5,9 @@
         kit_faults.add({"match": {"service": "storage"}, "effect": {"latency": 0.3}})
         await AdService(kit_clients.async_).download_image(1)
 
-``kit_stack`` (session) is the embedded stack, started once per run and shared by xdist
-workers (``kit.pytest.shared_stack``). ``kit_target`` is where the tests point (the stack,
+``kit_stack`` (session) is the embedded stack: the project's nearest ``.kit/stack`` (started
+there if needed), ``--kit-stack-dir``'s, or a private one with ``--kit-private-stack``; shared
+by xdist workers (``kit.pytest.shared_stack``). ``kit_target`` is where the tests point (the stack,
 or ``--kit-target=local|remote``); every test that uses it, directly or through
 ``kit_clients``, ``kit_faults`` or ``kit_db``, has its REST writes undone afterwards
 (``kit.pytest.rollback``). ``kit_user`` signs a new user in through the target's Auth
@@ -15,9 +16,12 @@ or ``--kit-target=local|remote``); every test that uses it, directly or through
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -36,11 +40,14 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="session")
 def kit_stack(request: pytest.FixtureRequest,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    """The embedded stack for the whole run (one per run, shared by xdist workers)."""
+    """The embedded stack for the whole run, shared by xdist workers: the project's (nearest
+    ``.kit/stack``), ``--kit-stack-dir``'s or, with ``--kit-private-stack``, the run's own;
+    ``--kit-migrations`` applied to it."""
     from kit.pytest import shared_stack
 
     root = shared_stack.stack_dir(request.config, tmp_path_factory)
-    target = shared_stack.acquire(root)
+    migrations = shared_stack.migration_files(request.config.getoption("kit_migrations", None) or [])
+    target = shared_stack.acquire(root, migrations)
     yield target
     if not shared_stack.is_xdist_worker(request.config):
         shared_stack.release(root)
@@ -51,9 +58,38 @@ def _kit_run_target(request: pytest.FixtureRequest) -> Target:
     kind = request.config.getoption("kit_target", "embedded")
     if kind == "embedded":
         return request.getfixturevalue("kit_stack")
+    from kit.errors import UsageError
     from kit.targets import target
 
-    return target(kind)
+    if request.config.getoption("kit_migrations", None):
+        raise UsageError(f"--kit-migrations applies to the embedded stack, not --kit-target={kind}",
+                         fix="apply migrations to that project with its own tools, or drop the option")
+    found, problem = with_jwt_secret(target(kind), os.environ)
+    if problem:
+        say(request.config, problem)
+    return found
+
+
+JWT_SECRET_ENV = {"local": "JWT_SECRET", "remote": "SUPABASE_JWT_SECRET"}
+
+
+def with_jwt_secret(found: Target, environ: Mapping[str, str]) -> tuple[Target, str]:
+    """``found`` with the JWT secret of its kind's variable (``JWT_SECRET``, what ``supabase
+    status -o env`` prints; ``SUPABASE_JWT_SECRET``), so kit clients sign the test's tag into
+    their JWT; and a line to say when that secret does not verify the target's key ("" else)."""
+    name = JWT_SECRET_ENV.get(found.kind, "")
+    secret = environ.get(name, "").strip()
+    if found.jwt_secret or not secret:
+        return found, ""
+    import jwt
+
+    try:
+        jwt.decode(found.key, secret, algorithms=["HS256"],
+                   options={"verify_aud": False, "verify_exp": False})
+    except jwt.PyJWTError:
+        return found, (f"kit: {name} does not verify the key from {found.key_source or 'the env'}; "
+                       "ignored (kit_clients' writes are tagged by the x-kit-test header only)")
+    return dataclasses.replace(found, jwt_secret=secret), ""
 
 
 @pytest.fixture
@@ -63,28 +99,50 @@ def _kit_tag() -> str:
 
 
 @pytest.fixture(scope="session")
-def _kit_undo_log(_kit_run_target: Target) -> Iterator[UndoLog | None]:
+def _kit_undo_log(request: pytest.FixtureRequest, _kit_run_target: Target) -> Iterator[UndoLog | None]:
+    """The session's undo log; its finalizer removes the kit's triggers and schema (the last
+    session's does), after failures and Ctrl-C too."""
     if not _kit_run_target.database_url:  # a remote project: no database access, no undo
         yield None
         return
     from kit.pytest.rollback import UndoLog
+    from kit.pytest.shared_stack import is_xdist_worker
 
-    undo_log = UndoLog(_kit_run_target.database_url)
+    # untagged writes are undone only on the kit's own stack, one test at a time: elsewhere
+    # they may be anyone's
+    untagged = _kit_run_target.is_embedded and not is_xdist_worker(request.config)
+    undo_log = UndoLog(_kit_run_target.database_url, untagged=untagged)
+    request.addfinalizer(undo_log.close)
+    if undo_log.removed_leftovers is not None:
+        say(request.config, undo_log.removed_leftovers.line())
     yield undo_log
-    undo_log.close()
+
+
+def say(config: pytest.Config, line: str) -> None:
+    """One line on the terminal now (on a line of its own), past pytest's output capture."""
+    import sys
+
+    capman = config.pluginmanager.getplugin("capturemanager")
+    terminal = config.pluginmanager.getplugin("terminalreporter")
+    with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+        if terminal is not None:
+            terminal.write_line(line)
+        else:  # an xdist worker: no terminal of its own
+            print(line, file=sys.stderr, flush=True)
 
 
 @pytest.fixture
-def kit_target(request: pytest.FixtureRequest, _kit_run_target: Target,
-               _kit_undo_log: UndoLog | None, _kit_tag: str) -> Iterator[Target]:
+def kit_target(_kit_run_target: Target, _kit_undo_log: UndoLog | None,
+               _kit_tag: str) -> Iterator[Target]:
     """The target of this test; its REST writes are undone when the test ends."""
     if _kit_undo_log is None:
         yield _kit_run_target
         return
-    from kit.pytest.shared_stack import is_xdist_worker
-
-    with _kit_undo_log.around_test(tag=_kit_tag, untagged=not is_xdist_worker(request.config)):
+    with _kit_undo_log.around_test(tag=_kit_tag):
         yield _kit_run_target
+
+
+TAG_HEADER = "x-kit-test"
 
 
 def tagged_bearer(target: Target, tag: str) -> str | None:
@@ -104,7 +162,10 @@ def kit_clients(kit_target: Target, _kit_tag: str) -> Iterator[Clients]:
     from kit.clients import clients
 
     token = tagged_bearer(kit_target, _kit_tag)
-    built = clients(kit_target, headers={"Authorization": f"Bearer {token}"} if token else None)
+    headers = {TAG_HEADER: _kit_tag}  # PostgREST passes it to the database (request.headers)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    built = clients(kit_target, headers=headers)
     if token:
         built.capture.add_secrets(token)
     yield built

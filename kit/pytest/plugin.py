@@ -16,6 +16,7 @@ import pytest
 
 from kit.pytest.findings import Findings
 from kit.pytest.fixtures import (
+    JWT_SECRET_ENV,
     _kit_run_target,
     _kit_tag,
     _kit_undo_log,
@@ -50,11 +51,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="record every test's Supabase traffic (any client); a failing test shows "
                          "it, flagged and explained; an HTML page where JSON was expected fails")
     group.addoption("--kit-target", choices=("embedded", "local", "remote"), default="embedded",
-                    dest="kit_target", help="where kit_target and kit_clients point (default: "
-                    "the embedded stack; local/remote read SUPABASE_URL and SUPABASE_KEY)")
+                    dest="kit_target", help="where kit_target and kit_clients point. embedded "
+                    f"(default): the kit's stack (see --kit-stack-dir); local: {_reads('local')} "
+                    f"(as supabase status -o env prints them); remote: {_reads('remote')}. Writes are undone "
+                    "only with a database URL; the kit removes its kit_pytest objects after the run")
     group.addoption("--kit-stack-dir", default=None, dest="kit_stack_dir", metavar="DIR",
-                    help="run (or reuse) the embedded stack in DIR instead of a fresh one in the "
-                         "run's temporary directory; a stack that was already running is kept")
+                    help="the embedded stack in DIR (started if needed, stopped after the run "
+                         "only then). Default: KIT_STACK_DIR, else the nearest .kit/stack "
+                         "from the rootdir, the stack python -m kit stack status shows")
+    group.addoption("--kit-private-stack", action="store_true", dest="kit_private_stack",
+                    help="a fresh embedded stack for this run only (in the temporary "
+                         "directory, deleted after it) instead of the project's")
+    group.addoption("--kit-migrations", action="append", default=None, dest="kit_migrations",
+                    metavar="PATH", help="apply these .sql files (a folder: its *.sql in name "
+                    "order) to the embedded stack once per run, each file once (as kit stack "
+                    "migrate); repeatable")
+
+
+def _reads(kind: str) -> str:
+    """``reads API_URL, SERVICE_ROLE_KEY, ...``: the variables ``--kit-target=kind`` reads."""
+    from kit.targets import ENV_NAMES
+
+    names = ENV_NAMES[kind]
+    key = names.key + (f" (else {names.any_key})" if names.any_key else "")
+    return f"reads {', '.join((names.url, key, names.anon_key, names.db_url, JWT_SECRET_ENV[kind]))}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -114,12 +134,29 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if report.when == "call" and report.failed:
+        _say_when_the_app_uses_another_stack(item, report)
     findings = item.stash.get(_FINDINGS, None)
     if findings is not None and report.when == "call":
         # plain JSON on the report: pytest-xdist carries it to the controller's summary
         report.kit_digest = findings.to_dict()  # type: ignore[attr-defined]
         report.kit_failed = item.stash.get(_FAILED_BY_KIT, False)  # type: ignore[attr-defined]
     return report
+
+
+def _say_when_the_app_uses_another_stack(item: pytest.Item, report: pytest.TestReport) -> None:
+    import os
+
+    from kit.pytest.sections import other_stack_line
+
+    funcargs = getattr(item, "funcargs", {})
+    target = funcargs.get("kit_target") or getattr(funcargs.get("kit_clients"), "target", None)
+    target = target or funcargs.get("kit_stack")
+    if target is None or not target.is_embedded or not target.stack_dir:
+        return
+    line = other_stack_line(target.stack_dir, target.url, os.environ)
+    if line:
+        report.sections.append(("kit: which stack", line))
 
 
 def _is_async(func: Any) -> bool:

@@ -1,5 +1,6 @@
 -- kit.pytest rollback: an undo log of row writes, replayed backwards after each test.
--- Installed once per stack by the plugin (superuser); idempotent.
+-- Installed by the first session of a run (superuser), removed by the last one
+-- (rollback_removal.sql); idempotent. Every object is named kit_pytest*.
 CREATE SCHEMA IF NOT EXISTS kit_pytest;
 REVOKE ALL ON SCHEMA kit_pytest FROM PUBLIC;
 
@@ -12,13 +13,26 @@ CREATE TABLE IF NOT EXISTS kit_pytest.undo (
     new_row jsonb
 );
 
+-- One row while a test runs whose untagged writes are to be undone too (the embedded stack,
+-- one test at a time); empty otherwise.
+CREATE TABLE IF NOT EXISTS kit_pytest.armed (since timestamptz NOT NULL DEFAULT now());
+
 -- Runs as its owner so every API role (anon, authenticated, service_role) can log its writes.
+-- Only a kit test's writes are logged: tagged by the kit_test claim of the request's JWT (kit
+-- clients, kit_db's session setting) or by PostgREST's request.headers x-kit-test, or any
+-- write while kit_pytest.armed has its row. Every other client's write is not copied.
 CREATE OR REPLACE FUNCTION kit_pytest.log_write() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    tag text := coalesce(
+        nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'kit_test',
+        nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-kit-test');
 BEGIN
+    IF tag IS NULL AND NOT EXISTS (SELECT FROM kit_pytest.armed) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO kit_pytest.undo (tag, tbl, op, old_row, new_row)
-    VALUES (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'kit_test',
-            TG_RELID::regclass, TG_OP,
+    VALUES (tag, TG_RELID::regclass, TG_OP,
             CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
             CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END);
     RETURN NULL;
@@ -44,17 +58,18 @@ BEGIN
     RETURN n;
 END $$;
 
--- Before a test: watch new tables (one worker at a time) and forget untagged entries if asked
--- (what was written before this test began is not this test's to undo).
-CREATE OR REPLACE FUNCTION kit_pytest.begin(schemas text[], forget_untagged boolean)
+-- Before a test: watch new tables (one worker at a time); with_untagged: forget untagged
+-- entries (not this test's) and log untagged writes until kit_pytest.undo.
+CREATE OR REPLACE FUNCTION kit_pytest.begin(schemas text[], with_untagged boolean)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(7171717);
     n := kit_pytest.watch(schemas);
-    IF forget_untagged THEN
+    IF with_untagged THEN
         DELETE FROM kit_pytest.undo WHERE tag IS NULL;
+        INSERT INTO kit_pytest.armed DEFAULT VALUES;
     END IF;
     RETURN n;
 END $$;
@@ -96,5 +111,8 @@ BEGIN
         n := n + 1;
     END LOOP;
     DELETE FROM kit_pytest.undo WHERE tag = want_tag OR (with_untagged AND tag IS NULL);
+    IF with_untagged THEN
+        DELETE FROM kit_pytest.armed;
+    END IF;
     RETURN n;
 END $$;

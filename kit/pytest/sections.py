@@ -8,6 +8,7 @@ Ray ID) and shown as their first lines of text, never as markup.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -115,3 +116,22 @@ def _visible_text(page: str) -> str:
 
     page = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", page)
     return re.sub(r"<[^>]+>", " ", page)
+
+
+def other_stack_line(stack_dir: str, url: str, environ: Mapping[str, str]) -> str:
+    """One line when the app's environment names another API than the fixtures' stack, else "".
+
+    >>> other_stack_line("/p/.kit/stack", "http://127.0.0.1:4001", {"API_URL": "http://127.0.0.1:4002"})
+    'kit: the kit fixtures used the embedded stack in /p/.kit/stack at http://127.0.0.1:4001, but API_URL is http://127.0.0.1:4002 (another stack, other tables): --kit-stack-dir DIR picks the stack (default: the nearest .kit/stack), --kit-target=local|remote the API your env names'
+    """
+    from kit.targets import ENV_NAMES
+
+    url_names = dict.fromkeys(names.url for names in ENV_NAMES.values())  # each once, in order
+    other = [(name, environ[name].strip()) for name in url_names
+             if environ.get(name, "").strip() and environ[name].strip().rstrip("/") != url.rstrip("/")]
+    if not other:
+        return ""
+    named = ", ".join(f"{name} is {value}" for name, value in other)
+    return (f"kit: the kit fixtures used the embedded stack in {stack_dir} at {url}, but {named} "
+            "(another stack, other tables): --kit-stack-dir DIR picks the stack (default: the "
+            "nearest .kit/stack), --kit-target=local|remote the API your env names")

@@ -93,7 +93,8 @@ MARKER = ".kit-stack"  # written when the kit creates a stack directory: reset t
 # What a stack creates in its directory; `reset` deletes these and nothing else.
 STACK_FILES = (MARKER, "keys.json", "keys.tmp", "state.json", "state.tmp", "stack.log",
                "postgres.json", "postgres.tmp", "postgres.log", "pg", "storage", "auth.json",
-               "auth.tmp", "outbox.jsonl", "start.lock", "postgres.lock", "pg.tmp", "port")
+               "auth.tmp", "outbox.jsonl", "start.lock", "postgres.lock", "pg.tmp", "port",
+               "pytest.lock", "started-by-pytest-run")  # the last two: kit.pytest.shared_stack
 
 
 def prepare_data_dir(folder: Path) -> None:
