@@ -38,6 +38,9 @@ FUNCTIONS = {
     "session_search_path": "RETURNS text LANGUAGE sql AS "
                            "$$ SELECT set_config('search_path', 'pg_temp, public', false) $$",
     "session_time_zone": "RETURNS text LANGUAGE sql AS $$ SELECT set_config('TimeZone', 'Asia/Tokyo', false) $$",
+    "request_locals": "RETURNS jsonb LANGUAGE sql AS $$ SELECT jsonb_build_object('method', "
+                      "current_setting('request.method', true), 'path', current_setting('request.path', true), "
+                      "'headers', current_setting('request.headers', true)::jsonb) $$",
 }
 
 
@@ -126,6 +129,18 @@ async def test_the_pool_closes_a_changed_session_and_retries_on_a_fresh_one(stac
         assert row == ("authenticated", USER)
     finally:
         await pool.close()
+
+
+def test_sql_reads_the_request_method_path_and_headers_as_postgrest_sets_them(world: Target) -> None:
+    """PostgREST's setPgLocals: request.method, request.path (below /rest/v1) and request.headers
+    (lower-case names): an RLS policy or a trigger can read a header, e.g. a tenant or a test tag."""
+    tagged = create_client(world.url, world.anon_key or "", ClientOptions(headers={"X-Tenant-Id": "t-42"}))
+    seen: dict[str, Any] = tagged.rpc(f"request_locals_{SUFFIX}").execute().data
+    assert (seen["method"], seen["path"]) == ("POST", f"/rpc/request_locals_{SUFFIX}")
+    assert seen["headers"]["x-tenant-id"] == "t-42" and "accept" in seen["headers"]
+    for _ in range(3):  # transaction-local: the next request on the same connection has its own
+        plain: dict[str, Any] = client(world, "anon").rpc(f"request_locals_{SUFFIX}").execute().data
+        assert "x-tenant-id" not in plain["headers"]
 
 
 def test_the_login_role_has_postgrest_attributes(sql: Any) -> None:

@@ -38,7 +38,8 @@ import contextlib
 import functools
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +69,31 @@ _GUARD = ("CASE WHEN current_setting('role') <> 'none' "
           "THEN kit_meta.session_changed() END")
 BEGIN_REQUEST = (f"SELECT {_GUARD}, set_config('role', %s, true), "
                  "set_config('request.jwt.claims', %s, true)")
-BEGIN_READ_ONLY_REQUEST = BEGIN_REQUEST + ", set_config('transaction_read_only', 'on', true)"
+_LOCALS = (", set_config('request.method', %s, true), set_config('request.path', %s, true), "
+           "set_config('request.headers', %s, true)")
+_READ_ONLY = ", set_config('transaction_read_only', 'on', true)"
+_BEGIN = {(locals_, read_only): BEGIN_REQUEST + (_LOCALS if locals_ else "") + (_READ_ONLY if read_only else "")
+          for locals_ in (False, True) for read_only in (False, True)}
+
+
+@dataclass(frozen=True)
+class RequestLocals:
+    """PostgREST's other per-request settings (``PostgREST.Query.setPgLocals``): the HTTP method,
+    the path below the API prefix (``/todos``, ``/rpc/fn``) and the headers as a JSON object with
+    lower-case names, read in SQL as ``current_setting('request.headers', true)::json``."""
+
+    method: str
+    path: str
+    headers: str
+
+    @classmethod
+    def of(cls, method: str, path: str, headers: Iterable[tuple[bytes, bytes]]) -> RequestLocals:
+        return cls(method, path, json.dumps({name.decode("latin-1").lower(): value.decode("latin-1")
+                                             for name, value in headers}))
+
+
+# Set by the service answering the request (kit.stack.rest); unset, only role and claims are set.
+REQUEST_LOCALS: ContextVar[RequestLocals | None] = ContextVar("kit_request_locals", default=None)
 
 
 @dataclass(frozen=True)
@@ -125,14 +150,18 @@ def _reported(conn: psycopg.AsyncConnection[Any]) -> tuple[bytes | None, ...]:
 
 
 def begin_request(conn: RequestConnection, auth: Auth, *, read_only: bool = False
-                  ) -> tuple[str, tuple[str, str, str]]:
-    """The first statement of a request's transaction and its parameters.
+                  ) -> tuple[str, tuple[str, ...]]:
+    """The first statement of a request's transaction and its parameters: the guard, role and
+    claims, then ``REQUEST_LOCALS`` (method, path, headers) when the service set them.
 
     >>> begin_request(conn, Auth("anon"))[1]        # doctest: +SKIP
     ('"$user", public', 'anon', '{"role": "anon"}')
     """
-    return (BEGIN_READ_ONLY_REQUEST if read_only else BEGIN_REQUEST,
-            (conn.search_path, auth.role, auth.claims_json))
+    locals_ = REQUEST_LOCALS.get()
+    params: tuple[str, ...] = (conn.search_path, auth.role, auth.claims_json)
+    if locals_ is not None:
+        params += (locals_.method, locals_.path, locals_.headers)
+    return _BEGIN[locals_ is not None, read_only], params
 
 
 class RequestPool:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from kit.stack.context import StackContext
+from kit.stack.roles import REQUEST_LOCALS, RequestLocals
 
 __all__ = ["RestApp", "build_app"]
 
@@ -34,7 +35,12 @@ class RestApp:
         path, root = scope["path"], scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root):]
-        response = await self.service.handle(Request(scope, receive), path.lstrip("/"))
+        # request.method / request.path / request.headers, as PostgREST sets them for SQL to read
+        token = REQUEST_LOCALS.set(RequestLocals.of(scope["method"], "/" + path.lstrip("/"), scope["headers"]))
+        try:
+            response = await self.service.handle(Request(scope, receive), path.lstrip("/"))
+        finally:
+            REQUEST_LOCALS.reset(token)
         await response(scope, receive, send)
 
 
