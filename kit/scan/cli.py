@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-prefilter", action="store_true",
                         help="parse every file, even those that cannot hold a finding (slower)")
     parser.add_argument("--fix", action="store_true",
-                        help="apply the safe rewrites (KIT101 drop await, KIT102 asyncio.to_thread, "
+                        help="apply the safe rewrites (KIT101 drop await, KIT102 asyncio.to_thread(lambda: ...), "
                              "KIT103 add await, KIT109 add .execute()) to .py files")
     parser.add_argument("--diff", action="store_true",
                         help="print the rewrites --fix would make as a diff; write nothing "

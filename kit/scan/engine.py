@@ -209,26 +209,31 @@ def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
                 end_text = line_text(end_line) if end_line else ""
                 found.append((Finding(
                     source.display, line, _char_col(text, hit.col - 1) + 1, rule.code,
-                    hit.message, rule.fix, hit.confidence, cell, text.strip(), hit.edit,
+                    hit.message, hit.fix or rule.fix, hit.confidence, cell, text.strip(), hit.edit,
                     end_line - hit.line + line if end_line else 0,
                     _char_col(end_text, end_col) + 1 if end_line else 0), hit.related, hit.line))
     if "KIT102" not in codes:
         return [f for f, _, _ in found]
-    reported_102 = {at: f for f, _, at in found if f.code == "KIT102"}
-    kept: list[tuple[Finding, int]] = []
-    for finding, related, at in found:
+    first_102: dict[int, int] = {}  # line -> index in found of its first KIT102 (a line may have two)
+    for index, (finding, _, at) in enumerate(found):
+        if finding.code == "KIT102":
+            first_102.setdefault(at, index)
+    folded: dict[int, Finding] = {}
+    kept: list[int] = []
+    for index, (finding, related, at) in enumerate(found):
         if finding.code == "KIT104" and related:
             if any(_ignored(line_text(r), "KIT104") for r in related) or silenced_102 & set(related):
                 continue
-            repeated = [r for r in related if r in reported_102]
+            repeated = [r for r in related if r in first_102]
             if repeated:
-                first = reported_102[repeated[0]]
-                reported_102[repeated[0]] = replace(first, message=(
+                into = first_102[repeated[0]]
+                first = folded.get(into, found[into][0])
+                folded[into] = replace(first, message=(
                     f"{first.message}; `async def` at {ctx.where(at)} awaits nothing else, so "
                     "a plain `def` called through `asyncio.to_thread` fixes it too"))
                 continue
-        kept.append((finding, at))
-    return [reported_102.get(at, f) if f.code == "KIT102" else f for f, at in kept]
+        kept.append(index)
+    return [folded.get(index, found[index][0]) for index in kept]
 
 
 def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,

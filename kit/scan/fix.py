@@ -8,6 +8,9 @@ formatting survive.
 Edits, by the finding's ``edit``:
     drop_await   KIT101  ``await client.table(...).execute()`` → the call (its KIT102 fix follows)
     to_thread    KIT102  ``f(a, k=b)`` → ``await asyncio.to_thread(f, a, k=b)`` (kit.scan.imports)
+    to_thread_lambda  KIT102  ``sb.table("t").select("*").execute()`` →
+                 ``await asyncio.to_thread(lambda: sb.table("t").select("*").execute())``: the
+                 whole call in the thread (kit.scan.values.thread_form chooses the form)
     add_await    KIT103  ``coro(...)`` → ``await coro(...)`` inside an ``async def``
     execute      KIT109  ``await builder`` → ``await builder.execute()`` on an AsyncClient
 A rewritten file that does not compile is never written. Fixes run in rounds (a KIT101 fix
@@ -45,16 +48,18 @@ class _Fixer(cst.CSTTransformer):
         self.to_thread = to_thread  # "asyncio.to_thread", or the module's own name for it
         self.applied = 0
         self.needs_asyncio = False
-        self.made: set[int] = set()  # ids of the awaits this fixer built (parenthesised)
+        # the awaits this fixer built (parenthesised), by id: (the node, kept alive so its id is
+        # not reused; for a to_thread wrap, the call it moved to the thread)
+        self.made: dict[int, tuple[cst.Await, cst.Call | None]] = {}
 
     def _edit(self, node: cst.CSTNode) -> str:
         where = self.get_metadata(PositionProvider, node)
         return self.edits.get((where.start.line, where.start.column + 1,
                                where.end.line, where.end.column + 1), "")
 
-    def _await(self, expression: cst.BaseExpression) -> cst.Await:
+    def _await(self, expression: cst.BaseExpression, threaded: cst.Call | None = None) -> cst.Await:
         made = cst.Await(expression, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        self.made.add(id(made))
+        self.made[id(made)] = (made, threaded)
         return made
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
@@ -62,14 +67,28 @@ class _Fixer(cst.CSTTransformer):
         if edit == "add_await":
             self.applied += 1
             return self._await(updated)
-        if edit == "to_thread":
+        if edit in ("to_thread", "to_thread_lambda"):
             self.applied += 1
             self.needs_asyncio = True
-            first = cst.Arg(updated.func, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                            if updated.args else cst.MaybeSentinel.DEFAULT)
-            call = cst.Call(cst.parse_expression(self.to_thread), args=[first, *updated.args])
-            return self._await(call)
+            whole = self._in_lambda(updated) if edit == "to_thread_lambda" else None
+            if whole is not None:
+                args = [cst.Arg(cst.Lambda(cst.Parameters(), whole))]
+            else:
+                first = cst.Arg(updated.func, comma=cst.Comma(
+                    whitespace_after=cst.SimpleWhitespace(" ")) if updated.args else cst.MaybeSentinel.DEFAULT)
+                args = [first, *updated.args]
+            return self._await(cst.Call(cst.parse_expression(self.to_thread), args=args), updated)
         return updated
+
+    def _in_lambda(self, call: cst.Call) -> cst.Call | None:
+        """The call as a lambda's body: an argument this fixer moved to a thread already goes
+        back to a plain call (the lambda runs it in the thread); None when an ``await`` stays
+        (an added ``await`` cannot go into a lambda: then ``to_thread(f, *args)``)."""
+        awaits = _Awaits()
+        call.visit(awaits)
+        if any(self.made.get(id(a), (None, None))[1] is None for a in awaits.found):
+            return None
+        return call.visit(_Unthread(self.made)) if awaits.found else call  # type: ignore[return-value]
 
     def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
         edit = self._edit(original)
@@ -88,7 +107,9 @@ class _Fixer(cst.CSTTransformer):
 
     def _bare(self, node: Any) -> Any:
         if id(node) in self.made:
-            return node.with_changes(lpar=[], rpar=[])
+            bare = node.with_changes(lpar=[], rpar=[])
+            self.made[id(bare)] = (bare, self.made[id(node)][1])
+            return bare
         return node
 
     def leave_Expr(self, original: cst.Expr, updated: cst.Expr) -> cst.Expr:
@@ -105,6 +126,27 @@ class _Fixer(cst.CSTTransformer):
 
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
         return updated.with_changes(value=self._bare(updated.value))
+
+
+class _Awaits(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[cst.Await] = []
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self.found.append(node)
+
+
+class _Unthread(cst.CSTTransformer):
+    """``(await asyncio.to_thread(...))`` built by the fixer → the call it wrapped."""
+
+    def __init__(self, made: dict[int, tuple[cst.Await, cst.Call | None]]) -> None:
+        super().__init__()
+        self.made = made
+
+    def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
+        threaded = self.made.get(id(original), (None, None))[1]
+        return threaded if threaded is not None else updated
 
 
 def _compiles(code: str, path: str, flags: int = 0) -> bool:

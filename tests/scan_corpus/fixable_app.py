@@ -22,6 +22,7 @@ def count_notes() -> int:
 
 async def save(text: str) -> None:
     add_note(client, text)  # expect: KIT102
+    add_note(client, text.upper())  # expect: KIT102
     await asyncio.sleep(0)
 
 
