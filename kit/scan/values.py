@@ -91,6 +91,8 @@ class ValueBuilder:
             if e.attr in sdk.OP_TERMINALS and (op := self.op_from(e)) is not None:  # type: ignore[union-attr]
                 return ("bound", op[0], op[1], op[3].removesuffix("(…)"))
             base = self.val(e.value)  # type: ignore[union-attr]
+            if e.attr == "execute" and isinstance(base, tuple) and base[0] == "builder":  # type: ignore[union-attr]
+                return ("bound", base[1], "execute", dotted_name(e))  # `q = sb.table(...)`; q.execute
             return ("getattr", base, e.attr) if base is not None else None  # type: ignore[union-attr]
         if t is ast.Call:
             func = e.func  # type: ignore[union-attr]
