@@ -357,3 +357,29 @@ def test_a_notebook_that_imports_asyncio_in_an_earlier_cell_gets_no_second_impor
     cells = [c.source for c in nbformat.read(path, as_version=4).cells]
     assert cells[1] == "async def a():\n    return await aio.to_thread(lambda: c.table('t').select('*').execute())"
     assert "import" not in cells[2] and "aio.to_thread(c.auth.sign_out)" in cells[2]
+
+
+def test_fix_and_diff_name_each_notebook_cell_left_for_its_ipython_syntax(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write_notebook(
+        tmp_path / "nb.ipynb",
+        ("code", "from supabase import create_client\nc = create_client('u', 'k')"),
+        ("code", "async def a():\n    return c.table('t').select('*').execute()"),
+        ("markdown", "Timing it:"),
+        ("code", "%time x = 1\nasync def b():\n    return c.auth.get_user()"),
+        ("code", "%%capture out\nasync def d():\n    return c.auth.sign_out()"),
+        ("code", "files = !ls\nasync def e():\n    return c.storage.list_buckets()"),
+        ("code", "c.auth?\n%time y = 2"))  # IPython syntax, but nothing to fix: not named
+    skipped = ["nb.ipynb:cell 4: not rewritten (IPython syntax: %time); fix it by hand",
+               "nb.ipynb:cell 5: not rewritten (IPython syntax: %%capture); fix it by hand",
+               "nb.ipynb:cell 6: not rewritten (IPython syntax: !ls); fix it by hand"]
+    assert main([str(path), "--diff"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["Would fix 1 error.", *(f"{tmp_path}/{line}" for line in skipped)]
+    assert main([str(path), "--fix"]) == 1
+    captured = capsys.readouterr()
+    assert "finding" not in captured.out  # one summary, ruff's, not the plain scan's too
+    assert [line.split(" KIT102 ")[0] for line in captured.out.splitlines()] == [
+        f"{path}:cell {n} line 3:12" for n in (4, 5, 6)]
+    assert captured.err.splitlines() == ["Found 4 errors (1 fixed, 3 remaining).",
+                                         *(f"{tmp_path}/{line}" for line in skipped)]

@@ -203,6 +203,14 @@ class FixReport:
     fixed: int = 0
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (before, after)
     edits: int = 0
+    # notebook cells with fixable findings left as they are: (path, cell, the IPython syntax)
+    skipped: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def skipped_lines(self) -> list[str]:
+        """``nb.ipynb:cell 5: not rewritten (IPython syntax: %time); fix it by hand``, one a cell."""
+        return [f"{path}:cell {cell}: not rewritten (IPython syntax: {syntax}); fix it by hand"
+                for path, cell, syntax in self.skipped]
 
     @property
     def diff(self) -> str:
@@ -232,6 +240,7 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
     overrides: dict[Path, bytes] = {}
     before: dict[Path, tuple[str, str]] = {}
     fixed = edits = 0
+    skipped: dict[str, dict[int, str]] = {}
     result = scan(*paths, overrides=overrides, **options)
     for round_ in range(MAX_ROUNDS):
         by_file: dict[str, list[Finding]] = {}
@@ -242,8 +251,8 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
         for display, findings in by_file.items():
             key = Path(display).resolve()
             text = overrides[key].decode("utf-8") if key in overrides else key.read_text("utf-8")
-            new, applied = (fix_notebook(text, findings, display) if display.endswith(".ipynb")
-                            else fix_source(text, findings, display))
+            new, applied = (fix_notebook(text, findings, display, skipped.setdefault(display, {}))
+                            if display.endswith(".ipynb") else fix_source(text, findings, display))
             if applied:
                 before.setdefault(key, (display, text))
                 overrides[key] = new.encode("utf-8")
@@ -257,4 +266,6 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
     if write:
         for key in before:
             key.write_bytes(overrides[key])
-    return FixReport(result, fixed, changed, edits)
+    cells = [(path, cell, syntax) for path, by_cell in sorted(skipped.items())
+             for cell, syntax in sorted(by_cell.items())]
+    return FixReport(result, fixed, changed, edits, cells)

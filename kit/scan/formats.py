@@ -73,6 +73,11 @@ def summary_line(result: ScanResult) -> str:
 
 @FORMATS.register("text")
 def render_text(result: ScanResult) -> str:
+    return "\n".join([*finding_lines(result), summary_line(result)])
+
+
+def finding_lines(result: ScanResult) -> list[str]:
+    """The text format without its summary line: findings, parse problems, notes."""
     out = []
     for f in result.findings:
         low = " [low confidence: client kind guessed from its name]" if f.confidence == "low" else ""
@@ -81,8 +86,7 @@ def render_text(result: ScanResult) -> str:
         out.append(f"{p.location} error: {_problem(p.message)} (the scan went on without it)")
     for n in result.notices:
         out.append(f"{n.path}: note: {n.message}")
-    out.append(summary_line(result))
-    return "\n".join(out)
+    return out
 
 
 @FORMATS.register("json")
