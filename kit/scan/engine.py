@@ -19,11 +19,13 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from kit.errors import UsageError
 from kit.scan import rules as _rules  # noqa: F401  (registers the rules)
 from kit.scan.files import NoSuchPath, collect_files, import_root
 from kit.scan.grammar import parse_source
+from kit.scan.cell_positions import CellPositions
 from kit.scan.model import RULES, Finding, Notice, ParseProblem
 from kit.scan.notebook import NotebookError, NotebookSource, OtherKernel
 from kit.scan.provenance import Kind, Resolver
@@ -37,6 +39,9 @@ KEYWORDS = (b"async", b"await", b"supabase", b"Client", b"run_until_complete", b
             b"run_in_executor", b"anyio", b"trio")
 _CLIENTISH = frozenset({"sync_client", "async_client", "httpx_sync", "httpx_async",
                         "sync_options", "async_options"})
+
+
+_Placed = TypeVar("_Placed", Finding, ParseProblem)
 
 
 @dataclass(eq=False)
@@ -236,6 +241,27 @@ def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
     return [folded.get(index, found[index][0]) for index in kept]
 
 
+def _in_file(found: list[_Placed], sources: list[_Source]) -> list[_Placed]:
+    """Notebook findings (or problems) with their place in the .ipynb text: ``file_region``."""
+    if not any(f.cell is not None for f in found):
+        return found
+    texts = {s.display: s.data for s in sources if s.path.suffix == ".ipynb"}
+    positions: dict[str, CellPositions] = {}
+    placed: list[_Placed] = []
+    for item in found:
+        if item.cell is None or item.path not in texts:
+            placed.append(item)
+            continue
+        if item.path not in positions:
+            positions[item.path] = CellPositions(texts[item.path].decode("utf-8", "replace"))
+        where = positions[item.path]
+        start = where.locate(item.cell, item.line, item.col)
+        end_line, end_col = (getattr(item, "end_line", 0), getattr(item, "end_col", 0))
+        end = where.locate(item.cell, end_line, end_col, end=True) if end_line else None
+        placed.append(replace(item, file_region=(*start, *(end or (0, 0)))) if start else item)
+    return placed
+
+
 def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
          ignore: Iterable[str] | None = None, prefilter: bool = True,
          include_vendored: bool = False, overrides: dict[Path, bytes] | None = None,
@@ -278,6 +304,7 @@ def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
                      and resolver.kind(e.value).ref == "nest_asyncio.apply" for e in facts.events)
         findings += _check(source, CheckContext(resolver, facts, source.notebook, nested, reach),
                            by_event, codes)
+    findings, problems = _in_file(findings, sources), _in_file(problems, sources)
     findings.sort(key=lambda f: (f.path, f.cell or 0, f.line, f.col, f.code))
     problems.sort(key=lambda p: (p.path, p.cell or 0, p.line))
     return ScanResult(findings, problems, files_scanned=len(sources), codes=sorted(codes),
