@@ -97,8 +97,8 @@ def test_the_validator_catches_a_relative_help_uri(validator: jsonschema.protoco
 NOTEBOOK_CELLS = [
     ("markdown", "# Notes"),
     ("code", "from supabase import create_client\nc = create_client('u', 'k')"),
-    ("code", "label = \"caf\u00e9 \\\"\U0001F600\\\"\"; import asyncio\n"
-             "async def f():\n    return c.table('t').select('*').execute()"),
+    ("code", ("label = \"caf\u00e9 \\\"\U0001F600\\\"\"; import asyncio\n"
+              "async def f():\n    return c.table('t').select('*').execute()")),
 ]
 
 

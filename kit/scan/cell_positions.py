@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # the C scanner json uses
 
 __all__ = ["CellPositions"]
 

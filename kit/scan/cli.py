@@ -113,7 +113,6 @@ def _errors(count: int) -> str:
 
 def _fix(args: argparse.Namespace, options: dict) -> int:
     from kit.scan.fix import fix_paths
-
     from kit.scan.formats import finding_lines
 
     report = fix_paths(args.paths, write=not args.diff, **options)  # --fix --diff: ruff's diff

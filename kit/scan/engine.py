@@ -23,9 +23,9 @@ from typing import TypeVar
 
 from kit.errors import UsageError
 from kit.scan import rules as _rules  # noqa: F401  (registers the rules)
+from kit.scan.cell_positions import CellPositions
 from kit.scan.files import NoSuchPath, collect_files, import_root
 from kit.scan.grammar import parse_source
-from kit.scan.cell_positions import CellPositions
 from kit.scan.model import RULES, Finding, Notice, ParseProblem
 from kit.scan.notebook import NotebookError, NotebookSource, OtherKernel
 from kit.scan.provenance import Kind, Resolver
@@ -254,12 +254,19 @@ def _in_file(found: list[_Placed], sources: list[_Source]) -> list[_Placed]:
             continue
         if item.path not in positions:
             positions[item.path] = CellPositions(texts[item.path].decode("utf-8", "replace"))
-        where = positions[item.path]
-        start = where.locate(item.cell, item.line, item.col)
-        end_line, end_col = (getattr(item, "end_line", 0), getattr(item, "end_col", 0))
-        end = where.locate(item.cell, end_line, end_col, end=True) if end_line else None
-        placed.append(replace(item, file_region=(*start, *(end or (0, 0)))) if start else item)
+        region = _file_region(positions[item.path], item.cell, item.line, item.col,
+                              getattr(item, "end_line", 0), getattr(item, "end_col", 0))
+        placed.append(replace(item, file_region=region) if region else item)
     return placed
+
+
+def _file_region(where: CellPositions, cell: int, line: int, col: int, end_line: int,
+                 end_col: int) -> tuple[int, int, int, int] | None:
+    first = where.locate(cell, line, col)
+    if first is None:
+        return None
+    last = where.locate(cell, end_line, end_col, end=True) if end_line else None
+    return (*first, *(last or (0, 0)))
 
 
 def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,

@@ -100,9 +100,9 @@ def _off_loop(event: Event, call: str) -> tuple[str, str, tuple[int, int], tuple
     else:
         edit, why = "to_thread", ""
         written = call.removesuffix("(…)") + (", …" if event.thread_form == "args" else "")
-    return ("high", edit, event.end, (),
-            f"run it in a worker thread: `await asyncio.to_thread({written})`{why}, or use an "
-            "AsyncClient (`await acreate_client(...)`) and `await` the call")
+    fix = (f"run it in a worker thread: `await asyncio.to_thread({written})`{why}, or use an "
+           "AsyncClient (`await acreate_client(...)`) and `await` the call")
+    return "high", edit, event.end, (), fix
 
 
 def _helper_in_async(event: Event, ctx: Any) -> Iterator[Hit]:

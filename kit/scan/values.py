@@ -88,12 +88,13 @@ class ValueBuilder:
         if t is ast.Name:
             return self.lookup(e.id)  # type: ignore[union-attr]
         if t is ast.Attribute:
-            if e.attr in sdk.OP_TERMINALS and (op := self.op_from(e)) is not None:  # type: ignore[union-attr]
+            attribute: ast.Attribute = e  # type: ignore[assignment]
+            if attribute.attr in sdk.OP_TERMINALS and (op := self.op_from(attribute)) is not None:
                 return ("bound", op[0], op[1], op[3].removesuffix("(…)"))
-            base = self.val(e.value)  # type: ignore[union-attr]
-            if e.attr == "execute" and isinstance(base, tuple) and base[0] == "builder":  # type: ignore[union-attr]
-                return ("bound", base[1], "execute", dotted_name(e))  # `q = sb.table(...)`; q.execute
-            return ("getattr", base, e.attr) if base is not None else None  # type: ignore[union-attr]
+            base = self.val(attribute.value)
+            if attribute.attr == "execute" and isinstance(base, tuple) and base[0] == "builder":
+                return ("bound", base[1], "execute", dotted_name(attribute))  # `q = sb.table(...)`; q.execute
+            return ("getattr", base, attribute.attr) if base is not None else None
         if t is ast.Call:
             func = e.func  # type: ignore[union-attr]
             if type(func) is ast.Attribute and func.attr in sdk.OP_TERMINALS:
