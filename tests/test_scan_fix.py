@@ -383,3 +383,40 @@ def test_fix_and_diff_name_each_notebook_cell_left_for_its_ipython_syntax(
         f"{path}:cell {n} line 3:12" for n in (4, 5, 6)]
     assert captured.err.splitlines() == ["Found 4 errors (1 fixed, 3 remaining).",
                                          *(f"{tmp_path}/{line}" for line in skipped)]
+
+
+THREADED = '''import asyncio
+
+import anyio
+from supabase import AsyncClient
+
+
+async def save(db: AsyncClient, row: dict) -> None:
+    await db.table("t").insert(row).execute()
+
+
+async def handler(db: AsyncClient, row: dict) -> list:
+    res = await asyncio.to_thread(db.table("t").select("*").eq("id", 1).execute)
+    await asyncio.to_thread(save, db, row=row)
+    await asyncio.get_running_loop().run_in_executor(None, save, db, row)
+    await asyncio.to_thread(lambda: db.auth.sign_out())
+    await anyio.to_thread.run_sync(save, db, row, cancellable=True)
+    task = asyncio.create_task(asyncio.to_thread(db.auth.get_user))
+    await asyncio.to_thread(lambda r: save(db, r), row)
+    return [res, task]
+'''
+
+
+def test_fix_awaits_async_work_handed_to_a_thread_directly(tmp_path: Path) -> None:
+    path = tmp_path / "threaded.py"
+    path.write_text(THREADED)
+    assert [f.line for f in scan(path) if f.code == "KIT108"] == [12, 13, 14, 15, 16, 17, 18]
+    report = fix_paths([path])
+    assert path.read_text() == THREADED.replace(
+        'asyncio.to_thread(db.table("t").select("*").eq("id", 1).execute)',
+        'db.table("t").select("*").eq("id", 1).execute()').replace(
+        "asyncio.to_thread(save, db, row=row)", "save(db, row=row)").replace(
+        "asyncio.get_running_loop().run_in_executor(None, save, db, row)", "save(db, row)").replace(
+        "asyncio.to_thread(lambda: db.auth.sign_out())", "db.auth.sign_out()")
+    # anyio's keywords are its own, a task's result is not awaited here, a lambda takes `row`
+    assert report.fixed == 4 and [f.line for f in report.result] == [16, 17, 18]

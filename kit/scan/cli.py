@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="parse every file, even those that cannot hold a finding (slower)")
     parser.add_argument("--fix", action="store_true",
                         help="apply the safe rewrites (KIT101 drop await, KIT102 asyncio.to_thread(lambda: ...), "
-                             "KIT103 add await, KIT109 add .execute()) to .py files")
+                             "KIT103 add await, KIT108 await directly, KIT109 add .execute()) to "
+                             ".py files and notebooks")
     parser.add_argument("--diff", action="store_true",
                         help="print the rewrites --fix would make as a diff; write nothing "
                              "(also with --fix, as in ruff)")

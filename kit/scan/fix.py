@@ -13,6 +13,10 @@ Edits, by the finding's ``edit``:
                  whole call in the thread (kit.scan.values.thread_form chooses the form)
     add_await    KIT103  ``coro(...)`` → ``await coro(...)`` inside an ``async def``
     execute      KIT109  ``await builder`` → ``await builder.execute()`` on an AsyncClient
+    await_directly  KIT108  ``await asyncio.to_thread(sb.table("t").select("*").execute)`` →
+                 ``await sb.table("t").select("*").execute()`` (an AsyncClient's call or an
+                 ``async def`` needs no thread; ``run_in_executor(None, f, a)`` and
+                 ``to_thread(lambda: g())`` likewise)
 A rewritten file that does not compile is never written. Fixes run in rounds (a KIT101 fix
 can reveal a KIT102) until nothing changes, at most ``MAX_ROUNDS``. Notebooks are fixed cell by
 cell (kit.scan.fix_notebook).
@@ -78,6 +82,11 @@ class _Fixer(cst.CSTTransformer):
                     whitespace_after=cst.SimpleWhitespace(" ")) if updated.args else cst.MaybeSentinel.DEFAULT)
                 args = [first, *updated.args]
             return self._await(cst.Call(cst.parse_expression(self.to_thread), args=args), updated)
+        if edit == "await_directly":
+            direct = _called_directly(updated)
+            if direct is not None:
+                self.applied += 1
+                return direct
         return updated
 
     def _in_lambda(self, call: cst.Call) -> cst.Call | None:
@@ -126,6 +135,22 @@ class _Fixer(cst.CSTTransformer):
 
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
         return updated.with_changes(value=self._bare(updated.value))
+
+
+def _called_directly(call: cst.Call) -> cst.BaseExpression | None:
+    """``to_thread(f, a)`` / ``run_in_executor(None, f, a)`` → ``f(a)``; ``to_thread(lambda:
+    g())`` → ``g()``: what the enclosing ``await`` should await. None if it is not that shape."""
+    func = call.func
+    skip = 1 if isinstance(func, cst.Attribute) and func.attr.value == "run_in_executor" else 0
+    if len(call.args) <= skip or any(a.star for a in call.args):
+        return None
+    target, rest = call.args[skip].value, list(call.args[skip + 1:])
+    if isinstance(target, cst.Lambda):
+        body = target.body
+        return body if not rest and not target.params.params and isinstance(body, cst.Call) else None
+    if rest:
+        rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return cst.Call(target, args=rest)
 
 
 class _Awaits(cst.CSTVisitor):

@@ -25,7 +25,7 @@ class Hit(NamedTuple):
     col: int
     message: str
     confidence: str = "high"
-    edit: str = ""  # the safe rewrite kit scan --fix applies: "drop_await" | "to_thread" | ...
+    edit: str = ""  # the safe rewrite kit scan --fix applies: "drop_await" | "to_thread" | ... (kit.scan.fix)
     end: tuple[int, int] = (0, 0)  # (end line, end col) of the node the edit rewrites
     related: tuple[int, ...] = ()  # lines of the findings this one summarises (KIT104)
     fix: str = ""  # this finding's own fix (the form --fix writes), instead of the rule's
@@ -285,8 +285,15 @@ def _to_thread_async(event: Event, ctx: Any) -> Iterator[Hit]:
     else:
         return
     target = event.args[first] if len(event.args) > first else None
+    spelled = event.arg_texts[first] if len(event.arg_texts) > first else ""
     passed = "…" if len(event.args) > first + 1 or event.keywords else ""
     kind = ctx.resolver.kind(target)
+    # --fix awaits the call itself where the result was awaited (keywords of run_sync and
+    # run_in_executor are not the function's, so those stay)
+    direct = ("await_directly" if event.usage == AWAIT and not event.starred
+              and (event.in_async or ctx.facts.is_notebook)
+              and (callee.tag == "lib" and callee.ref == "asyncio.to_thread" or not event.keywords)
+              else "")
     if isinstance(target, tuple) and target[0] == "bound" and kind.is_async:
         client = ctx.resolver.kind(target[1])
         method = target[3].rsplit(".", 1)[-1]
@@ -294,25 +301,28 @@ def _to_thread_async(event: Event, ctx: Any) -> Iterator[Hit]:
                   f"`{event.text}(…)` is given `{target[3]}`, an async method: the client is an "
                   f"AsyncClient{_via(client)}, so the worker thread only calls it to make a "
                   "coroutine and nothing awaits it: the request is never sent (RuntimeWarning: "
-                  f"coroutine '….{method}' was never awaited)",
+                  f"coroutine '….{method}' was never awaited)", edit=direct, end=event.end,
                   fix=f"await the call directly, no thread needed: `await {target[3]}({passed})`")
         return
-    what, direct = "", "`await` the async call directly"
+    what, how = "", "`await` the async call directly"
     if (kind.tag == "fn" and kind.is_async) or (
             kind.tag == "lib" and sdk.LIBRARY[kind.ref].kind == "afunc"):
         what = f"an async function (`{kind.via}`)"
-        direct = f"await it directly: `await {kind.via.removesuffix('()')}({passed})`"
+        how = f"await it directly: `await {spelled}({passed})`"
     elif kind.tag == "coro":
-        what = "a coroutine"
-        direct = "`await` that coroutine directly"
+        what, direct = "a coroutine", ""
+        how = "`await` that coroutine directly"
     elif kind.tag == "fn" and kind.inner is not None and kind.inner.tag == "coro":
         what = "a function that returns a coroutine"
-        direct = "await the call it makes directly (`await <the call>`, no lambda)"
+        how = "await the call it makes directly (`await <the call>`, no lambda)"
+        lambda_of_call = target is not None and target[0] == "lambda" and target[1] is not None \
+            and target[1][0] in ("op", "call") and not passed
+        direct = direct if lambda_of_call else ""
     if what:
         yield Hit(event.line, event.col,
                   f"`{event.text}(…)` is given {what}: the worker thread only makes a coroutine "
-                  "and nothing awaits it, so the work never runs",
-                  fix=f"{direct}, no thread needed; to_thread and run_in_executor are for "
+                  "and nothing awaits it, so the work never runs", edit=direct, end=event.end,
+                  fix=f"{how}, no thread needed; to_thread and run_in_executor are for "
                       "blocking sync functions")
 
 
