@@ -48,7 +48,7 @@ class Event:
     owner: str = ""  # qualified name of the innermost function ("" at module level)
     starred: bool = False  # call: a *args / **kwargs hides positions and names
     thread_form: str = ""  # op/call inside async def: how --fix moves it off the loop (values.thread_form)
-    arg_texts: tuple[str, ...] = ()  # call: how each positional argument is spelled ("self.save")
+    arg_texts: tuple[str, ...] = ()  # to_thread & co: how each positional argument is spelled
 
 
 @dataclass(slots=True)
@@ -487,6 +487,7 @@ class ModuleWalker(ValueBuilder):
             self._arguments(event, node)
             if terminal in sdk.EXECUTOR_TERMINALS or self.aliases.get(terminal) in sdk.TO_THREAD:
                 arg_ctx = EXECUTOR_ARG
+                event.arg_texts = tuple(dotted_name(a) for a in node.args)
             self._record_usage(event, ctx, scope)
             if isinstance(ctx, tuple):
                 event.client_text = ctx[1]  # the name the result is bound to
@@ -520,7 +521,6 @@ class ModuleWalker(ValueBuilder):
 
     def _arguments(self, event: Event, node: ast.Call) -> None:
         event.args = tuple(None if isinstance(a, ast.Starred) else self.val(a) for a in node.args)
-        event.arg_texts = tuple(dotted_name(a) for a in node.args)
         event.starred = any(isinstance(a, ast.Starred) for a in node.args) or any(
             k.arg is None for k in node.keywords)
         for keyword in node.keywords:
