@@ -254,3 +254,26 @@ def test_ignore_on_the_call_silences_the_folded_kit104_too(tmp_path: Path) -> No
     assert [f.code for f in scan(tmp_path, select=["KIT104"])] == ["KIT104"]
     (tmp_path / "a.py").write_text(body.format("  # kit: ignore[KIT104]"))
     assert [f.code for f in scan(tmp_path)] == ["KIT102"]
+
+
+def test_an_async_clients_method_handed_to_a_thread_says_await_it_directly(tmp_path: Path) -> None:
+    (tmp_path / "svc.py").write_text(
+        "import asyncio\nfrom supabase import acreate_client\n\n\nasync def f(oid):\n"
+        "    sb = await acreate_client('u', 'k')\n"
+        "    await asyncio.to_thread(sb.table('o').select('*').eq('id', oid).execute)\n"
+        "    await asyncio.to_thread(sb.storage.from_('b').download, 'p')\n")
+    first, second = scan(tmp_path)
+    assert (first.code, first.line, second.line) == ("KIT108", 7, 8)
+    assert "is given `sb.table(…)….execute`, an async method: the client is an AsyncClient " \
+           "(from acreate_client())" in first.message
+    assert "coroutine '….execute' was never awaited" in first.message
+    assert first.fix == "await the call directly, no thread needed: `await sb.table(…)….execute()`"
+    assert second.fix.endswith("`await sb.storage.from_(…).download(…)`")
+
+
+def test_two_kit102_on_one_line_are_both_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(
+        "from supabase import create_client\n\nc = create_client('u', 'k')\n\n\n"
+        "def helper(rows):\n    return c.table('t').insert(rows).execute()\n\n\n"
+        "async def f():\n    helper(c.table('t').select('*').execute().data)\n")
+    assert [(f.code, f.col) for f in scan(tmp_path)] == [("KIT102", 5), ("KIT102", 12)]

@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 
 from kit.scan import scan
+from kit.scan.cell_positions import CellPositions
 from kit.scan.formats import render
 
 CORPUS = Path(__file__).parent / "scan_corpus"
@@ -62,8 +63,13 @@ def test_sarif_is_valid_with_formats_and_relative_encoded_uris(
         assert artifact["uriBaseId"] == "SRCROOT"
         assert Path(unquote(urlsplit(base + artifact["uri"]).path)).is_file()
     notebook = next(r for r in run["results"] if r["ruleId"] == "KIT105")
-    assert notebook["properties"]["notebookCell"] == 1
-    assert notebook["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+    assert notebook["message"]["text"].startswith("cell 1 line 2: ")
+    assert notebook["properties"] == {"confidence": "high", "notebookCell": 1,
+                                      "notebookCellLine": 2, "notebookCellColumn": 1}
+    region = notebook["locations"][0]["physicalLocation"]["region"]
+    raw = (tmp_path / "my app" / "nb.ipynb").read_text().split("\n")  # one line of JSON
+    assert region["startLine"] == 1
+    assert raw[0][region["startColumn"] - 1:].startswith("asyncio.run(x())")
     driver = run["tool"]["driver"]
     assert urlsplit(driver["informationUri"]).scheme in ("file", "https")
     assert all(urlsplit(r["helpUri"]).scheme in ("file", "https") for r in driver["rules"])
@@ -86,3 +92,57 @@ def test_the_validator_catches_a_relative_help_uri(validator: jsonschema.protoco
     log = json.loads(render(scan(CORPUS / "seed000_broken.py"), "sarif"))
     log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = "not a uri"
     assert any(e.validator == "format" for e in validator.iter_errors(log))
+
+
+NOTEBOOK_CELLS = [
+    ("markdown", "# Notes"),
+    ("code", "from supabase import create_client\nc = create_client('u', 'k')"),
+    ("code", ("label = \"caf\u00e9 \\\"\U0001F600\\\"\"; import asyncio\n"
+              "async def f():\n    return c.table('t').select('*').execute()")),
+]
+
+
+@pytest.mark.parametrize("layout", ["nbformat", "one string, ASCII escapes", "indent 4, UTF-8"])
+def test_a_notebook_finding_points_at_its_cell_line_inside_the_ipynb_json(
+        tmp_path: Path, layout: str, validator: jsonschema.protocols.Validator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    for kind, source in NOTEBOOK_CELLS:
+        notebook.cells.append(nbformat.v4.new_code_cell(source) if kind == "code"
+                              else nbformat.v4.new_markdown_cell(source))
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x\n" * 50)]
+    text = nbformat.writes(notebook)
+    if layout != "nbformat":
+        data = json.loads(text)
+        if layout.startswith("one string"):
+            for cell in data["cells"]:
+                cell["source"] = "".join(cell["source"])
+        text = json.dumps(data, ensure_ascii=layout.startswith("one"),
+                          indent=4 if layout.startswith("indent") else None)
+    (tmp_path / "nb.ipynb").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = scan("nb.ipynb")
+    [finding] = result
+    assert (finding.cell, finding.line, finding.col, finding.code) == (3, 3, 12, "KIT102")
+    log = json.loads(render(result, "sarif"))
+    assert list(validator.iter_errors(log)) == []
+    [sarif] = log["runs"][0]["results"]
+    region = sarif["locations"][0]["physicalLocation"]["region"]
+    lines = text.split("\n")
+    start = lines[region["startLine"] - 1][region["startColumn"] - 1:]
+    assert start.startswith("c.table('t').select('*').execute()")
+    end = lines[region["endLine"] - 1][:region["endColumn"] - 1]
+    assert end.endswith("c.table('t').select('*').execute()")
+    assert region["startLine"] == next(i for i, line in enumerate(lines, 1) if "c.table(" in line)
+
+
+def test_cell_positions_walk_escapes_and_refuse_what_they_cannot_place() -> None:
+    text = json.dumps({"cells": [{"cell_type": "code", "source": ["a = \"\u00e9\\t\ud83d\ude00\"\n", "b"]}]})
+    positions = CellPositions(text)
+    at = positions.locate(1, 1, 10)  # the closing quote, after é, a backslash, t and an emoji
+    assert at is not None and text[at[1] - 1:].startswith('\\"\\n')
+    assert positions.locate(1, 2, 1) == (1, text.index('"b"') + 2)
+    assert positions.locate(1, 3, 1) is None and positions.locate(2, 1, 1) is None
+    assert CellPositions("{not json").cells == {}

@@ -194,7 +194,10 @@ def event_loop_blocked(case: Case) -> Explanation | None:
         Fix("async def download_image(self, path):\n"
             "    return self.supabase.storage.from_(bucket).download(path)",
             "async def download_image(self, path):\n"
-            "    return await asyncio.to_thread(self.supabase.storage.from_(bucket).download, path)\n"
+            "    return await asyncio.to_thread(\n"
+            "        lambda: self.supabase.storage.from_(bucket).download(path))\n"
             "# or: self.supabase = await acreate_client(...); await ....download(path)",
-            "to_thread keeps the sync client off the loop; an AsyncClient awaits instead."),
+            "to_thread keeps the sync client off the loop (the whole call in the lambda: "
+            "`.storage` and `table()` build the client's HTTP session on first use); an "
+            "AsyncClient awaits instead."),
         0.9 if stalled or blocking else 0.5, NOTEBOOKS["storage"])

@@ -70,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-prefilter", action="store_true",
                         help="parse every file, even those that cannot hold a finding (slower)")
     parser.add_argument("--fix", action="store_true",
-                        help="apply the safe rewrites (KIT101 drop await, KIT102 asyncio.to_thread, "
-                             "KIT103 add await, KIT109 add .execute()) to .py files")
+                        help="apply the safe rewrites (KIT101 drop await, KIT102 asyncio.to_thread(lambda: ...), "
+                             "KIT103 add await, KIT108 await directly, KIT109 add .execute()) to "
+                             ".py files and notebooks")
     parser.add_argument("--diff", action="store_true",
                         help="print the rewrites --fix would make as a diff; write nothing "
                              "(also with --fix, as in ruff)")
@@ -113,16 +114,25 @@ def _errors(count: int) -> str:
 
 def _fix(args: argparse.Namespace, options: dict) -> int:
     from kit.scan.fix import fix_paths
+    from kit.scan.formats import finding_lines
 
     report = fix_paths(args.paths, write=not args.diff, **options)  # --fix --diff: ruff's diff
     errors = EXIT_ERROR if report.result.problems else 0
+    remaining = len(report.result)
     if args.diff:
         if report.diff:
             print(report.diff, end="")
-        print(f"Would fix {_errors(report.fixed)}.", file=sys.stderr)
+        summary = f"Would fix {_errors(report.fixed)}."
+    else:
+        # as ruff: what remains, then one summary (text); other formats stay whole on stdout
+        shown = finding_lines(report.result) if args.format == "text" else [report.result.render(args.format)]
+        if shown:
+            print("\n".join(shown))
+        summary = f"Found {_errors(report.fixed + remaining)} ({report.fixed} fixed, {remaining} remaining)."
+    unparsed = len(report.result.problems)
+    if unparsed:
+        summary += f" {unparsed} file{'s' * (unparsed != 1)} could not be parsed."
+    print("\n".join([summary, *report.skipped_lines]), file=sys.stderr)
+    if args.diff:
         return errors or (EXIT_FINDINGS if report.changed else EXIT_CLEAN)
-    print(report.result.render(args.format))
-    remaining = len(report.result)
-    print(f"Found {_errors(report.fixed + remaining)} ({report.fixed} fixed, {remaining} remaining).",
-          file=sys.stderr)
     return errors or (EXIT_FINDINGS if remaining else EXIT_CLEAN)

@@ -19,9 +19,11 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from kit.errors import UsageError
 from kit.scan import rules as _rules  # noqa: F401  (registers the rules)
+from kit.scan.cell_positions import CellPositions
 from kit.scan.files import NoSuchPath, collect_files, import_root
 from kit.scan.grammar import parse_source
 from kit.scan.model import RULES, Finding, Notice, ParseProblem
@@ -37,6 +39,9 @@ KEYWORDS = (b"async", b"await", b"supabase", b"Client", b"run_until_complete", b
             b"run_in_executor", b"anyio", b"trio")
 _CLIENTISH = frozenset({"sync_client", "async_client", "httpx_sync", "httpx_async",
                         "sync_options", "async_options"})
+
+
+_Placed = TypeVar("_Placed", Finding, ParseProblem)
 
 
 @dataclass(eq=False)
@@ -209,26 +214,59 @@ def _check(source: _Source, ctx: CheckContext, by_event: dict[str, list],
                 end_text = line_text(end_line) if end_line else ""
                 found.append((Finding(
                     source.display, line, _char_col(text, hit.col - 1) + 1, rule.code,
-                    hit.message, rule.fix, hit.confidence, cell, text.strip(), hit.edit,
+                    hit.message, hit.fix or rule.fix, hit.confidence, cell, text.strip(), hit.edit,
                     end_line - hit.line + line if end_line else 0,
                     _char_col(end_text, end_col) + 1 if end_line else 0), hit.related, hit.line))
     if "KIT102" not in codes:
         return [f for f, _, _ in found]
-    reported_102 = {at: f for f, _, at in found if f.code == "KIT102"}
-    kept: list[tuple[Finding, int]] = []
-    for finding, related, at in found:
+    first_102: dict[int, int] = {}  # line -> index in found of its first KIT102 (a line may have two)
+    for index, (finding, _, at) in enumerate(found):
+        if finding.code == "KIT102":
+            first_102.setdefault(at, index)
+    folded: dict[int, Finding] = {}
+    kept: list[int] = []
+    for index, (finding, related, at) in enumerate(found):
         if finding.code == "KIT104" and related:
             if any(_ignored(line_text(r), "KIT104") for r in related) or silenced_102 & set(related):
                 continue
-            repeated = [r for r in related if r in reported_102]
+            repeated = [r for r in related if r in first_102]
             if repeated:
-                first = reported_102[repeated[0]]
-                reported_102[repeated[0]] = replace(first, message=(
+                into = first_102[repeated[0]]
+                first = folded.get(into, found[into][0])
+                folded[into] = replace(first, message=(
                     f"{first.message}; `async def` at {ctx.where(at)} awaits nothing else, so "
                     "a plain `def` called through `asyncio.to_thread` fixes it too"))
                 continue
-        kept.append((finding, at))
-    return [reported_102.get(at, f) if f.code == "KIT102" else f for f, at in kept]
+        kept.append(index)
+    return [folded.get(index, found[index][0]) for index in kept]
+
+
+def _in_file(found: list[_Placed], sources: list[_Source]) -> list[_Placed]:
+    """Notebook findings (or problems) with their place in the .ipynb text: ``file_region``."""
+    if not any(f.cell is not None for f in found):
+        return found
+    texts = {s.display: s.data for s in sources if s.path.suffix == ".ipynb"}
+    positions: dict[str, CellPositions] = {}
+    placed: list[_Placed] = []
+    for item in found:
+        if item.cell is None or item.path not in texts:
+            placed.append(item)
+            continue
+        if item.path not in positions:
+            positions[item.path] = CellPositions(texts[item.path].decode("utf-8", "replace"))
+        region = _file_region(positions[item.path], item.cell, item.line, item.col,
+                              getattr(item, "end_line", 0), getattr(item, "end_col", 0))
+        placed.append(replace(item, file_region=region) if region else item)
+    return placed
+
+
+def _file_region(where: CellPositions, cell: int, line: int, col: int, end_line: int,
+                 end_col: int) -> tuple[int, int, int, int] | None:
+    first = where.locate(cell, line, col)
+    if first is None:
+        return None
+    last = where.locate(cell, end_line, end_col, end=True) if end_line else None
+    return (*first, *(last or (0, 0)))
 
 
 def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
@@ -273,6 +311,7 @@ def scan(*paths: str | os.PathLike[str], select: Iterable[str] | None = None,
                      and resolver.kind(e.value).ref == "nest_asyncio.apply" for e in facts.events)
         findings += _check(source, CheckContext(resolver, facts, source.notebook, nested, reach),
                            by_event, codes)
+    findings, problems = _in_file(findings, sources), _in_file(problems, sources)
     findings.sort(key=lambda f: (f.path, f.cell or 0, f.line, f.col, f.code))
     problems.sort(key=lambda p: (p.path, p.cell or 0, p.line))
     return ScanResult(findings, problems, files_scanned=len(sources), codes=sorted(codes),

@@ -8,8 +8,15 @@ formatting survive.
 Edits, by the finding's ``edit``:
     drop_await   KIT101  ``await client.table(...).execute()`` → the call (its KIT102 fix follows)
     to_thread    KIT102  ``f(a, k=b)`` → ``await asyncio.to_thread(f, a, k=b)`` (kit.scan.imports)
+    to_thread_lambda  KIT102  ``sb.table("t").select("*").execute()`` →
+                 ``await asyncio.to_thread(lambda: sb.table("t").select("*").execute())``: the
+                 whole call in the thread (kit.scan.values.thread_form chooses the form)
     add_await    KIT103  ``coro(...)`` → ``await coro(...)`` inside an ``async def``
     execute      KIT109  ``await builder`` → ``await builder.execute()`` on an AsyncClient
+    await_directly  KIT108  ``await asyncio.to_thread(sb.table("t").select("*").execute)`` →
+                 ``await sb.table("t").select("*").execute()`` (an AsyncClient's call or an
+                 ``async def`` needs no thread; ``run_in_executor(None, f, a)`` and
+                 ``to_thread(lambda: g())`` likewise)
 A rewritten file that does not compile is never written. Fixes run in rounds (a KIT101 fix
 can reveal a KIT102) until nothing changes, at most ``MAX_ROUNDS``. Notebooks are fixed cell by
 cell (kit.scan.fix_notebook).
@@ -45,16 +52,18 @@ class _Fixer(cst.CSTTransformer):
         self.to_thread = to_thread  # "asyncio.to_thread", or the module's own name for it
         self.applied = 0
         self.needs_asyncio = False
-        self.made: set[int] = set()  # ids of the awaits this fixer built (parenthesised)
+        # the awaits this fixer built (parenthesised), by id: (the node, kept alive so its id is
+        # not reused; for a to_thread wrap, the call it moved to the thread)
+        self.made: dict[int, tuple[cst.Await, cst.Call | None]] = {}
 
     def _edit(self, node: cst.CSTNode) -> str:
         where = self.get_metadata(PositionProvider, node)
         return self.edits.get((where.start.line, where.start.column + 1,
                                where.end.line, where.end.column + 1), "")
 
-    def _await(self, expression: cst.BaseExpression) -> cst.Await:
+    def _await(self, expression: cst.BaseExpression, threaded: cst.Call | None = None) -> cst.Await:
         made = cst.Await(expression, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        self.made.add(id(made))
+        self.made[id(made)] = (made, threaded)
         return made
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
@@ -62,14 +71,33 @@ class _Fixer(cst.CSTTransformer):
         if edit == "add_await":
             self.applied += 1
             return self._await(updated)
-        if edit == "to_thread":
+        if edit in ("to_thread", "to_thread_lambda"):
             self.applied += 1
             self.needs_asyncio = True
-            first = cst.Arg(updated.func, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                            if updated.args else cst.MaybeSentinel.DEFAULT)
-            call = cst.Call(cst.parse_expression(self.to_thread), args=[first, *updated.args])
-            return self._await(call)
+            whole = self._in_lambda(updated) if edit == "to_thread_lambda" else None
+            if whole is not None:
+                args = [cst.Arg(cst.Lambda(cst.Parameters(), whole))]
+            else:
+                first = cst.Arg(updated.func, comma=cst.Comma(
+                    whitespace_after=cst.SimpleWhitespace(" ")) if updated.args else cst.MaybeSentinel.DEFAULT)
+                args = [first, *updated.args]
+            return self._await(cst.Call(cst.parse_expression(self.to_thread), args=args), updated)
+        if edit == "await_directly":
+            direct = _called_directly(updated)
+            if direct is not None:
+                self.applied += 1
+                return direct
         return updated
+
+    def _in_lambda(self, call: cst.Call) -> cst.Call | None:
+        """The call as a lambda's body: an argument this fixer moved to a thread already goes
+        back to a plain call (the lambda runs it in the thread); None when an ``await`` stays
+        (an added ``await`` cannot go into a lambda: then ``to_thread(f, *args)``)."""
+        awaits = _Awaits()
+        call.visit(awaits)
+        if any(self.made.get(id(a), (None, None))[1] is None for a in awaits.found):
+            return None
+        return call.visit(_Unthread(self.made)) if awaits.found else call  # type: ignore[return-value]
 
     def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
         edit = self._edit(original)
@@ -88,7 +116,9 @@ class _Fixer(cst.CSTTransformer):
 
     def _bare(self, node: Any) -> Any:
         if id(node) in self.made:
-            return node.with_changes(lpar=[], rpar=[])
+            bare = node.with_changes(lpar=[], rpar=[])
+            self.made[id(bare)] = (bare, self.made[id(node)][1])
+            return bare
         return node
 
     def leave_Expr(self, original: cst.Expr, updated: cst.Expr) -> cst.Expr:
@@ -105,6 +135,43 @@ class _Fixer(cst.CSTTransformer):
 
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
         return updated.with_changes(value=self._bare(updated.value))
+
+
+def _called_directly(call: cst.Call) -> cst.BaseExpression | None:
+    """``to_thread(f, a)`` / ``run_in_executor(None, f, a)`` → ``f(a)``; ``to_thread(lambda:
+    g())`` → ``g()``: what the enclosing ``await`` should await. None if it is not that shape."""
+    func = call.func
+    skip = 1 if isinstance(func, cst.Attribute) and func.attr.value == "run_in_executor" else 0
+    if len(call.args) <= skip or any(a.star for a in call.args):
+        return None
+    target, rest = call.args[skip].value, list(call.args[skip + 1:])
+    if isinstance(target, cst.Lambda):
+        body = target.body
+        return body if not rest and not target.params.params and isinstance(body, cst.Call) else None
+    if rest:
+        rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return cst.Call(target, args=rest)
+
+
+class _Awaits(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[cst.Await] = []
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self.found.append(node)
+
+
+class _Unthread(cst.CSTTransformer):
+    """``(await asyncio.to_thread(...))`` built by the fixer → the call it wrapped."""
+
+    def __init__(self, made: dict[int, tuple[cst.Await, cst.Call | None]]) -> None:
+        super().__init__()
+        self.made = made
+
+    def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
+        threaded = self.made.get(id(original), (None, None))[1]
+        return threaded if threaded is not None else updated
 
 
 def _compiles(code: str, path: str, flags: int = 0) -> bool:
@@ -161,6 +228,14 @@ class FixReport:
     fixed: int = 0
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (before, after)
     edits: int = 0
+    # notebook cells with fixable findings left as they are: (path, cell, the IPython syntax)
+    skipped: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def skipped_lines(self) -> list[str]:
+        """``nb.ipynb:cell 5: not rewritten (IPython syntax: %time); fix it by hand``, one a cell."""
+        return [f"{path}:cell {cell}: not rewritten (IPython syntax: {syntax}); fix it by hand"
+                for path, cell, syntax in self.skipped]
 
     @property
     def diff(self) -> str:
@@ -190,6 +265,7 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
     overrides: dict[Path, bytes] = {}
     before: dict[Path, tuple[str, str]] = {}
     fixed = edits = 0
+    skipped: dict[str, dict[int, str]] = {}
     result = scan(*paths, overrides=overrides, **options)
     for round_ in range(MAX_ROUNDS):
         by_file: dict[str, list[Finding]] = {}
@@ -200,8 +276,8 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
         for display, findings in by_file.items():
             key = Path(display).resolve()
             text = overrides[key].decode("utf-8") if key in overrides else key.read_text("utf-8")
-            new, applied = (fix_notebook(text, findings, display) if display.endswith(".ipynb")
-                            else fix_source(text, findings, display))
+            new, applied = (fix_notebook(text, findings, display, skipped.setdefault(display, {}))
+                            if display.endswith(".ipynb") else fix_source(text, findings, display))
             if applied:
                 before.setdefault(key, (display, text))
                 overrides[key] = new.encode("utf-8")
@@ -215,4 +291,6 @@ def fix_paths(paths: Iterable[str | os.PathLike[str]], *, write: bool = True,
     if write:
         for key in before:
             key.write_bytes(overrides[key])
-    return FixReport(result, fixed, changed, edits)
+    cells = [(path, cell, syntax) for path, by_cell in sorted(skipped.items())
+             for cell, syntax in sorted(by_cell.items())]
+    return FixReport(result, fixed, changed, edits, cells)

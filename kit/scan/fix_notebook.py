@@ -8,7 +8,8 @@ Cells run in one kernel namespace, so the name for ``asyncio.to_thread`` is look
 code cell together (an ``import asyncio`` in cell 1 serves cell 5); when no cell has one, the
 first fixed cell that needs it gets ``import asyncio``. Top-level ``await`` is valid in a cell
 and compiles as such. A cell with IPython syntax (``%magic``, ``!shell``, ``x?``) or under a
-cell magic is never rewritten: libcst cannot parse it, so its findings remain. The notebook is
+cell magic is never rewritten: libcst cannot parse it, so its findings remain, and
+``kit scan --fix`` / ``--diff`` name the cell and the syntax. The notebook is
 read and written with nbformat (what Jupyter itself uses: indent 1, sorted keys); outputs,
 metadata and the other cells are not touched.
 """
@@ -27,19 +28,31 @@ from kit.scan.imports import to_thread_name
 from kit.scan.model import Finding
 from kit.scan.notebook import NotebookSource, neutralise
 
-__all__ = ["cell_diff", "fix_notebook"]
+__all__ = ["cell_diff", "fix_notebook", "ipython_syntax"]
 
 
-def _plain_python(source: str) -> bool:
-    """No IPython syntax: the cell is what it means to Python (so libcst can rewrite it)."""
-    return not source.lstrip().startswith("%%") and all(neutralise(line) == line
-                                                         for line in source.split("\n"))
+def ipython_syntax(source: str) -> str:
+    """The first IPython-only syntax of a cell (``%%capture``, ``%time``, ``!pip``, ``obj?``),
+    "" when the cell is plain Python (so libcst can rewrite it)."""
+    first = source.lstrip()
+    if first.startswith("%%"):
+        return first.split(None, 1)[0]
+    for line in source.split("\n"):
+        if neutralise(line) != line:
+            stripped = line.strip()
+            if stripped[0] not in "%!?" and not stripped.endswith("?"):  # `files = !ls`
+                stripped = stripped.partition("=")[2].strip()
+            return stripped.split(None, 1)[0][:40]
+    return ""
 
 
-def fix_notebook(text: str, findings: Iterable[Finding], path: str) -> tuple[str, int]:
+def fix_notebook(text: str, findings: Iterable[Finding], path: str,
+                 skipped: dict[int, str] | None = None) -> tuple[str, int]:
     """The notebook's JSON with the findings' edits applied to their cells, and how many were;
-    ``text`` unchanged (0) when nothing could be applied. Raises ``nbformat.reader.NotJSONError``
-    or ``ValueError`` for a file that is not a notebook (the scan reports those before)."""
+    ``text`` unchanged (0) when nothing could be applied. A cell with fixable findings that is
+    not rewritten for its IPython syntax goes into ``skipped`` (cell number -> the syntax).
+    Raises ``nbformat.reader.NotJSONError`` or ``ValueError`` for a file that is not a notebook
+    (the scan reports those before)."""
     notebook = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
     by_cell: dict[int, list[Finding]] = {}
     for finding in findings:
@@ -52,7 +65,10 @@ def fix_notebook(text: str, findings: Iterable[Finding], path: str) -> tuple[str
     applied = 0
     for number in sorted(by_cell):
         cell = notebook.cells[number - 1]
-        if cell.cell_type != "code" or not _plain_python(cell.source):
+        syntax = ipython_syntax(cell.source) if cell.cell_type == "code" else ""
+        if syntax and skipped is not None:
+            skipped[number] = syntax
+        if cell.cell_type != "code" or syntax:
             continue
         new, count = rewrite(cell.source, edits_of(by_cell[number]), f"{path} cell {number}",
                              to_thread=known, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kit.errors import UsageError
-from kit.scan.model import RULES, docs_url
+from kit.scan.model import RULES, Finding, ParseProblem, docs_url
 
 if TYPE_CHECKING:
     from kit.scan.result import ScanResult
@@ -73,6 +73,11 @@ def summary_line(result: ScanResult) -> str:
 
 @FORMATS.register("text")
 def render_text(result: ScanResult) -> str:
+    return "\n".join([*finding_lines(result), summary_line(result)])
+
+
+def finding_lines(result: ScanResult) -> list[str]:
+    """The text format without its summary line: findings, parse problems, notes."""
     out = []
     for f in result.findings:
         low = " [low confidence: client kind guessed from its name]" if f.confidence == "low" else ""
@@ -81,8 +86,7 @@ def render_text(result: ScanResult) -> str:
         out.append(f"{p.location} error: {_problem(p.message)} (the scan went on without it)")
     for n in result.notices:
         out.append(f"{n.path}: note: {n.message}")
-    out.append(summary_line(result))
-    return "\n".join(out)
+    return out
 
 
 @FORMATS.register("json")
@@ -112,8 +116,35 @@ def _artifact(path: str, base: Path) -> dict[str, Any]:
     return {"uri": quote(relative.as_posix()), "uriBaseId": "SRCROOT"}
 
 
-def _location(path: str, base: Path, region: dict[str, Any]) -> dict[str, Any]:
-    return {"physicalLocation": {"artifactLocation": _artifact(path, base), "region": region}}
+def _location(path: str, base: Path, region: dict[str, Any] | None) -> dict[str, Any]:
+    where: dict[str, Any] = {"artifactLocation": _artifact(path, base)}
+    if region:
+        where["region"] = region
+    return {"physicalLocation": where}
+
+
+def _region(f: Finding | ParseProblem) -> dict[str, Any] | None:
+    """Lines and columns of the file as stored: for a notebook, the cell's source line inside
+    the .ipynb JSON (what a code-scanning UI opens), or no region when that cannot be said
+    exactly; never the line of the cell shown as a line of the JSON."""
+    if f.cell is not None:
+        if f.file_region is None:
+            return None
+        start_line, start_col, end_line, end_col = f.file_region
+        region = {"startLine": start_line, "startColumn": start_col}
+        if end_line:
+            region.update(endLine=end_line, endColumn=end_col)
+        return region
+    region = {"startLine": f.line, "startColumn": f.col}
+    if getattr(f, "end_line", 0):
+        region.update(endLine=f.end_line, endColumn=f.end_col)  # type: ignore[union-attr]
+    return region
+
+
+def _cell_properties(f: Finding | ParseProblem) -> dict[str, int]:
+    if f.cell is None:
+        return {}
+    return {"notebookCell": f.cell, "notebookCellLine": f.line, "notebookCellColumn": f.col}
 
 
 @FORMATS.register("sarif")
@@ -124,21 +155,17 @@ def render_sarif(result: ScanResult) -> str:
     for f in result.findings:
         rule = RULES[f.code]
         where = f"cell {f.cell} line {f.line}: " if f.cell is not None else ""
-        region: dict[str, Any] = {"startLine": f.line, "startColumn": f.col}
-        if f.end_line and f.cell is None:
-            region.update(endLine=f.end_line, endColumn=f.end_col)
         results.append({
             "ruleId": f.code, "ruleIndex": codes.index(f.code),
             "level": rule.level if f.confidence == "high" else "note",
             "message": {"text": f"{where}{f.message}. Fix: {f.fix}"},
-            "locations": [_location(f.path, base, region)],
-            "properties": {"confidence": f.confidence,
-                           **({"notebookCell": f.cell} if f.cell is not None else {})},
+            "locations": [_location(f.path, base, _region(f))],
+            "properties": {"confidence": f.confidence, **_cell_properties(f)},
         })
     notifications = [
         {"level": "error", "message": {"text": _problem(p.message)},
-         "locations": [_location(p.path, base, {"startLine": p.line, "startColumn": p.col})],
-         **({"properties": {"notebookCell": p.cell}} if p.cell is not None else {})}
+         "locations": [_location(p.path, base, _region(p))],
+         **({"properties": _cell_properties(p)} if p.cell is not None else {})}
         for p in result.problems]
     notifications += [{"level": "note", "message": {"text": n.message},
                        "locations": [{"physicalLocation": {

@@ -128,6 +128,9 @@ class Finding:
     edit: str = ""  # the rewrite `kit scan --fix` applies ("" when none is safe)
     end_line: int = 0  # end of the rewritten node (1-based line, 1-based character column)
     end_col: int = 0
+    # a notebook's finding: (line, col, end line, end col) in the .ipynb file's own text (the
+    # JSON), where SARIF points; None when it cannot be said exactly (kit.scan.cell_positions)
+    file_region: tuple[int, int, int, int] | None = None
 
     @property
     def location(self) -> str:
@@ -166,6 +169,7 @@ class ParseProblem:
     col: int
     message: str
     cell: int | None = None
+    file_region: tuple[int, int, int, int] | None = None  # as Finding.file_region
 
     @property
     def location(self) -> str:

@@ -12,6 +12,7 @@ Symbolic values (built by kit.scan.walker):
     ("global", modid, name)        a module-level name, looked up after every file is walked
     ("getattr", value, name)  ("call", value)  ("await", value)  ("lambda", body_value)
     ("op", client_value, op, result_type_name)   the result of a supabase I/O call
+    ("bound", client_value, op, text)   that call's method, not called: ``sb.table("t").execute``
     ("inst", type_value)           an instance of an annotated type
     ("param", modid, qual, name)   a parameter: what every caller that says passes
     ("provided", provider_value)   a parameter filled per request by ``Depends(provider)``
@@ -118,6 +119,11 @@ class Resolver:
                 return Kind("sync_result", via=client.via, ref=value[3] or "APIResponse")
             if client.tag == "async_client":
                 return Kind("coro", via=client.via, inner=Kind("result"))
+            return UNKNOWN
+        if tag == "bound":  # an I/O method not called here: an async def on an AsyncClient
+            client = self.kind(value[1])
+            if client.tag == "async_client":
+                return Kind("fn", via=value[3], is_async=True, inner=Kind("result"))
             return UNKNOWN
         if tag == "lambda":
             return Kind("fn", inner=self.kind(value[1]))

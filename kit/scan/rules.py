@@ -25,9 +25,10 @@ class Hit(NamedTuple):
     col: int
     message: str
     confidence: str = "high"
-    edit: str = ""  # the safe rewrite kit scan --fix applies: "drop_await" | "to_thread" | ...
+    edit: str = ""  # the safe rewrite kit scan --fix applies: "drop_await" | "to_thread" | ... (kit.scan.fix)
     end: tuple[int, int] = (0, 0)  # (end line, end col) of the node the edit rewrites
     related: tuple[int, ...] = ()  # lines of the findings this one summarises (KIT104)
+    fix: str = ""  # this finding's own fix (the form --fix writes), instead of the rule's
 
 
 def _type_error(name: str) -> str:
@@ -82,12 +83,26 @@ def _sync_in_async(event: Event, ctx: Any) -> Iterator[Hit]:
         yield Hit(event.line, event.col,
                   f"sync supabase call `{call}` inside `async def {event.func}` blocks the event "
                   f"loop for the whole request: `{event.client_text}` is a sync Client{_via(kind)}",
-                  edit="to_thread", end=event.end)
+                  *_off_loop(event, call))
     elif confidence == "low":
         yield Hit(event.line, event.col,
                   f"`{call}` inside `async def {event.func}` is not awaited, and "
                   f"`{event.client_text}` looks like a supabase client of unknown origin: a sync "
                   "Client blocks the event loop here, an AsyncClient call would never run", "low")
+
+
+def _off_loop(event: Event, call: str) -> tuple[str, str, tuple[int, int], tuple[()], str]:
+    """(confidence, edit, end, related, fix) of a KIT102 that --fix moves to a thread: the
+    fix shows the form it writes (kit.scan.values.thread_form)."""
+    if event.thread_form == "lambda":
+        edit, written = "to_thread_lambda", f"lambda: {call}"
+        why = " (the whole call: a builder chain evaluated on the loop blocks it too)"
+    else:
+        edit, why = "to_thread", ""
+        written = call.removesuffix("(…)") + (", …" if event.thread_form == "args" else "")
+    fix = (f"run it in a worker thread: `await asyncio.to_thread({written})`{why}, or use an "
+           "AsyncClient (`await acreate_client(...)`) and `await` the call")
+    return "high", edit, event.end, (), fix
 
 
 def _helper_in_async(event: Event, ctx: Any) -> Iterator[Hit]:
@@ -109,7 +124,7 @@ def _helper_in_async(event: Event, ctx: Any) -> Iterator[Hit]:
     yield Hit(event.line, event.col,
               f"`{event.text}(…)` inside `async def {event.func}` is a sync function that does "
               f"blocking supabase I/O, so it blocks the event loop{awaited}: {chain}",
-              edit="to_thread", end=event.end)
+              *_off_loop(event, f"{event.text}(…)"))
 
 
 def _not_awaited(event: Event, ctx: Any) -> Iterator[Hit]:
@@ -264,27 +279,56 @@ def _client_per_request(event: Event, ctx: Any) -> Iterator[Hit]:
 def _to_thread_async(event: Event, ctx: Any) -> Iterator[Hit]:
     callee = ctx.resolver.kind(event.value)
     if callee.tag == "lib" and callee.ref in sdk.TO_THREAD:
-        target = event.args[0] if event.args else None
+        first = 0
     elif event.op == "run_in_executor":
-        target = event.args[1] if len(event.args) > 1 else None
+        first = 1
     else:
         return
+    target = event.args[first] if len(event.args) > first else None
+    spelled = event.arg_texts[first] if len(event.arg_texts) > first else ""
+    passed = "…" if len(event.args) > first + 1 or event.keywords else ""
     kind = ctx.resolver.kind(target)
-    what = ""
+    # --fix awaits the call itself where the result was awaited (keywords of run_sync and
+    # run_in_executor are not the function's, so those stay)
+    direct = ("await_directly" if event.usage == AWAIT and not event.starred
+              and (event.in_async or ctx.facts.is_notebook)
+              and (callee.tag == "lib" and callee.ref == "asyncio.to_thread" or not event.keywords)
+              else "")
+    if isinstance(target, tuple) and target[0] == "bound" and kind.is_async:
+        client = ctx.resolver.kind(target[1])
+        method = target[3].rsplit(".", 1)[-1]
+        yield Hit(event.line, event.col,
+                  f"`{event.text}(…)` is given `{target[3]}`, an async method: the client is an "
+                  f"AsyncClient{_via(client)}, so the worker thread only calls it to make a "
+                  "coroutine and nothing awaits it: the request is never sent (RuntimeWarning: "
+                  f"coroutine '….{method}' was never awaited)", edit=direct, end=event.end,
+                  fix=f"await the call directly, no thread needed: `await {target[3]}({passed})`")
+        return
+    what, how = "", "`await` the async call directly"
     if (kind.tag == "fn" and kind.is_async) or (
             kind.tag == "lib" and sdk.LIBRARY[kind.ref].kind == "afunc"):
         what = f"an async function (`{kind.via}`)"
+        how = f"await it directly: `await {spelled}({passed})`"
     elif kind.tag == "coro":
-        what = "a coroutine"
+        what, direct = "a coroutine", ""
+        how = "`await` that coroutine directly"
     elif kind.tag == "fn" and kind.inner is not None and kind.inner.tag == "coro":
         what = "a function that returns a coroutine"
+        how = "await the call it makes directly (`await <the call>`, no lambda)"
+        lambda_of_call = target is not None and target[0] == "lambda" and target[1] is not None \
+            and target[1][0] in ("op", "call") and not passed
+        direct = direct if lambda_of_call else ""
     if what:
         yield Hit(event.line, event.col,
                   f"`{event.text}(…)` is given {what}: the worker thread only makes a coroutine "
-                  "and nothing awaits it, so the work never runs")
+                  "and nothing awaits it, so the work never runs", edit=direct, end=event.end,
+                  fix=f"{how}, no thread needed; to_thread and run_in_executor are for "
+                      "blocking sync functions")
 
 
-_TO_THREAD_FIX = "wrap it: `await asyncio.to_thread(lambda: <the call>)`"
+_TO_THREAD_FIX = ("run the whole call in a worker thread: `await asyncio.to_thread(lambda: "
+                  "<the call>)` (`to_thread(f, *args)` when `f` is a plain name or attribute "
+                  "path and no argument calls anything: the form --fix writes)")
 for _rule in (
     Rule("KIT101", "await-sync-supabase-call", "await on a sync supabase client call",
          "drop the `await` and run the call off the loop "
@@ -312,8 +356,9 @@ for _rule in (
          "`ClientOptions(httpx_client=httpx.Client(...))` to `create_client`",
          NOTEBOOKS["general"], "error", ("libcall",), _options_mismatch),
     Rule("KIT108", "to-thread-given-async", "to_thread / run_in_executor given async work",
-         "`await` the async call directly; to_thread and run_in_executor are for blocking sync "
-         "functions", NOTEBOOKS["general"], "error", ("libcall",), _to_thread_async),
+         "await the call directly (`await sb.table(...).execute()`), no thread needed; to_thread "
+         "and run_in_executor are for blocking sync functions", NOTEBOOKS["general"], "error",
+         ("libcall",), _to_thread_async),
     Rule("KIT109", "await-request-builder", "await on a request builder without .execute()",
          "end the chain with `.execute()` and await that (on an AsyncClient); on a sync Client "
          "drop the `await`", NOTEBOOKS["logging"], "error", ("await",), _await_builder),

@@ -48,6 +48,30 @@ def plain_callee(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Name)
 
 
+_STAY_ON_LOOP = (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)
+
+
+def thread_form(call: ast.Call) -> str:
+    """How ``kit scan --fix`` moves a blocking call off the loop: ``"args"`` writes
+    ``to_thread(f, *args)``, which still evaluates ``f`` and the arguments on the loop, so only
+    when the callee is a plain name or attribute path and no argument calls anything
+    (``helper(x)``, ``client.auth.sign_out()``); ``"lambda"`` writes
+    ``to_thread(lambda: <the call>)`` otherwise (a builder chain such as
+    ``sb.table("t").select("*").execute()``: a sync client's first ``table()`` builds its HTTP
+    session, TLS context included). A call with ``await``, ``yield``, ``:=`` or a bare
+    ``super()`` inside cannot move into a lambda: ``"args"``. ``"bare"`` is ``"args"`` for a
+    call without arguments (``to_thread(f)``)."""
+    inside = list(ast.walk(call))
+    if any(isinstance(n, _STAY_ON_LOOP) or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                                            and n.func.id == "super" and not n.args)
+           for n in inside):
+        return "args"
+    arguments = (*call.args, *(k.value for k in call.keywords))
+    if plain_callee(call.func) and not any(isinstance(n, ast.Call)
+                                           for a in arguments for n in ast.walk(a)):
+        return "args" if arguments else "bare"
+    return "lambda"
+
 
 class ValueBuilder:
     """The expression side of the walker: symbolic values, annotations, supabase call chains."""
@@ -64,8 +88,13 @@ class ValueBuilder:
         if t is ast.Name:
             return self.lookup(e.id)  # type: ignore[union-attr]
         if t is ast.Attribute:
-            base = self.val(e.value)  # type: ignore[union-attr]
-            return ("getattr", base, e.attr) if base is not None else None  # type: ignore[union-attr]
+            attribute: ast.Attribute = e  # type: ignore[assignment]
+            if attribute.attr in sdk.OP_TERMINALS and (op := self.op_from(attribute)) is not None:
+                return ("bound", op[0], op[1], op[3].removesuffix("(…)"))
+            base = self.val(attribute.value)
+            if attribute.attr == "execute" and isinstance(base, tuple) and base[0] == "builder":
+                return ("bound", base[1], "execute", dotted_name(attribute))  # `q = sb.table(...)`; q.execute
+            return ("getattr", base, attribute.attr) if base is not None else None
         if t is ast.Call:
             func = e.func  # type: ignore[union-attr]
             if type(func) is ast.Attribute and func.attr in sdk.OP_TERMINALS:
@@ -145,10 +174,16 @@ class ValueBuilder:
         """(client value, op name, client text, call text, sync result type name) if it is a
         supabase I/O call."""
         key = id(node)
-        if key in self._ops:
-            return self._ops[key]
-        segments: list[tuple[str, bool]] = []
-        cur: ast.expr = node
+        if key not in self._ops:
+            func = node.func
+            self._ops[key] = self.op_from(func) if isinstance(func, ast.Attribute) else None
+        return self._ops[key]
+
+    def op_from(self, func: ast.Attribute) -> tuple[Value, str, str, str, str] | None:
+        """``op_of`` for the callee of a call: ``sb.table("t").select("*").execute`` names
+        the I/O that calling it makes (handed uncalled to ``to_thread``, it is a bound method)."""
+        segments: list[tuple[str, bool]] = [(func.attr, True)]
+        cur: ast.expr = func.value
         while True:
             if isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute):
                 segments.append((cur.func.attr, True))
@@ -175,7 +210,6 @@ class ValueBuilder:
                     tail = [tail[0], "…", tail[-1]]
                 result = (value, op, text, text + "".join(tail), sdk.result_name(op, names[i:]))
                 break
-        self._ops[key] = result
         return result
 
     def _annotated_alias(self, node: ast.Subscript) -> Value:

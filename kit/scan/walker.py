@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kit.scan import sdk
-from kit.scan.values import Value, ValueBuilder, dotted_name, plain_callee
+from kit.scan.values import Value, ValueBuilder, dotted_name, plain_callee, thread_form
 from kit.scan.values import terminal as terminal_name
 
 # Usage contexts: how the value of a call is used by its parent.
@@ -47,6 +47,8 @@ class Event:
     end: tuple[int, int] = (0, 0)  # (end line, end col) of the node: 1-based line, 0-based col
     owner: str = ""  # qualified name of the innermost function ("" at module level)
     starred: bool = False  # call: a *args / **kwargs hides positions and names
+    thread_form: str = ""  # op/call inside async def: how --fix moves it off the loop (values.thread_form)
+    arg_texts: tuple[str, ...] = ()  # to_thread & co: how each positional argument is spelled
 
 
 @dataclass(slots=True)
@@ -460,7 +462,8 @@ class ModuleWalker(ValueBuilder):
     def _event(self, kind: str, node: ast.Call, scope: _Scope, text: str, **fields: Any) -> Event:
         return Event(kind, node.lineno, node.col_offset + 1, text, in_async=scope.is_async,
                      func=scope.name, owner=scope.qual if scope.kind != "module" else "",
-                     end=(node.end_lineno or node.lineno, node.end_col_offset or 0), **fields)
+                     end=(node.end_lineno or node.lineno, node.end_col_offset or 0),
+                     thread_form=thread_form(node) if scope.is_async else "", **fields)
 
     def _call(self, node: ast.Call, ctx: Any) -> None:
         func = node.func
@@ -484,6 +487,7 @@ class ModuleWalker(ValueBuilder):
             self._arguments(event, node)
             if terminal in sdk.EXECUTOR_TERMINALS or self.aliases.get(terminal) in sdk.TO_THREAD:
                 arg_ctx = EXECUTOR_ARG
+                event.arg_texts = tuple(dotted_name(a) for a in node.args)
             self._record_usage(event, ctx, scope)
             if isinstance(ctx, tuple):
                 event.client_text = ctx[1]  # the name the result is bound to

@@ -22,6 +22,7 @@ def count_notes() -> int:
 
 async def save(text: str) -> None:
     add_note(client, text)  # expect: KIT102
+    add_note(client, text.upper())  # expect: KIT102
     await asyncio.sleep(0)
 
 
@@ -42,12 +43,19 @@ async def archived() -> list:
     return [row["text"] for row in result.data]
 
 
+async def count_archived() -> int:
+    db = await acreate_client(URL, KEY)
+    result = await asyncio.to_thread(db.table(TABLE).select("id").eq("archived", True).execute)  # expect: KIT108
+    return len(result.data)
+
+
 async def main() -> None:
     await save("first")
     rows = await read("first")
     assert [row["text"] for row in rows] == ["first"], rows
     await archive("first")
     assert await archived() == ["first"]
+    assert await count_archived() == 1
     total = client.table(TABLE).select("id").execute().data  # expect: KIT102
     print(f"notes={len(total)} counted={count_notes()}")  # expect: KIT102
 

@@ -22,7 +22,7 @@ class AdImages:
         return self.client.storage.from_(self.bucket).download(path)
 
     async def download(self, path: str) -> bytes:
-        return await asyncio.to_thread(self.client.storage.from_(self.bucket).download, path)
+        return await asyncio.to_thread(lambda: self.client.storage.from_(self.bucket).download(path))
 
 
 class AdCatalog:
