@@ -29,6 +29,7 @@ from kit.explain import (
     rules_html,
     rules_misuse,
     rules_report,
+    rules_stall,
     rules_transport,
 )
 from kit.explain.case import Case, build_case
@@ -41,7 +42,7 @@ __all__ = ["CATALOGUE", "CONFIDENCE", "EXPLAINERS", "NOTEBOOKS", "Case", "Catalo
            "Evidence", "Explanation", "Fix", "ServiceAnswer", "build_case", "explain", "explainer",
            "find_entry", "installed_versions", "register", "service_answers"]
 _RULES = (rules_api, rules_async, rules_catalogue, rules_edge, rules_html, rules_misuse,
-          rules_report, rules_transport)
+          rules_report, rules_stall, rules_transport)
 
 
 def explain(*items: Any, capture: Capture | None = None) -> Explanation:
