@@ -93,7 +93,7 @@ def thread_start_on_loop(case: Case) -> Explanation | None:
             Evidence((*_figure(case), *reading.lines())),
             Fix("", "", "Start long-lived threads once at startup, before the work you measure, "
                 "or raise the stall threshold above this one-time cost."),
-            CONFIDENCE["signature"], NOTEBOOKS["storage"])
+            CONFIDENCE["signature"], None)  # no notebook walks through it
     return Explanation(
         "thread_start_on_loop",
         f"The executor started a worker thread on the event loop ({reading.executor}), not a sync call",
@@ -115,7 +115,7 @@ def thread_start_on_loop(case: Case) -> Explanation | None:
             "None)` at startup starts one; a pool made and filled at startup, as above, starts "
             "n), or raise the stall threshold for the first call (--kit-stalls=MS, "
             "@pytest.mark.kit_stalls(ms=...)). Keep the to_thread: it is right."),
-        CONFIDENCE["signature"], NOTEBOOKS["storage"])
+        CONFIDENCE["signature"], None)  # no notebook walks through it
 
 
 def _sync_sdk(case: Case, lines: list[str], reading: StallReading | None,
