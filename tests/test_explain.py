@@ -85,6 +85,14 @@ async def test_html_200_is_flagged_although_nothing_raised(edge: kit.Clients) ->
         assert "html_where_bytes_expected" in kit.render.render_value(data)
     assert [kit.flags_for(ex) for ex in edge.capture] == [["html_where_json_expected"]] * 2 + [
         ["html_where_bytes_expected"]] * 2
+    # the fix checks the user's own call, read back from its request
+    read, download = (next(e.fix for e in kit.explain(ex).ranked
+                           if e.explainer == "html_masquerading_as_result")
+                      for ex in list(edge.capture)[::2])
+    assert read is not None and read.before == ('res = supabase.table("html200").select("*")'
+                                                '.execute()   # res.data may be a str of HTML')
+    assert download is not None and download.after.startswith(
+        'data = supabase.storage.from_("html200").download("ad.png")\nif kit.render.is_html(data):')
 
 
 async def test_json_decode_error_on_a_200_html_page(edge: kit.Clients) -> None:

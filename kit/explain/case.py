@@ -10,6 +10,7 @@ from typing import Any
 
 from kit.bodies import HiddenBody, hidden_bodies
 from kit.capture import Capture, Exchange
+from kit.explain.sent import sent_requests
 
 __all__ = ["Case", "build_case"]
 
@@ -17,7 +18,8 @@ __all__ = ["Case", "build_case"]
 @dataclass
 class Case:
     """Exceptions (with their cause chains), texts, exchanges, results, facts and loop stalls
-    (``kit.loop.Stall``, with the stacks sampled during each)."""
+    (``kit.loop.Stall``, with the stacks sampled during each). ``sent`` holds the requests the
+    exceptions' tracebacks still hold (``kit.explain.sent``), apart from the captured exchanges."""
 
     exceptions: list[BaseException] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
@@ -27,6 +29,7 @@ class Case:
     bodies: list[HiddenBody] = field(default_factory=list)
     origins: dict[int, str] = field(default_factory=dict)  # id(exception) -> the diff mode it came from
     stalls: list[Any] = field(default_factory=list)
+    sent: list[Exchange] = field(default_factory=list)  # requests the exceptions' tracebacks hold
 
     def find(self, pattern: str | re.Pattern[str]) -> re.Match[str] | None:
         """The first match of ``pattern`` in any text (exception messages, given strings)."""
@@ -84,6 +87,8 @@ def _add(case: Case, x: Any, depth: int, origin: str | None = None) -> None:
             if origin is not None:
                 case.origins[id(current)] = origin
             case.texts.append(f"{type(current).__name__}: {current}")
+            case.sent += [ex for ex in sent_requests(current) if not any(
+                (ex.method, ex.url, ex.status) == (seen.method, seen.url, seen.status) for seen in case.sent)]
             current = current.__cause__ or current.__context__
         case.bodies.extend(b for b in hidden_bodies(x) if b not in case.bodies)
     elif isinstance(x, Exchange):

@@ -262,8 +262,10 @@ def role_of(ex: Exchange) -> str | None:
 def failing_exchange(answer: ServiceAnswer, case: Case, service: str,
                      statuses: tuple[int, ...] = ()) -> Exchange | None:
     """The exchange that carried ``answer``; else the case's first ``service`` exchange
-    ("rest", "storage") answered with one of ``statuses`` (any 4xx/5xx when empty)."""
+    ("rest", "storage") answered with one of ``statuses`` (any 4xx/5xx when empty), captured or
+    held by the exception's traceback (``Case.sent``)."""
     if answer.exchange is not None:
         return answer.exchange
-    return next((ex for ex in case.exchanges if ex.service == service and ex.status is not None
+    return next((ex for ex in [*case.exchanges, *case.sent] if ex.service == service
+                 and ex.status is not None
                  and (ex.status in statuses if statuses else ex.status >= 400)), None)
