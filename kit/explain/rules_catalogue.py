@@ -37,8 +37,6 @@ class Specific:
 Specifier = Callable[[ServiceAnswer, Case], Specific]
 SPECIFICS: Registry[Specifier] = Registry("catalogue specifier")
 
-_CALLS = {"select": 'select("*")', "insert": "insert(row)", "update": "update(row).eq(...)",
-          "delete": "delete().eq(...)"}
 _COMMANDS = {"GET": "SELECT", "HEAD": "SELECT", "POST": "INSERT", "PATCH": "UPDATE",
              "PUT": "UPDATE", "DELETE": "DELETE"}
 
@@ -238,9 +236,9 @@ def _rls_refusal(answer: ServiceAnswer, case: Case) -> Specific:
              f"{command or 'not known (no request captured)'}"
              f"{' (the message names a new row: a write)' if sent is None and command else ''}; "
              f"table: {table or 'not named in the message'}{how}",)
-    return Specific(
-        f"Row-level security: {role and f'role {role!r}' or 'the request' + chr(39) + 's role'} may not "
-        f"{doing} on {on}" if rls else None, sentence, lines, _policy_fix(answer, case, command, role, table))
+    subject = f"role {role!r}" if role else "the request's role"
+    return Specific(f"Row-level security: {subject} may not {doing} on {on}" if rls else None,
+                    sentence, lines, _policy_fix(answer, case, command, role, table))
 
 
 def _policy_fix(answer: ServiceAnswer, case: Case, command: str | None, role: str | None,
@@ -256,7 +254,7 @@ def _policy_fix(answer: ServiceAnswer, case: Case, command: str | None, role: st
         client = "client = create_client(url, anon_key)\n" if role == "anon" else ""
         before = client + call.code()
     verb = verbs[0] if len(set(verbs)) == 1 else "<command>"
-    who = role if role in ("anon", "authenticated") else "<role>"
+    who = role or "<role>"
     notes = []
     if who == "<role>":
         notes.append("-- <role>: anon (the anon key) or authenticated (a signed-in user's token); "
