@@ -6,8 +6,9 @@
         kit.explain(exc, capture=c.capture)
 
 ``explain`` accepts an exception, an Exchange, a Capture, a result (APIResponse, bytes,
-a coroutine), a log line, a warning, a list of those, or any object with
-``explain_inputs()`` (a diff report). Every registered explainer looks at the gathered
+a coroutine), a log line, a warning, a loop watch (``kit.watch_loop()``, a LoopReport or a
+Stall: stalls are read from the stacks sampled during them), a list of those, or any object
+with ``explain_inputs()`` (a diff report). Every registered explainer looks at the gathered
 case; matches are ranked by confidence (the scale is in ``kit.explain.model``: a service's own
 error code 0.95, an SDK signature 0.9, ... a loose signal 0.5). Service error codes are
 explained from the catalogue (``catalogue.yaml``: PostgREST, SQLSTATE, Storage, Auth). Every

@@ -82,7 +82,8 @@ def thread_start_on_loop(case: Case) -> Explanation | None:
     reading = _worst(case)
     if reading is None or reading.kind != "thread_start":
         return None
-    where = reading.user_frame.where if reading.user_frame else "the loop"
+    where = (reading.user_frame.where if reading.user_frame else
+             reading.where[0] if reading.where else "the loop's thread")
     own = reading.user_frame.source_line if reading.user_frame else ""
     if reading.executor is None:
         return Explanation(

@@ -6,7 +6,8 @@
     reading.caller                        # the async line that made the blocking call (where to_thread goes)
     reading.lines()                       # evidence: where, the blocking call, CPU and run-queue times
 
-Kinds, from the samples (each site's stack, outermost frame first):
+Kinds, from the samples (each site's stack, outermost frame first; the site with most samples
+that shows more than the loop's own machinery decides):
 
 - ``thread_start``: the loop thread was inside ``threading.Thread.start`` (or an executor's
   ``_adjust_thread_count``, which calls it). ``Thread.start`` returns only once the new thread
@@ -14,7 +15,7 @@ Kinds, from the samples (each site's stack, outermost frame first):
   loaded machine each new thread costs the loop tens of ms. ``ThreadPoolExecutor.submit`` starts
   a worker when none is idle (``concurrent/futures/thread.py``), and ``asyncio.to_thread`` /
   ``loop.run_in_executor(None, ...)`` submit to the loop's default executor, made at first use.
-- ``sync_sdk``: a site's first SDK frame below the user's line is a plain function of supabase,
+- ``sync_sdk``: the first SDK frame below the user's line is a plain function of supabase,
   postgrest, storage3, supabase_auth/gotrue or httpx (``kit.loop.frames.SDK_PACKAGES``): a sync
   client's call ran on the loop's thread.
 - ``sdk_on_loop``: SDK frames were sampled, but the SDK was entered through async code (an
