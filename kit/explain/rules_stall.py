@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import TYPE_CHECKING
 
 from kit.explain.calls import call_of
 from kit.explain.case import Case
 from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix
 from kit.explain.registry import register
 from kit.explain.stall_reading import StallReading, read_stall
+
+if TYPE_CHECKING:
+    from kit.capture import Exchange
 
 __all__ = ["event_loop_blocked", "thread_start_on_loop", "to_thread_line"]
 
@@ -119,8 +123,7 @@ def thread_start_on_loop(case: Case) -> Explanation | None:
         CONFIDENCE["signature"], None)  # no notebook walks through it
 
 
-def _sync_sdk(case: Case, lines: list[str], reading: StallReading | None,
-              blocking: list, confidence: float) -> Explanation:
+def _sync_sdk(lines: list[str], reading: StallReading | None, blocking: list[Exchange]) -> Explanation:
     note = ("to_thread keeps the sync client off the loop; an AsyncClient (acreate_client) "
             "awaits instead.")
     fix = _own_line_fix(reading, note) if reading is not None else Fix("", "", note)
@@ -133,7 +136,8 @@ def _sync_sdk(case: Case, lines: list[str], reading: StallReading | None,
         "task, heartbeat and timeout waits for the whole HTTP request. It is often mistaken for "
         "a race condition; it is not one: data is not corrupted, the loop is frozen. Under load "
         "the stalls pile up and timeouts fire.",
-        Evidence(tuple(lines), tuple(blocking[:3])), fix, confidence, NOTEBOOKS["storage"])
+        Evidence(tuple(lines), tuple(blocking[:3])), fix, CONFIDENCE["signature"],
+        NOTEBOOKS["storage"])
 
 
 @register("event_loop_blocked")
@@ -148,7 +152,7 @@ def event_loop_blocked(case: Case) -> Explanation | None:
         lines.append(case.line_of(match))
     lines += [f"sync call on the loop thread {ex.thread!r}: {ex.summary()}" for ex in blocking[:3]]
     if reading is not None and reading.kind == "sync_sdk" or blocking:
-        return _sync_sdk(case, lines, reading, blocking, CONFIDENCE["signature"])
+        return _sync_sdk(lines, reading, blocking)
     if reading is not None and reading.kind in ("code", "sdk_on_loop"):
         return _code_on_loop(reading, lines)
     if match is not None:  # a claim in words, no stall: correct the myth, claim no call
