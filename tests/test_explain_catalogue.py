@@ -15,8 +15,8 @@ import pytest
 from postgrest.exceptions import APIError
 
 import kit
-from kit.explain import CATALOGUE, find_entry
 from kit.capture import Exchange
+from kit.explain import CATALOGUE, find_entry
 from kit.explain.catalogue import load_catalogue
 from kit.targets import Target
 
@@ -168,8 +168,8 @@ def _sent(url: str, key: str) -> Exchange:
 @pytest.mark.parametrize(("url", "key", "env", "expected"), [
     ("https://abcdefghijklmnopqrst.supabase.co",
      _token("s" * 40, iss="supabase", ref="zyxwvutsrqponmlkjihg"), {},
-     ["the URL's project ref is 'abcdefghijklmnopqrst', the key's ref claim is "
-      "'zyxwvutsrqponmlkjihg': a key of another project"]),
+     [("the URL's project ref is 'abcdefghijklmnopqrst', the key's ref claim is "
+       "'zyxwvutsrqponmlkjihg': a key of another project")]),
     ("http://127.0.0.1:54321", "sb_publishable_" + "x" * 30, {"ANON_KEY": None},
      ["apikey sent: an opaque publishable key (sb_publishable_...)", "sent to http://127.0.0.1:54321",
       "the key sent is the value of $ANON_KEY"]),

@@ -48,7 +48,7 @@ def holes(why: Explanation, quoted: str = "") -> list[str]:
     lines = [line for line in why.evidence.lines if not quoted or quoted[:200] not in line]
     sentences = [why.title, why.cause, *lines, why.fix.note if why.fix else ""]
     for name, pattern in SENTENCE_HOLES.items():
-        found += [f"{name}: {text!r}" for text in sentences if re.search(pattern, text, re.M)]
+        found += [f"{name}: {text!r}" for text in sentences if re.search(pattern, text, re.MULTILINE)]
     code = [why.fix.before, why.fix.after] if why.fix else []
     for name, pattern in CODE_HOLES.items():
         found += [f"{name} in the fix: {text!r}" for text in code if re.search(pattern, text)]

@@ -71,8 +71,8 @@ async def test_the_users_own_blocking_line_without_any_sdk_frame() -> None:
     assert "sync supabase call inside" not in why.cause
     assert why.fix is not None and (why.fix.before, why.fix.after) == (
         "_nap()   # a sync helper called from async code: the line the fix moves to a thread",
-        "await asyncio.to_thread(_nap)   # a sync helper called from async code: the line the "
-        "fix moves to a thread")
+        ("await asyncio.to_thread(_nap)   # a sync helper called from async code: the line the "
+         "fix moves to a thread"))
 
 
 def test_a_stall_no_sample_fell_in_is_not_recognised_and_shows_its_facts() -> None:

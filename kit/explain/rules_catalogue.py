@@ -232,10 +232,10 @@ def _rls_refusal(answer: ServiceAnswer, case: Case) -> Specific:
     sent = _refused(answer, case)
     how = ("" if sent is None else " (from the request the exception holds)"
            if sent in case.sent else " (from the captured request)")
-    lines = (f"request role: {role or 'not known (no request captured)'}; command: "
-             f"{command or 'not known (no request captured)'}"
-             f"{' (the message names a new row: a write)' if sent is None and command else ''}; "
-             f"table: {table or 'not named in the message'}{how}",)
+    lines = ((f"request role: {role or 'not known (no request captured)'}; command: "
+              f"{command or 'not known (no request captured)'}"
+              f"{' (the message names a new row: a write)' if sent is None and command else ''}; "
+              f"table: {table or 'not named in the message'}{how}"),)
     subject = f"role {role!r}" if role else "the request's role"
     return Specific(f"Row-level security: {subject} may not {doing} on {on}" if rls else None,
                     sentence, lines, _policy_fix(answer, case, command, role, table))
