@@ -173,9 +173,12 @@ def _code_on_loop(reading: StallReading, lines: list[str]) -> Explanation:
     where = reading.user_frame.where if reading.user_frame else reading.where[0]
     inner = (f", inside {reading.inner.where}" if reading.inner is not None
              and reading.inner != reading.user_frame else "")
-    how = ("computing (it used the CPU most of the time)" if reading.computing else
+    how = ("computing (it used the CPU most of the time it could run)" if reading.computing else
            "waiting in a blocking call (a sleep, I/O or a lock: little CPU time)"
            if reading.cpu_ms is not None else "running the code sampled")
+    if (reading.runqueue_ms or 0.0) >= 0.5 * reading.duration_ms:
+        how += (f", and {reading.runqueue_ms:.0f} ms waiting for a CPU (a busy machine made it "
+                "longer)")
     sdk = (f" The SDK frame sampled ({reading.sdk_frame.where}) is async code: an AsyncClient's "
            "work that did not yield, not a sync client's call." if reading.kind == "sdk_on_loop"
            and reading.sdk_frame is not None else " No supabase SDK frame was sampled: this is "

@@ -87,8 +87,10 @@ class StallReading:
 
     @property
     def computing(self) -> bool:
-        """The thread computed most of the time (not blocked in a wait)."""
-        return self.cpu_ms is not None and self.cpu_ms >= 0.5 * self.duration_ms
+        """The thread computed most of the time it could run (the stall less its wait for a
+        CPU), rather than blocking in a wait."""
+        runnable = self.duration_ms - (self.runqueue_ms or 0.0)
+        return self.cpu_ms is not None and self.cpu_ms >= 0.5 * runnable
 
 
 def read_stall(stall: Any) -> StallReading:
