@@ -14,7 +14,7 @@ from thread_start_hold import hold_thread_start
 
 import kit
 from kit.explain.rules_stall import to_thread_line
-from kit.loop import Stall
+from kit.loop import FrameInfo, Stall, StallSite
 
 
 def _nap() -> None:
@@ -98,3 +98,34 @@ def test_a_stall_no_sample_fell_in_is_not_recognised_and_shows_its_facts() -> No
 ])
 def test_the_fix_rewrites_the_users_own_line(line: str, fixed: str | None) -> None:
     assert to_thread_line(line) == fixed
+
+
+def _frame(path: str, line: int, function: str, kind: str, is_async: bool = False) -> FrameInfo:
+    return FrameInfo(path, line, function, kind, is_async)  # type: ignore[arg-type]
+
+
+_LOOP = _frame("/usr/lib/python3.11/asyncio/base_events.py", 1922, "_run_once", "stdlib")
+_APP = _frame("/app/handlers.py", 12, "handler", "user", is_async=True)
+
+
+@pytest.mark.parametrize(("below", "cpu_ms", "runqueue_ms", "explainer", "says"), [
+    ((_frame("/venv/site-packages/supabase/_async/client.py", 396, "create_client", "sdk", True),
+      _frame("/usr/lib/python3.11/ssl.py", 770, "create_default_context", "stdlib")),
+     40.0, 2.0, "event_loop_blocked", "is async code: an AsyncClient's work that did not yield"),
+    ((_frame("/app/reports.py", 30, "totals", "user"),), 44.0, 1.0, "event_loop_blocked",
+     "computing (it used the CPU most of the time it could run)"),
+    ((_frame("/app/reports.py", 30, "totals", "user"),), 1.0, 40.0, "event_loop_blocked",
+     "but for 40 ms of it the thread only waited for a CPU"),
+    ((_frame("/repo/kit/loop/watch.py", 90, "__aenter__", "kit"),), 1.0, 1.0, "not_recognised", ""),
+])
+def test_what_the_sampled_frames_below_the_users_line_say(below: tuple[FrameInfo, ...],
+                                                          cpu_ms: float, runqueue_ms: float,
+                                                          explainer: str, says: str) -> None:
+    stack = (_LOOP, _APP, *below)
+    user = [f for f in stack if f.kind == "user"][-1]
+    sdk = next((f for f in below if f.kind == "sdk"), None)
+    stall = Stall(1.0, 1.045, stack, user, sdk, 3, (StallSite(user, sdk, 3, stack),), cpu_ms,
+                  runqueue_ms)
+    why = kit.explain([stall, {"threshold_ms": 20}])
+    assert why.explainer == explainer and says in why.cause
+    assert "sync supabase call inside" not in why.cause

@@ -166,7 +166,7 @@ def event_loop_blocked(case: Case) -> Explanation | None:
             Fix("", "", "Run the sync call in a thread (await asyncio.to_thread(...)) or use "
                 "the AsyncClient (acreate_client) and await it."),
             CONFIDENCE["weak"], NOTEBOOKS["storage"])
-    return None  # a stall no sample explains: "not recognised", with its figure and place
+    return None  # unsampled, or the kit's own: "not recognised", with the figure and the place
 
 
 def _code_on_loop(reading: StallReading, lines: list[str]) -> Explanation:
@@ -177,8 +177,8 @@ def _code_on_loop(reading: StallReading, lines: list[str]) -> Explanation:
            "waiting in a blocking call (a sleep, I/O or a lock: little CPU time)"
            if reading.cpu_ms is not None else "running the code sampled")
     if (reading.runqueue_ms or 0.0) >= 0.5 * reading.duration_ms:
-        how += (f", and {reading.runqueue_ms:.0f} ms waiting for a CPU (a busy machine made it "
-                "longer)")
+        how = (f"but for {reading.runqueue_ms:.0f} ms of it the thread only waited for a CPU: a "
+               "busy machine, more than the line, made this stall")
     sdk = (f" The SDK frame sampled ({reading.sdk_frame.where}) is async code: an AsyncClient's "
            "work that did not yield, not a sync client's call." if reading.kind == "sdk_on_loop"
            and reading.sdk_frame is not None else " No supabase SDK frame was sampled: this is "

@@ -21,6 +21,8 @@ that shows more than the loop's own machinery decides):
 - ``sdk_on_loop``: SDK frames were sampled, but the SDK was entered through async code (an
   AsyncClient's work that does not yield, such as building its SSL context).
 - ``code``: neither: the user's own code (or a library it called) held the thread.
+- ``kit``: the user's line called into the kit itself (``kit.watch_loop`` starting its monitor):
+  the kit's own time, not the user's code.
 - ``unsampled``: no sample fell inside the stall (or only the loop's own machinery): nothing
   says what ran.
 """
@@ -35,7 +37,7 @@ from kit.loop.frames import FrameInfo, last_user_frame
 
 __all__ = ["StallReading", "read_stall"]
 
-Kind = Literal["thread_start", "sync_sdk", "sdk_on_loop", "code", "unsampled"]
+Kind = Literal["thread_start", "sync_sdk", "sdk_on_loop", "code", "kit", "unsampled"]
 
 # (file from the package root, function) -> how the user's code reached a worker thread start
 _EXECUTOR_ENTRIES = (
@@ -108,6 +110,8 @@ def read_stall(stall: Any) -> StallReading:
             kind, executor = "thread_start", _executor(stack[:start])
         elif sdk is not None:
             kind = "sdk_on_loop" if sdk.is_async else "sync_sdk"
+        elif _in_kit(stack):
+            kind = "kit"
         elif last_user_frame(stack) is not None:
             kind = "code"
         else:
@@ -135,6 +139,13 @@ def _executor(above: Sequence[FrameInfo]) -> str | None:
         if any(_is(f, place) for f in above):
             return name
     return None
+
+
+def _in_kit(stack: Sequence[FrameInfo]) -> bool:
+    """The frame below the deepest user frame is the kit's own (its monitor, its helpers)."""
+    user = last_user_frame(stack)
+    below = stack[stack.index(user) + 1:] if user is not None else ()
+    return bool(below) and below[0].kind == "kit"
 
 
 def _sdk_entry(stack: Sequence[FrameInfo]) -> FrameInfo | None:
