@@ -85,11 +85,11 @@ def test_a_stall_no_sample_fell_in_is_not_recognised_and_shows_its_facts() -> No
 
 @pytest.mark.parametrize(("line", "fixed"), [
     ('res = sb.table("orders").select("*").order("id").execute()',
-     'res = await asyncio.to_thread(sb.table("orders").select("*").order("id").execute)'),
+     'res = await asyncio.to_thread(lambda: sb.table("orders").select("*").order("id").execute())'),
     ("return self.client.storage.from_(self.bucket).download(name)",
-     "return await asyncio.to_thread(self.client.storage.from_(self.bucket).download, name)"),
+     "return await asyncio.to_thread(lambda: self.client.storage.from_(self.bucket).download(name))"),
     ('rows = sb.rpc("totals", {"day": d}).execute().data',
-     'rows = (await asyncio.to_thread(sb.rpc("totals", {"day": d}).execute)).data'),
+     'rows = (await asyncio.to_thread(lambda: sb.rpc("totals", {"day": d}).execute())).data'),
     ("c = fetch_customer(email)", "c = await asyncio.to_thread(fetch_customer, email)"),
     ("time.sleep(0.6)", "await asyncio.to_thread(time.sleep, 0.6)"),
     ("await asyncio.to_thread(lambda: sb.table('o').select('*').execute())", None),  # already off

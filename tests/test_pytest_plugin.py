@@ -207,8 +207,8 @@ def test_stalls_capture_and_rollback_in_strict_mode(pytester: pytest.Pytester, p
                         rf"app/media.py:{line} fetch_cover → storage3/_sync/file_api.py:\d+ "
                         rf"download", failed["test_blocking_download"])
     # explained from the samples: the SDK frame makes it a sync supabase call, fixed on its own line
-    assert "fixed:\n    return await asyncio.to_thread(self.client.storage.from_(self.bucket)" \
-           ".download, name)" in blocks["test_blocking_download"]
+    assert "fixed:\n    return await asyncio.to_thread(lambda: self.client.storage.from_(" \
+           "self.bucket).download(name))" in blocks["test_blocking_download"]
     assert "sync supabase call" in " ".join(blocks["test_blocking_download"].split())
     # a time.sleep in the test itself: no SDK frame was sampled, so no supabase call is claimed
     slept = " ".join(blocks["test_anyio_blocking"].split())

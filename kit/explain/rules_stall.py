@@ -34,11 +34,13 @@ _BLOCKS = ("every other task, heartbeat and timeout waited meanwhile")
 
 
 def to_thread_line(line: str) -> str | None:
-    """The line with its outermost call moved off the loop, as ``kit scan --fix`` does (KIT102):
-    ``res = sb.table("t").select("*").execute()`` → ``res = await
-    asyncio.to_thread(sb.table("t").select("*").execute)``. None when the line is not a whole
-    statement with a call in its value, or already awaits."""
+    """The line with its outermost call moved off the loop, in the form ``kit scan --fix`` writes
+    (KIT102, ``kit.scan.values.thread_form``): ``res = sb.table("t").select("*").execute()`` →
+    ``res = await asyncio.to_thread(lambda: sb.table("t").select("*").execute())`` (the whole
+    chain in the thread), ``helper(x)`` → ``await asyncio.to_thread(helper, x)``. None when the
+    line is not a whole statement with a call in its value, or already awaits."""
     from kit.scan.fix import rewrite
+    from kit.scan.values import thread_form
 
     text = line.strip()
     if not text or re.search(r"\bawait\b", text):
@@ -53,7 +55,8 @@ def to_thread_line(line: str) -> str | None:
     if call is None or call.end_lineno is None or call.end_col_offset is None:
         return None
     span = (call.lineno, call.col_offset + 1, call.end_lineno, call.end_col_offset + 1)
-    code, applied = rewrite(wrapped, {span: "to_thread"}, "<line>", to_thread="asyncio.to_thread")
+    edit = "to_thread_lambda" if thread_form(call) == "lambda" else "to_thread"
+    code, applied = rewrite(wrapped, {span: edit}, "<line>", to_thread="asyncio.to_thread")
     return code.split("\n", 2)[1].strip() if applied else None
 
 
