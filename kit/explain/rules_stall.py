@@ -127,8 +127,9 @@ def thread_start_on_loop(case: Case) -> Explanation | None:
 
 
 def _sync_sdk(lines: list[str], reading: StallReading | None, blocking: list[Exchange]) -> Explanation:
-    note = ("to_thread keeps the sync client off the loop; an AsyncClient (acreate_client) "
-            "awaits instead.")
+    note = ("to_thread keeps the sync client off the loop (the whole call in the lambda: "
+            "`.storage` and `table()` build the client's HTTP session on first use); an "
+            "AsyncClient (acreate_client) awaits instead.")
     fix = _own_line_fix(reading, note) if reading is not None else Fix("", "", note)
     if not fix.after and blocking and call_of(blocking[0]).known:
         call = call_of(blocking[0]).code()
