@@ -33,7 +33,7 @@ Produce = Callable[["CorpusEnv"], Awaitable[list[Any]]]
 class CorpusCase:
     id: str
     label: str  # the explanation id kit.explain must give
-    kind: str  # async misuse · results · schema · transport · edge · storage · auth · unknown
+    kind: str  # async misuse · results · schema · transport · edge · storage · auth · stalls · unknown
     produce: Produce
     check: Callable[[Any], None] | None = None  # extra assertions on the explanation
     background: bool = False  # slow and self-contained (a subprocess): runs beside the others

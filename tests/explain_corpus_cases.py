@@ -7,6 +7,7 @@ from typing import Any
 
 import explain_corpus_cases_auth  # noqa: F401  (the stack's own Auth)
 import explain_corpus_cases_io  # noqa: F401  (transport, edge, storage, auth fault cases)
+import explain_corpus_cases_loop  # noqa: F401  (event-loop stalls; failures without a capture)
 from explain_corpus import CorpusEnv, case, errno24_script, failure, raised, run_script, since
 from supabase import AsyncClientOptions, ClientOptions, acreate_client
 

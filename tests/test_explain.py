@@ -85,6 +85,14 @@ async def test_html_200_is_flagged_although_nothing_raised(edge: kit.Clients) ->
         assert "html_where_bytes_expected" in kit.render.render_value(data)
     assert [kit.flags_for(ex) for ex in edge.capture] == [["html_where_json_expected"]] * 2 + [
         ["html_where_bytes_expected"]] * 2
+    # the fix checks the user's own call, read back from its request
+    read, download = (next(e.fix for e in kit.explain(ex).ranked
+                           if e.explainer == "html_masquerading_as_result")
+                      for ex in list(edge.capture)[::2])
+    assert read is not None and read.before == ('res = supabase.table("html200").select("*")'
+                                                '.execute()   # res.data may be a str of HTML')
+    assert download is not None and download.after.startswith(
+        'data = supabase.storage.from_("html200").download("ad.png")\nif kit.render.is_html(data):')
 
 
 async def test_json_decode_error_on_a_200_html_page(edge: kit.Clients) -> None:
@@ -204,14 +212,14 @@ def test_pgrst116_from_a_real_api_error_and_installed_versions() -> None:
     assert why.versions["supabase"] == "2.34.1" and why.to_dict()["explainer"] == "postgrest:PGRST116"
 
 
-def test_loop_stall_facts_from_a_diff_report() -> None:
+def test_a_stall_figure_without_samples_is_not_explained_as_a_supabase_call() -> None:
     class Report:
         def explain_inputs(self) -> list[object]:
             return [{"max_stall_ms": 212.0}]
 
-    why = kit.explain(Report())
-    assert why.explainer == "event_loop_blocked" and "212 ms" in why.evidence.lines[0]
-    assert "not a race condition" in why.title
+    why = kit.explain(Report())  # nothing says what ran: the kit shows the figure, claims nothing
+    assert why.explainer == "not_recognised" and "max_stall_ms: 212.0" in why.evidence.lines
+    assert "supabase" not in why.cause
 
 
 def test_registry_lists_known_explainers_on_a_typo() -> None:

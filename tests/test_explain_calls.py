@@ -12,6 +12,7 @@ import pytest
 from postgrest import SyncPostgrestClient
 from postgrest.exceptions import APIError
 from public_tables import public_table
+from supabase import create_client
 
 import kit
 from kit.explain.calls import call_of, call_of_builder
@@ -61,17 +62,21 @@ async def test_a_missing_table_fix_keeps_the_failing_operation(stack: Target, no
     assert ".select(" not in why.fix.before + why.fix.after
 
 
-def test_without_a_captured_request_the_fix_names_only_the_table(stack: Target, notes: str) -> None:
+def test_without_a_capture_the_exception_holds_the_request_and_without_that_only_the_table(
+        stack: Target, notes: str) -> None:
     typo = notes.replace("notes_", "nots_")
-    c = kit.clients(stack)
-    try:
-        with pytest.raises(APIError) as info:
-            c.sync.table(typo).update({"title": "x"}).eq("id", 1).execute()
-    finally:
-        c.close()
-    why = kit.explain(info.value)  # no capture: the operation is unknown, so it is not guessed
+    with pytest.raises(APIError) as info:  # the user's own client, nothing recorded
+        create_client(stack.url, stack.service_role_key or "").table(typo).update(
+            {"title": "x"}).eq("id", 1).execute()
+    why = kit.explain(info.value)  # its traceback still holds the request postgrest sent
     assert why.fix is not None
-    assert (why.fix.before, why.fix.after) == (f'client.table("{typo}")', f'client.table("{notes}")')
+    call = '.update({"title": ...}).eq("id", 1).execute()'
+    assert (why.fix.before, why.fix.after) == (f'client.table("{typo}"){call}',
+                                               f'client.table("{notes}"){call}')
+    logged = kit.explain(f"APIError: {info.value}")  # a log line: the operation is not guessed
+    assert logged.fix is not None
+    assert (logged.fix.before, logged.fix.after) == (f'client.table("{typo}")',
+                                                     f'client.table("{notes}")')
 
 
 def test_a_misspelt_column_is_corrected_where_the_call_names_it(stack: Target, notes: str) -> None:

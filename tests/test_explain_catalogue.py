@@ -3,6 +3,7 @@ embedded stack really answers (each code produced through the real client picks 
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ import pytest
 from postgrest.exceptions import APIError
 
 import kit
+from kit.capture import Exchange
 from kit.explain import CATALOGUE, find_entry
 from kit.explain.catalogue import load_catalogue
 from kit.targets import Target
@@ -113,3 +115,75 @@ async def test_jwt_answers_pick_their_entry(stack: Target, code: str, claims: An
     assert (info.value.code, why.explainer) == (code, f"postgrest:{code}")
     assert token not in str(why) and token not in repr(why.to_dict())
     await client.postgrest.aclose()
+
+
+def test_a_key_of_another_stack_is_explained_from_its_claims_never_shown(
+        stack: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    from supabase import create_client
+
+    other = _token("another stack's secret, long enough to sign", role="anon", iat=1_700_000_000)
+    monkeypatch.setenv("SUPABASE_KEY", other)
+    with pytest.raises(APIError) as info:  # the user's own client: no capture
+        create_client(stack.url, os.environ["SUPABASE_KEY"]).table("cat_parent").select("*").execute()
+    why = kit.explain(info.value)
+    assert why.explainer == "api_key_problem" and why.title.endswith("wrong apikey")
+    assert "apikey sent: a JWT, role 'anon', iss 'supabase', issued 2023-11-14 22:13 UTC" in \
+        why.evidence.lines
+    assert f"sent to {stack.url}" in why.evidence.lines
+    assert "the key sent is the value of $SUPABASE_KEY" in why.evidence.lines
+    assert why.fix is not None and why.fix.after == (
+        f"SUPABASE_KEY=<the anon key from `kit stack status` (or `supabase status`) for {stack.url}>")
+    assert "kit.target" not in why.fix.after + why.fix.before  # the user's config, not kit code
+    assert other not in str(why) and other not in repr(why.to_dict())
+
+
+def test_an_anon_write_refused_by_rls_names_the_role_and_command_the_request_carried(
+        stack: Target, db_url: str) -> None:
+    import psycopg
+    from supabase import create_client
+
+    with psycopg.connect(db_url, autocommit=True) as db:
+        db.execute("create table if not exists public.cat_locked (id int primary key); "
+                   "alter table public.cat_locked enable row level security; "
+                   "grant all on public.cat_locked to anon, authenticated")
+    with pytest.raises(APIError) as info:  # no capture: the traceback holds the request
+        create_client(stack.url, stack.anon_key).table("cat_locked").insert({"id": 1}).execute()
+    why = kit.explain(info.value)
+    assert why.title == "Row-level security: role 'anon' may not INSERT on cat_locked"
+    assert why.evidence.lines[0] == ("request role: anon; command: INSERT; table: cat_locked "
+                                     "(from the request the exception holds)")
+    assert why.fix is not None and why.fix.before == (
+        'client = create_client(url, anon_key)\nclient.table("cat_locked").insert({"id": ...}).execute()')
+    assert "for insert to anon" in why.fix.after and "authenticated" not in why.fix.after
+    assert stack.anon_key not in str(why)
+
+
+def _sent(url: str, key: str) -> Exchange:
+    from kit.body_store import EMPTY
+
+    return Exchange("GET", url + "/rest/v1/t", (("apikey", key),), EMPTY, 401, (), EMPTY,
+                    0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(("url", "key", "env", "expected"), [
+    ("https://abcdefghijklmnopqrst.supabase.co",
+     _token("s" * 40, iss="supabase", ref="zyxwvutsrqponmlkjihg"), {},
+     [("the URL's project ref is 'abcdefghijklmnopqrst', the key's ref claim is "
+       "'zyxwvutsrqponmlkjihg': a key of another project")]),
+    ("http://127.0.0.1:54321", "sb_publishable_" + "x" * 30, {"ANON_KEY": None},
+     ["apikey sent: an opaque publishable key (sb_publishable_...)", "sent to http://127.0.0.1:54321",
+      "the key sent is the value of $ANON_KEY"]),
+    ("http://127.0.0.1:54321", "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9", {},
+     ["apikey sent: not a JWT (41 characters, 2 dot-separated parts; a truncated copy?)"]),
+    ("http://127.0.0.1:54321", _token("s" * 40, role="service_role"), {"ANON_KEY": None},
+     ["$ANON_KEY holds a service_role key, not an anon key"]),
+])
+def test_key_facts_say_what_the_key_is_without_it(url: str, key: str, env: dict[str, Any],
+                                                  expected: list[str]) -> None:
+    from kit.explain.key_facts import key_facts
+
+    facts = key_facts(_sent(url, key), env={name: key for name in env})
+    assert facts is not None
+    lines = facts.lines()
+    assert [line for line in expected if line not in lines] == [], lines
+    assert not any(key in line for line in lines)

@@ -27,7 +27,7 @@ async def explained(stack: Target, edge_url: str) -> AsyncIterator[dict[str, Any
 def test_the_corpus_is_large_and_covers_every_kind() -> None:
     assert len(CASES) >= 60 and len({c.id for c in CASES}) == len(CASES)
     assert {c.kind for c in CASES} == {"async misuse", "results", "schema", "transport", "edge",
-                                       "storage", "auth", "unknown"}
+                                       "storage", "auth", "stalls", "unknown"}
 
 
 @pytest.mark.parametrize("case_id", [c.id for c in CASES])

@@ -158,6 +158,9 @@ async def test_a_watched_stall_speaks_at_the_watchs_own_threshold(stack: Target,
     why = kit.explain(watch)
     assert why.explainer == "event_loop_blocked" and "supabase" in why.cause
     assert "(threshold 20 ms)" in str(why) and "test_explain_diff.py" in str(why)
+    assert why.fix is not None and why.fix.before.startswith('c.sync.table(orders).select("*")')
+    assert why.fix.after.startswith(
+        'await asyncio.to_thread(lambda: c.sync.table(orders).select("*").execute())')
     async with kit.watch_loop(threshold_ms=500) as calm:
         c.sync.table(orders).select("*").execute()
     assert kit.explain(calm).explainer == "not_recognised"  # under its threshold: no stall

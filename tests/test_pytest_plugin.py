@@ -206,6 +206,13 @@ def test_stalls_capture_and_rollback_in_strict_mode(pytester: pytest.Pytester, p
     assert re.fullmatch(rf"kit: the event loop stalled \d+ ms \(threshold 300 ms\) at "
                         rf"app/media.py:{line} fetch_cover → storage3/_sync/file_api.py:\d+ "
                         rf"download", failed["test_blocking_download"])
+    # explained from the samples: the SDK frame makes it a sync supabase call, fixed on its own line
+    assert "fixed:\n    return await asyncio.to_thread(lambda: self.client.storage.from_(" \
+           "self.bucket).download(name))" in blocks["test_blocking_download"]
+    assert "sync supabase call" in " ".join(blocks["test_blocking_download"].split())
+    # a time.sleep in the test itself: no SDK frame was sampled, so no supabase call is claimed
+    slept = " ".join(blocks["test_anyio_blocking"].split())
+    assert "No supabase SDK frame was sampled" in slept and "sync supabase call inside" not in slept
     # anyio's plugin runs the same watch
     assert re.fullmatch(r"kit: the event loop stalled \d+ ms \(threshold 300 ms\) at "
                         r"test_media.py:\d+ test_anyio_blocking", failed["test_anyio_blocking"])

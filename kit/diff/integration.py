@@ -53,10 +53,8 @@ def row_explain_inputs(row: ModeResult) -> list[Any]:
     sdk_stalls = [s for s in row.stalls if s.sync_sdk_call]
     if sdk_stalls and row.outcome == "value":
         worst = max(sdk_stalls, key=lambda s: s.duration_ms)
-        inputs.append(f"event loop stalled {worst.duration_ms:.0f} ms at {worst.traced_to}")
-        # the threshold the monitor stalled on is the one that speaks (one threshold)
-        inputs.append({"max_stall_ms": worst.duration_ms, "stalled_at": worst.traced_to,
-                       "threshold_ms": row.loop.threshold_ms if row.loop else None})
+        # the stall with its samples, and the threshold the monitor stalled on (one threshold)
+        inputs += [worst, {"threshold_ms": row.loop.threshold_ms if row.loop else None}]
     return inputs
 
 

@@ -6,8 +6,9 @@
         kit.explain(exc, capture=c.capture)
 
 ``explain`` accepts an exception, an Exchange, a Capture, a result (APIResponse, bytes,
-a coroutine), a log line, a warning, a list of those, or any object with
-``explain_inputs()`` (a diff report). Every registered explainer looks at the gathered
+a coroutine), a log line, a warning, a loop watch (``kit.watch_loop()``, a LoopReport or a
+Stall: stalls are read from the stacks sampled during them), a list of those, or any object
+with ``explain_inputs()`` (a diff report). Every registered explainer looks at the gathered
 case; matches are ranked by confidence (the scale is in ``kit.explain.model``: a service's own
 error code 0.95, an SDK signature 0.9, ... a loose signal 0.5). Service error codes are
 explained from the catalogue (``catalogue.yaml``: PostgREST, SQLSTATE, Storage, Auth). Every
@@ -29,6 +30,7 @@ from kit.explain import (
     rules_html,
     rules_misuse,
     rules_report,
+    rules_stall,
     rules_transport,
 )
 from kit.explain.case import Case, build_case
@@ -41,7 +43,7 @@ __all__ = ["CATALOGUE", "CONFIDENCE", "EXPLAINERS", "NOTEBOOKS", "Case", "Catalo
            "Evidence", "Explanation", "Fix", "ServiceAnswer", "build_case", "explain", "explainer",
            "find_entry", "installed_versions", "register", "service_answers"]
 _RULES = (rules_api, rules_async, rules_catalogue, rules_edge, rules_html, rules_misuse,
-          rules_report, rules_transport)
+          rules_report, rules_stall, rules_transport)
 
 
 def explain(*items: Any, capture: Capture | None = None) -> Explanation:

@@ -62,7 +62,7 @@ class Call:
              ending: str | None = None) -> str:
         """The call as Python source; ``table`` renames the table, ``ending`` replaces
         ``.execute()``. With no operation known, only the part that names the table."""
-        name = table or self.table or "t"
+        name = table or self.table or "<table>"
         if self.operation is None:
             return f'{client}.table("{name}")'
         head = self.head.format(client=client, table=name)

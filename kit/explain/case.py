@@ -10,13 +10,16 @@ from typing import Any
 
 from kit.bodies import HiddenBody, hidden_bodies
 from kit.capture import Capture, Exchange
+from kit.explain.sent import sent_requests
 
 __all__ = ["Case", "build_case"]
 
 
 @dataclass
 class Case:
-    """Exceptions (with their cause chains), texts, exchanges, results and facts."""
+    """Exceptions (with their cause chains), texts, exchanges, results, facts and loop stalls
+    (``kit.loop.Stall``, with the stacks sampled during each). ``sent`` holds the requests the
+    exceptions' tracebacks still hold (``kit.explain.sent``), apart from the captured exchanges."""
 
     exceptions: list[BaseException] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
@@ -25,6 +28,8 @@ class Case:
     facts: dict[str, Any] = field(default_factory=dict)
     bodies: list[HiddenBody] = field(default_factory=list)
     origins: dict[int, str] = field(default_factory=dict)  # id(exception) -> the diff mode it came from
+    stalls: list[Any] = field(default_factory=list)
+    sent: list[Exchange] = field(default_factory=list)  # requests the exceptions' tracebacks hold
 
     def find(self, pattern: str | re.Pattern[str]) -> re.Match[str] | None:
         """The first match of ``pattern`` in any text (exception messages, given strings)."""
@@ -47,7 +52,8 @@ class Case:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.exceptions or self.texts or self.exchanges or self.results or self.facts)
+        return not (self.exceptions or self.texts or self.exchanges or self.results or self.facts
+                    or self.stalls)
 
 
 def build_case(*items: Any, capture: Capture | None = None) -> Case:
@@ -69,7 +75,10 @@ def _add(case: Case, x: Any, depth: int, origin: str | None = None) -> None:
             _add(case, item, depth + 1, mode if isinstance(mode, str) else origin)
         return
     if _is_loop_watch(x):
-        _add_stalls(case, x)
+        _add_stalls(case, x.stalls, x.threshold_ms)
+        return
+    if _is_stall(x):
+        _add_stalls(case, [x], None)
         return
     if isinstance(x, BaseException):
         current: BaseException | None = x
@@ -78,6 +87,8 @@ def _add(case: Case, x: Any, depth: int, origin: str | None = None) -> None:
             if origin is not None:
                 case.origins[id(current)] = origin
             case.texts.append(f"{type(current).__name__}: {current}")
+            case.sent += [ex for ex in sent_requests(current) if not any(
+                (ex.method, ex.url, ex.status) == (seen.method, seen.url, seen.status) for seen in case.sent)]
             current = current.__cause__ or current.__context__
         case.bodies.extend(b for b in hidden_bodies(x) if b not in case.bodies)
     elif isinstance(x, Exchange):
@@ -116,11 +127,21 @@ def _is_loop_watch(x: Any) -> bool:
         getattr(x, "stalls", None), list) and not isinstance(x, (str, bytes, dict))
 
 
-def _add_stalls(case: Case, watch: Any) -> None:
-    stalls = watch.stalls
-    facts: dict[str, Any] = {"threshold_ms": watch.threshold_ms, "max_stall_ms": 0.0}
-    if stalls:
-        worst = max(stalls, key=lambda s: s.duration_ms)
-        facts.update(max_stall_ms=worst.duration_ms, stalled_at=worst.traced_to,
-                     stall_in_sync_sdk=bool(getattr(worst, "sync_sdk_call", False)))
-    case.facts.update(facts)
+def _is_stall(x: Any) -> bool:
+    """A kit.loop.Stall: its duration, its sampled sites and the line it is traced to."""
+    return isinstance(getattr(x, "duration_ms", None), (int, float)) and hasattr(x, "sites") and \
+        hasattr(x, "traced_to") and not isinstance(x, type)
+
+
+def _add_stalls(case: Case, stalls: list[Any], threshold_ms: float | None) -> None:
+    """Stalls (read by the loop explainers from their samples) and the facts they give: the
+    threshold they were measured against and the longest stall with its place."""
+    if threshold_ms is not None:
+        case.facts["threshold_ms"] = threshold_ms
+        case.facts.setdefault("max_stall_ms", 0.0)
+    for stall in stalls:
+        if all(stall is not seen for seen in case.stalls):
+            case.stalls.append(stall)
+    if case.stalls:
+        worst = max(case.stalls, key=lambda s: s.duration_ms)
+        case.facts.update(max_stall_ms=worst.duration_ms, stalled_at=worst.traced_to)

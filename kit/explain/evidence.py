@@ -14,7 +14,6 @@ in the JSON body of a captured 4xx/5xx exchange. An ``APIError`` whose code is a
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections import Counter
@@ -249,21 +248,23 @@ def role_of(ex: Exchange) -> str | None:
     """The role claim of the bearer token (or apikey) a request carried; never verified, never shown."""
     token = (ex.request_header("authorization") or "").removeprefix("Bearer ").strip() or \
         ex.request_header("apikey") or ""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return "anon" if token.startswith("sb_publishable_") else None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except ValueError:
+    from kit.explain.key_facts import token_claims
+
+    if token.startswith("sb_publishable_"):
+        return "anon"
+    claims = token_claims(token)
+    if claims is None:
         return None
-    return str(claims.get("role")) if isinstance(claims, dict) else None
+    return str(claims.get("role") or "anon")  # PostgREST runs a JWT without a role as anon
 
 
 def failing_exchange(answer: ServiceAnswer, case: Case, service: str,
                      statuses: tuple[int, ...] = ()) -> Exchange | None:
     """The exchange that carried ``answer``; else the case's first ``service`` exchange
-    ("rest", "storage") answered with one of ``statuses`` (any 4xx/5xx when empty)."""
+    ("rest", "storage") answered with one of ``statuses`` (any 4xx/5xx when empty), captured or
+    held by the exception's traceback (``Case.sent``)."""
     if answer.exchange is not None:
         return answer.exchange
-    return next((ex for ex in case.exchanges if ex.service == service and ex.status is not None
+    return next((ex for ex in [*case.exchanges, *case.sent] if ex.service == service
+                 and ex.status is not None
                  and (ex.status in statuses if statuses else ex.status >= 400)), None)

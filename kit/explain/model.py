@@ -163,8 +163,10 @@ class Explanation:
         lines.append("  installed: " + ", ".join(f"{k} {v}" for k, v in self.versions.items()))
         if self.fix:
             lines += ["", f"fix: {self.fix.note}"]
-            if self.fix.before or self.fix.after:
-                lines += ["before:", _indent(self.fix.before), "after:", _indent(self.fix.after)]
+            if self.fix.before:
+                lines += ["before:", _indent(self.fix.before)]
+            if self.fix.after:
+                lines += ["after:" if self.fix.before else "code:", _indent(self.fix.after)]
         if self.docs:
             lines += ["", f"docs: {self.docs}"]
         if self.walkthrough:
@@ -200,9 +202,11 @@ class Explanation:
                                  render_exchange(same.first, standalone=False)))
         if self.fix:
             parts.append(f"<b>Fix</b><p>{esc(self.fix.note)}</p>")
-            if self.fix.before or self.fix.after:
-                parts.append(f"<div>before</div><pre>{esc(self.fix.before)}</pre>"
-                             f"<div>after</div><pre>{esc(self.fix.after)}</pre>")
+            if self.fix.before:
+                parts.append(f"<div>before</div><pre>{esc(self.fix.before)}</pre>")
+            if self.fix.after:
+                parts.append(f"<div>{'after' if self.fix.before else 'code'}</div>"
+                             f"<pre>{esc(self.fix.after)}</pre>")
         if self.docs:
             parts.append(f"<p>Documentation: <a href='{html.escape(self.docs)}'>"
                          f"{html.escape(self.docs)}</a></p>")

@@ -9,6 +9,7 @@ from kit.capture import Exchange
 from kit.explain.calls import call_of
 from kit.explain.case import Case
 from kit.explain.evidence import role_of
+from kit.explain.key_facts import key_facts
 from kit.explain.model import CONFIDENCE, NOTEBOOKS, Evidence, Explanation, Fix, installed_versions
 from kit.explain.registry import register
 
@@ -54,8 +55,7 @@ _KEY_PROBLEMS = (
     ("wrong_apikey", re.compile(r"Invalid API key"),
      ("The `apikey` is not one of this project's keys (another project's key, a truncated copy, "
      "or a stale key after a rotation). The gateway answers 401 \"Invalid API key\"."),
-     ("Put the project's anon or service_role key (Settings → API, or `supabase status`) into "
-     "the environment variable kit.target reads.")),
+     "Put this project's key into the environment your app reads it from"),
     ("expired_jwt", re.compile(r"JWT expired|jwt expired|PGRST303|token is expired", re.IGNORECASE),
      ("The JWT in Authorization has expired (PGRST303 / 403 \"jwt expired\"): a user session "
      "that was not refreshed, or a hand-made token with a short exp."),
@@ -64,26 +64,43 @@ _KEY_PROBLEMS = (
     ("invalid_jwt", re.compile(r"PGRST301|JWSError|invalid signature|JWSInvalidSignature", re.IGNORECASE),
      ("The JWT was not signed with this project's secret (a key or token from another project "
      "or stack), so PostgREST rejects it (PGRST301)."),
-     "Use keys and tokens issued by this project."),
+     "Use keys and tokens issued by this project"),
 )
+_HEADER_FIX = Fix('headers = {"Content-Type": "application/json"}   # no apikey',
+                  'headers = {"apikey": key, "Authorization": f"Bearer {key}", '
+                  '"Content-Type": "application/json"}')
 
 
 @register("api_key_problem")
 def api_key_problem(case: Case) -> Explanation | None:
-    texts = list(case.texts) + [ex.response_body[:2000].decode("utf-8", "replace")
-                                for ex in case.exchanges if ex.status in (401, 403)]
+    refused = [ex for ex in [*case.exchanges, *case.sent] if ex.status in (401, 403)]
+    texts = list(case.texts) + [ex.response_body[:2000].decode("utf-8", "replace") for ex in refused]
     for name, pattern, cause, fix in _KEY_PROBLEMS:
         hit = next((t for t in texts if pattern.search(t)), None)
         if hit is None:
             continue
         line = hit[max(0, pattern.search(hit).start() - 60):][:200]  # type: ignore[union-attr]
         exchanges = tuple(ex for ex in case.exchanges if ex.status in (401, 403))[:3]
+        lines, note, code = [line], fix + ".", Fix("", "")
+        if name == "missing_apikey":
+            code = _HEADER_FIX
+        elif name in ("wrong_apikey", "invalid_jwt"):
+            header = "apikey" if name == "wrong_apikey" else "authorization"
+            facts = key_facts(refused[0] if refused else None, header)
+            if facts is None:
+                lines.append("the key sent is not known without the request: pass the exception "
+                             "itself (its traceback holds the request) or capture=")
+                note = f"{fix}: copy the anon or service_role key of the project your URL points at."
+            else:
+                lines += facts.lines()
+                note = f"{fix} ({facts.where}): {facts.get_the_key()}. The key is never shown here."
+                if facts.env_names:
+                    name_ = facts.env_names[0]
+                    code = Fix(f"{name_}=...   # the key sent: {facts.shape}, not this project's",
+                               f"{name_}={facts.placeholder()}")
         return Explanation(
             "api_key_problem", f"API key or JWT problem: {name.replace('_', ' ')}", cause,
-            Evidence((line,), exchanges),
-            Fix("client = create_client(url, \"<key pasted into the code>\")",
-                "target = kit.target(\"remote\", url_env=\"SUPABASE_URL\", key_env=\"SUPABASE_KEY\")"
-                "\nc = kit.clients(target)", fix),
+            Evidence(tuple(lines), exchanges), Fix(code.before, code.after, note),
             0.9, NOTEBOOKS["start"])
     return None
 

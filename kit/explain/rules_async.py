@@ -1,4 +1,7 @@
-"""Explainers for sync/async misuse: await on a sync result, un-awaited coroutines, loops."""
+"""Explainers for sync/async misuse: await on a sync result, un-awaited coroutines, loops.
+
+Stalls of the event loop are read from their samples in ``kit.explain.rules_stall``.
+"""
 
 from __future__ import annotations
 
@@ -150,54 +153,3 @@ def event_loop_closed(case: Case) -> Explanation | None:
             "    while True:\n        await process_queue(client)\n\nasyncio.run(main())",
             "Create the AsyncClient inside the one long-lived loop that uses it."),
         0.85, NOTEBOOKS["memory"])
-
-
-_RACE = re.compile(r"race condition", re.IGNORECASE)
-_DEFAULT_THRESHOLD_MS = 20.0  # kit.diff's and kit.watch_loop's default
-
-
-@register("event_loop_blocked")
-def event_loop_blocked(case: Case) -> Explanation | None:
-    """Speaks when a stall reaches the threshold the monitor used (the same one the checks use)."""
-    stall = case.facts.get("max_stall_ms")
-    threshold = case.facts.get("threshold_ms") or _DEFAULT_THRESHOLD_MS
-    match = case.find(_RACE)
-    blocking = [ex for ex in case.exchanges if ex.mode == "blocking"]
-    stalled = isinstance(stall, (int, float)) and stall >= threshold
-    if not stalled and match is None and not blocking:
-        return None
-    lines = []
-    if isinstance(stall, (int, float)):
-        lines.append(f"the event loop stalled for up to {stall:.0f} ms (threshold {threshold:g} ms)")
-    if case.facts.get("stalled_at"):
-        lines.append(f"the loop's thread was at {case.facts['stalled_at']}")
-    if match is not None:
-        lines.append(case.line_of(match))
-    lines += [f"sync call on the loop thread {ex.thread!r}: {ex.summary()}" for ex in blocking[:3]]
-    if case.facts.get("stall_in_sync_sdk") is False and not blocking and match is None:
-        return Explanation(
-            "event_loop_blocked", "Synchronous code blocks the event loop",
-            "The loop's thread was busy in synchronous code (not in a supabase call) for longer "
-            "than the threshold: every other task, heartbeat and timeout waited. The place is "
-            "in the evidence.", Evidence(tuple(lines)),
-            Fix("async def handler():\n    result = heavy_work(data)",
-                "async def handler():\n    result = await asyncio.to_thread(heavy_work, data)",
-                "Move blocking work off the loop (to_thread, a process pool) or make it async."),
-            0.85, NOTEBOOKS["storage"])
-    return Explanation(
-        "event_loop_blocked", "A sync call blocks the event loop (not a race condition)",
-        "A sync supabase call inside `async def` runs on the event loop's thread: every other "
-        "task, heartbeat and timeout waits for the whole HTTP request. It is often mistaken for "
-        "a race condition; it is not one: data is not corrupted, the loop is frozen. Under load "
-        "the stalls pile up and timeouts fire.",
-        Evidence(tuple(lines), tuple(blocking[:3])),
-        Fix("async def download_image(self, path):\n"
-            "    return self.supabase.storage.from_(bucket).download(path)",
-            "async def download_image(self, path):\n"
-            "    return await asyncio.to_thread(\n"
-            "        lambda: self.supabase.storage.from_(bucket).download(path))\n"
-            "# or: self.supabase = await acreate_client(...); await ....download(path)",
-            "to_thread keeps the sync client off the loop (the whole call in the lambda: "
-            "`.storage` and `table()` build the client's HTTP session on first use); an "
-            "AsyncClient awaits instead."),
-        0.9 if stalled or blocking else 0.5, NOTEBOOKS["storage"])

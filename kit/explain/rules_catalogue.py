@@ -37,8 +37,6 @@ class Specific:
 Specifier = Callable[[ServiceAnswer, Case], Specific]
 SPECIFICS: Registry[Specifier] = Registry("catalogue specifier")
 
-_CALLS = {"select": 'select("*")', "insert": "insert(row)", "update": "update(row).eq(...)",
-          "delete": "delete().eq(...)"}
 _COMMANDS = {"GET": "SELECT", "HEAD": "SELECT", "POST": "INSERT", "PATCH": "UPDATE",
              "PUT": "UPDATE", "DELETE": "DELETE"}
 
@@ -99,11 +97,20 @@ def _quoted(text: str | None, after: str) -> str | None:
 
 @specific("postgrest:PGRST205")
 def _missing_table(answer: ServiceAnswer, case: Case) -> Specific:
-    table = _quoted(answer.message, "the table") or "?"
+    named = _quoted(answer.message, "the table")
+    call = call_of(failing_exchange(answer, case, "rest"), table=(named or "").split(".")[-1] or None)
+    table = named or call.table
+    if table is None:
+        return Specific(
+            "The table the request named does not exist (PGRST205)",
+            "The message names no table and no request was captured, so which table is not "
+            "known: pass the exception itself (its traceback holds the request) or capture=.",
+            ("table: not named in the message (no request captured)",),
+            Fix("", "-- apply the migration that creates the table, then:\nNOTIFY pgrst, "
+                "'reload schema';", "Use the table's real name, or create it on this project."))
     near = _quoted(answer.hint, "Perhaps you meant the table") or _quoted(
         answer.details, "Perhaps you meant the table")
     short, near_short = table.split(".")[-1], (near or "").split(".")[-1]
-    call = call_of(failing_exchange(answer, case, "rest"), table=short)
     if near:
         return Specific(
             f"The table {table!r} does not exist; the closest is {near!r} (PGRST205)",
@@ -151,11 +158,20 @@ def _missing_column(answer: ServiceAnswer, case: Case) -> Specific:
                     lines=(f"closest column: {near.group(1)}",) if near else (), fix=fix)
 
 
-def _command(answer: ServiceAnswer, case: Case) -> tuple[str, str | None]:
+_UNKNOWN_ROLE = ("the role is not known without the request: pass the exception itself (its "
+                 "traceback holds the request), or capture= (c = kit.clients(target); "
+                 "kit.explain(exc, capture=c.capture)), or run the test with --kit-capture")
+
+
+def _command(answer: ServiceAnswer, case: Case) -> tuple[str | None, str | None]:
+    """The SQL command and the role of the refused request: from its exchange; without one the
+    command only as far as the message says it ("new row violates ..." is a write's WITH CHECK:
+    INSERT or UPDATE) and the role only from PostgREST's status (42501 is 401 for anon, 403 for
+    a signed-in role). None for what is not known."""
     ex = _refused(answer, case)
     if ex is None:
-        role = "anon" if answer.status == 401 else None
-        return "the command", role
+        command = "INSERT or UPDATE" if "new row violates" in answer.message else None  # WITH CHECK
+        return command, "anon" if answer.status == 401 else None
     command = _COMMANDS.get(ex.method, ex.method)
     if ex.method == "POST" and "merge-duplicates" in (ex.request_header("prefer") or "") + (
             ex.request_header("x-upsert") or ""):
@@ -166,7 +182,9 @@ def _command(answer: ServiceAnswer, case: Case) -> tuple[str, str | None]:
 
 
 def _refused(answer: ServiceAnswer, case: Case) -> Exchange | None:
-    return answer.exchange or next((e for e in case.exchanges if e.status in (401, 403)), None)
+    """The refused request: the answer's, a captured 401/403, or one the traceback holds."""
+    return answer.exchange or next((e for e in [*case.exchanges, *case.sent]
+                                    if e.status in (401, 403)), None)
 
 
 _SET_ROLE = re.compile(r'permission denied to set role "?([^"]+)"?|role "?([^"]+)"? does not exist')
@@ -203,25 +221,52 @@ def _rls_refusal(answer: ServiceAnswer, case: Case) -> Specific:
     table = _group(r'(?:for table|for relation|on table) "?([\w.]+)"?', answer.message) or (
         "storage.objects" if answer.service == "storage" else None)
     who = f"role {role!r}" if role else "the role the request ran as"
+    doing = command or "this command"
+    on = table or "this table"
     rls = "row-level security" in answer.message
-    what = (f"{who} has no row-level security policy that allows {command} on {table or 'the table'}"
-            if rls else f"{who} may not run {command} on {table or 'this object'} (no GRANT)")
-    policy_cmd = command.split()[0].lower() if command.split()[0] in _COMMANDS.values() else "insert"
-    short = (table or "t").split(".")[-1]
-    call = call_of(_refused(answer, case), table=short)
-    refused = call.code() if call.known else f'client.table("{short}").{_CALLS[policy_cmd]}.execute()'
-    return Specific(
-        f"Row-level security: {who} may not {command} on {table or 'this table'}" if rls else None,
-        f"Here {what}.",
-        (f"request role: {role or 'unknown (no exchange captured)'}; command: {command}; "
-         f"table: {table or 'unknown'}",),
-        Fix(f"client = create_client(url, anon_key)\n{refused}",
-            f'create policy "{role or "authenticated"} can {policy_cmd}" on {table or "public.t"}\n'
-            f'  for {policy_cmd} to {role or "authenticated"}\n'
-            f'  {"using" if policy_cmd in ("select", "delete") else "with check"} (true);   '
-            "-- narrow it, e.g. user_id = auth.uid()",
-            "Add a policy for exactly this command and role, or run trusted server code with the "
-            "service_role key (it bypasses row-level security; never ship it to a browser)."))
+    what = (f"{who} has no row-level security policy that allows {doing} on {on}" if rls
+            else f"{who} may not run {doing} on {table or 'this object'} (no GRANT)")
+    unknown = ([_UNKNOWN_ROLE] if role is None else []) + (
+        ["the command is not known without the request either"] if command is None else [])
+    sentence = f"Here {what}." + "".join(f" {part[0].upper()}{part[1:]}." for part in unknown)
+    sent = _refused(answer, case)
+    how = ("" if sent is None else " (from the request the exception holds)"
+           if sent in case.sent else " (from the captured request)")
+    lines = ((f"request role: {role or 'not known (no request captured)'}; command: "
+              f"{command or 'not known (no request captured)'}"
+              f"{' (the message names a new row: a write)' if sent is None and command else ''}; "
+              f"table: {table or 'not named in the message'}{how}"),)
+    subject = f"role {role!r}" if role else "the request's role"
+    return Specific(f"Row-level security: {subject} may not {doing} on {on}" if rls else None,
+                    sentence, lines, _policy_fix(answer, case, command, role, table))
+
+
+def _policy_fix(answer: ServiceAnswer, case: Case, command: str | None, role: str | None,
+                table: str | None) -> Fix:
+    """The refused call (when the request is known) and a policy for exactly its command and
+    role; what is not known stays a ``<placeholder>`` with a comment naming what fills it."""
+    note = ("Add a policy for exactly this command and role, or run trusted server code with the "
+            "service_role key (it bypasses row-level security; never ship it to a browser).")
+    verbs = [c.lower() for c in _COMMANDS.values() if command and c in command.split()]
+    call = call_of(_refused(answer, case), table=(table or "").split(".")[-1] or None)
+    before = ""
+    if call.known:
+        client = "client = create_client(url, anon_key)\n" if role == "anon" else ""
+        before = client + call.code()
+    verb = verbs[0] if len(set(verbs)) == 1 else "<command>"
+    who = role or "<role>"
+    notes = []
+    if who == "<role>":
+        notes.append("-- <role>: anon (the anon key) or authenticated (a signed-in user's token); "
+                     "not known without the request")
+    if verb == "<command>":
+        notes.append(f"-- <command>: {' or '.join(sorted(set(verbs)))}" if verbs else
+                     "-- <command>: select, insert, update or delete: the call that was refused")
+    check = "using" if verb in ("select", "delete") else "with check"
+    after = "\n".join([*notes, f'create policy "{who} can {verb}" on {table or "<table>"}',
+                        f"  for {verb} to {who}",
+                        f"  {check} (true);   -- narrow it, e.g. user_id = auth.uid()"])
+    return Fix(before, after, note)
 
 
 @specific("postgrest:PGRST116")
@@ -230,7 +275,7 @@ def _not_single(answer: ServiceAnswer, case: Case) -> Specific:
     count = int(rows.group(1)) if rows else None
     call = call_of(failing_exchange(answer, case, "rest", (406,)))
     if not call.known or ".single()" not in call.chain:  # no request captured: an example
-        call = Call.example("t", '.eq("id", x)', ".single()")
+        call = Call.example("<table>", '.eq("id", x)', ".single()")
     if count == 0 or count is None:
         return Specific(".single() found no row (PGRST116, HTTP 406)",
                         "The filters matched no row visible to this role (none exists, or "

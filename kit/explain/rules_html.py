@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 from kit.bodies import STORAGE_UNPARSED, HiddenBody
 from kit.capture import Exchange
@@ -34,8 +35,8 @@ _GATEWAY_WORDS = {"kong": "Kong (Supabase's API gateway)", "cloudflare": "Cloudf
                   "varnish": "a Varnish cache", "vercel": "Vercel's edge"}
 _FIX = Fix(
     "data = supabase.storage.from_(bucket).download(path)   # may be an HTML page\n"
-    "rows = supabase.table(\"t\").select(\"*\").execute().data   # may be a str of HTML",
-    "res = supabase.table(\"t\").select(\"*\").execute()\n"
+    "rows = supabase.table(table).select(\"*\").execute().data   # may be a str of HTML",
+    "res = supabase.table(table).select(\"*\").execute()\n"
     "if not isinstance(res.data, list):\n"
     "    raise RuntimeError(f\"not JSON rows: {str(res.data)[:80]!r}\")\n"
     "data = supabase.storage.from_(bucket).download(path)\n"
@@ -43,6 +44,23 @@ _FIX = Fix(
     "    raise RuntimeError(\"an HTML page came back instead of the file\")",
     "Treat an HTML body as an error, retry 5xx/429 edge pages with backoff, and keep the page "
     "(kit.render) so its real cause is readable.")
+
+
+def _html_fix(exchanges: Iterable[Exchange | None]) -> Fix:
+    """The check for an HTML body on the user's own call (read back from its request: a REST
+    read or a storage download); the stock pair of both when the call is not known."""
+    call = call_of(next((ex for ex in exchanges if ex is not None), None))
+    if call.operation == "download":
+        code = call.code(client="supabase")
+        return Fix(f"data = {code}   # may be an HTML page",
+                   f"data = {code}\nif kit.render.is_html(data):\n"
+                   "    raise RuntimeError(\"an HTML page came back instead of the file\")", _FIX.note)
+    if call.known and call.head.startswith("{client}.table") or call.operation == "rpc":
+        code = call.code(client="supabase")
+        return Fix(f"res = {code}   # res.data may be a str of HTML",
+                   f"res = {code}\nif isinstance(res.data, str):\n"
+                   "    raise RuntimeError(f\"not JSON rows: {res.data[:80]!r}\")", _FIX.note)
+    return _FIX
 
 
 def _pages(case: Case) -> list[tuple[str, int | None, PageSummary, Exchange | None]]:
@@ -90,7 +108,7 @@ def html_page_from_edge(case: Case) -> Explanation | None:
         f"The body is not Supabase's JSON but an HTML page made by {who}: {meaning}. supabase-py "
         f"has no parser for it, so it ends up inside the exception (or as the result).{note}",
         Evidence(lines, tuple(ex for *_, ex in errors if ex is not None)[:5]),
-        _FIX, 0.9, NOTEBOOKS["storage"])
+        _html_fix(ex for *_, ex in errors), 0.9, NOTEBOOKS["storage"])
 
 
 @register("html_masquerading_as_result")
@@ -116,7 +134,7 @@ def html_masquerading_as_result(case: Case) -> Explanation | None:
         "A 200 response carried an HTML page. No error is raised: postgrest returns "
         "APIResponse(data='<!DOCTYPE html>...') and storage download() returns the page's bytes "
         "as if they were the file. The corruption is silent until something parses the data.",
-        Evidence(tuple(lines), tuple(exchanges[:5])), _FIX, 0.9, NOTEBOOKS["storage"])
+        Evidence(tuple(lines), tuple(exchanges[:5])), _html_fix(exchanges), 0.9, NOTEBOOKS["storage"])
 
 
 @register("json_decode_error_on_html")

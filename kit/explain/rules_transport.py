@@ -65,10 +65,10 @@ def too_many_open_files(case: Case) -> Explanation | None:
         "and nothing closes it, so connections pile up until the limit.",
         Evidence((case.line_of(match),)),
         Fix("async def handler(req):\n    supabase = await acreate_client(url, key)   # per request\n"
-            "    return await supabase.table(\"t\").select(\"*\").execute()",
+            "    return await supabase.table(\"<table>\").select(\"*\").execute()",
             "supabase: AsyncClient | None = None\n\nasync def startup():\n    global supabase\n"
             "    supabase = await acreate_client(url, key)   # once\n\nasync def handler(req):\n"
-            "    return await supabase.table(\"t\").select(\"*\").execute()",
+            "    return await supabase.table(\"<table>\").select(\"*\").execute()",
             "Make one client at start-up and share it; if you must make short-lived ones, close "
             "them (await client.postgrest.aclose())."),
         CONFIDENCE["transport"], NOTEBOOKS["start"])
@@ -80,8 +80,8 @@ def nothing_listening(case: Case) -> Explanation | None:
     texts = [str(e) for e in errors]
     if not errors or any(_ERRNO_24.search(t) for t in texts):
         return None
-    url = _url_of(case, errors) or "?"
-    parts = urlsplit(url)
+    url = _url_of(case, errors)
+    parts = urlsplit(url or "")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     dns = any(re.search(r"Name or service not known|nodename nor servname|getaddrinfo failed|"
                         r"Temporary failure in name resolution|No address associated", t)
@@ -90,6 +90,11 @@ def nothing_listening(case: Case) -> Explanation | None:
         title = f"The host {parts.hostname!r} does not resolve (DNS)"
         cause = (f"No address was found for {parts.hostname!r}: the project URL has a typo, the "
                  "project ref is wrong or the project was deleted, or the machine has no DNS.")
+    elif url is None:
+        title = "The connection was refused (the error names no URL)"
+        cause = ("The connection was refused: no server listens at the host and port the client "
+                 "used. The error does not say which; the URL is the one given to create_client "
+                 "(or SUPABASE_URL), and a captured run (kit.clients(target)) shows it.")
     else:
         usual = USUAL_LISTENERS.get(port, "nothing the kit knows of")
         title = f"Nothing is listening at {parts.scheme}://{parts.netloc}"
@@ -98,7 +103,7 @@ def nothing_listening(case: Case) -> Explanation | None:
                  "(host or port) is not the project's.")
     return Explanation(
         "nothing_listening", title, cause,
-        Evidence((f"{type(errors[0]).__name__}: {texts[0]}", f"URL: {url}")),
+        Evidence((f"{type(errors[0]).__name__}: {texts[0]}", f"URL: {url or 'not in the error'}")),
         Fix('create_client("http://localhost:5432", key)   # a database port, or a stopped stack',
             'create_client(os.environ["SUPABASE_URL"], key)   # https://<ref>.supabase.co, or '
             'http://127.0.0.1:54321 after `supabase start`',
@@ -168,9 +173,9 @@ def connection_reset(case: Case) -> Explanation | None:
         "network errors; writes are not retried.",
         Evidence((case.line_of(match) if match else f"{type(dropped[0]).__name__}: "
                   f"{dropped[0]!s} (no answer: the socket was closed under the read)",
-                  f"URL: {_url_of(case, errors) or '?'}")),
-        Fix('client.table("t").insert(row).execute()',
-            'for attempt in range(3):\n    try:\n        client.table("t").upsert(row).execute()\n'
+                  f"URL: {_url_of(case, errors) or 'not in the error'}")),
+        Fix('client.table("<table>").insert(row).execute()',
+            'for attempt in range(3):\n    try:\n        client.table("<table>").upsert(row).execute()\n'
             '        break\n    except httpx.TransportError:\n        time.sleep(2 ** attempt)',
             "Retry idempotent calls (upsert, not insert) with backoff; check the proxy's idle "
             "timeouts."),

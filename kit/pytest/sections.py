@@ -37,9 +37,9 @@ def stall_failure(findings: Findings) -> str:
 
 
 def stall_explanation_inputs(findings: Findings) -> list[Any]:
-    """What ``kit.explain`` gets for a test's stalls: the figure and the traced lines."""
-    worst = max((s.duration_ms for s in findings.stalls), default=0.0)
-    return [{"max_stall_ms": worst}, *(f"event loop stall at {s.traced_to}" for s in findings.stalls)]
+    """What ``kit.explain`` gets for a test's stalls: the stalls themselves (it reads the stacks
+    sampled during each) and the threshold they were measured against."""
+    return [*findings.stalls, {"threshold_ms": findings.threshold_ms}]
 
 
 def silent_html_failure(findings: Findings) -> str:
