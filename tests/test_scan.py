@@ -277,3 +277,13 @@ def test_two_kit102_on_one_line_are_both_reported(tmp_path: Path) -> None:
         "def helper(rows):\n    return c.table('t').insert(rows).execute()\n\n\n"
         "async def f():\n    helper(c.table('t').select('*').execute().data)\n")
     assert [(f.code, f.col) for f in scan(tmp_path)] == [("KIT102", 5), ("KIT102", 12)]
+
+
+def test_the_annotation_a_client_comes_from_reads_with_its_article(tmp_path: Path) -> None:
+    path = tmp_path / "handlers.py"
+    path.write_text("import asyncio\nfrom supabase import AsyncClient, Client\n\n\n"
+                    "async def handler(sb: AsyncClient, c: Client):\n"
+                    "    c.table('t').select('*').execute()\n"
+                    "    await asyncio.to_thread(sb.table('t').select('*').execute)\n")
+    messages = " ".join(f.message for f in scan(path))
+    assert "from a `Client` annotation" in messages and "from an `AsyncClient` annotation" in messages

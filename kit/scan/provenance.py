@@ -333,7 +333,8 @@ class Resolver:
     def instance(self, type_kind: Kind) -> Kind:
         if type_kind.tag == "lib" and sdk.LIBRARY[type_kind.ref].kind == "class":
             obj = sdk.LIBRARY[type_kind.ref]
-            return Kind(obj.makes, via=f"a `{type_kind.ref.rsplit('.', 1)[-1]}` annotation")
+            name = type_kind.ref.rsplit(".", 1)[-1]
+            return Kind(obj.makes, via=f"{'an' if name[:1] in 'AEIOU' else 'a'} `{name}` annotation")
         if type_kind.tag == "cls":
             made = self._library_base(type_kind.ref)
             return made if made is not None else Kind("inst", via=type_kind.via, ref=type_kind.ref)
