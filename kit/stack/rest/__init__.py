@@ -35,10 +35,11 @@ class RestApp:
         path, root = scope["path"], scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root):]
+        path = path.lstrip("/")
         # request.method / request.path / request.headers, as PostgREST sets them for SQL to read
-        token = REQUEST_LOCALS.set(RequestLocals.of(scope["method"], "/" + path.lstrip("/"), scope["headers"]))
+        token = REQUEST_LOCALS.set(RequestLocals.of(scope["method"], "/" + path, scope["headers"]))
         try:
-            response = await self.service.handle(Request(scope, receive), path.lstrip("/"))
+            response = await self.service.handle(Request(scope, receive), path)
         finally:
             REQUEST_LOCALS.reset(token)
         await response(scope, receive, send)
