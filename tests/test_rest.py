@@ -163,6 +163,7 @@ READS: dict[str, tuple[Op, Callable[[Any], Any], Any]] = {
                        lambda r: r.data, [{"label": "in another schema"}]),
     "rpc scalar": (lambda c, n: c.rpc(f"add_{n.suffix}", {"a": 2, "b": 40}), lambda r: r.data, 42),
     "rpc scalar GET": (lambda c, n: c.rpc(f"add_{n.suffix}", {"a": 2, "b": 3}, get=True), lambda r: r.data, 5),
+    "rpc scalar NULL": (lambda c, n: c.rpc(f"add_{n.suffix}", {"a": None, "b": 3}), lambda r: r.data, None),
     "rpc set of rows filtered": (lambda c, n: c.rpc(f"older_{n.suffix}", {"min_age": 40}).select("name")
                                  .neq("name", "bob").order("age", desc=True).limit(5),
                                  lambda r: r.data, [{"name": "Dee"}]),

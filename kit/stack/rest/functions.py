@@ -70,8 +70,8 @@ async def call_function(service: RestService, request: HttpRequest, name: str,
     applied = nego.applied_header({}, prefs.applied())
     if function.shape == "void":
         return Response(None, 204, applied)
-    if function.shape == "scalar" and not function.returns_set:
-        return Response(None if head else body, 200, applied, media_type=JSON)
+    if function.shape == "scalar" and not function.returns_set:  # a NULL is the JSON null (PostgREST #1795)
+        return Response(None if head else (body if body is not None else "null"), 200, applied, media_type=JSON)
     headers = nego.applied_header(
         {"Content-Range": nego.content_range(query.offset or 0, rows, total)}, prefs.applied())
     if function.shape == "rows" and not function.returns_set and negotiated.kind == "json":
